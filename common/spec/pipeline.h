@@ -1,0 +1,223 @@
+#pragma once
+// The ConsumerPipeline API (sluice.dev/v1alpha1) as C++ types, shared by operator and worker.
+// Defaults live here (member initialisers) and must agree with crds/consumerpipelines.sluice.dev.yaml;
+// tests/common/spec/crd_agreement_test.cc checks that they do.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::spec {
+
+inline constexpr const char* kGroup = "sluice.dev";
+inline constexpr const char* kVersion = "v1alpha1";
+inline constexpr const char* kApiVersion = "sluice.dev/v1alpha1";
+inline constexpr const char* kKind = "ConsumerPipeline";
+inline constexpr const char* kPlural = "consumerpipelines";
+
+struct SecretRef {
+  std::string name;
+};
+
+// TLS towards a broker. With secretRef the operator mounts the Secret (keys ca.crt, tls.crt, tls.key)
+// and sets the *File fields to the mount path; standalone workers set the files directly.
+struct TlsSpec {
+  bool enabled = true;
+  std::optional<SecretRef> secretRef;
+  std::string caFile;
+  std::string certFile;
+  std::string keyFile;
+  bool insecureSkipVerify = false;
+};
+
+enum class SaslMechanism { kPlain, kScramSha256, kScramSha512 };
+
+// SASL credentials. With secretRef the operator mounts the Secret (keys username, password);
+// standalone workers point usernameFile/passwordFile at files, or set SLUICE_SASL_USERNAME/PASSWORD.
+struct SaslSpec {
+  SaslMechanism mechanism = SaslMechanism::kScramSha512;
+  std::optional<SecretRef> secretRef;
+  std::string usernameFile;
+  std::string passwordFile;
+};
+
+enum class StartFrom { kEarliest, kLatest };
+
+struct KafkaSourceSpec {
+  std::string bootstrapServers;
+  std::vector<std::string> topics;
+  std::string groupId;  // defaulted to <namespace>.<name> when empty
+  StartFrom startFrom = StartFrom::kLatest;
+  std::optional<TlsSpec> tls;
+  std::optional<SaslSpec> sasl;
+};
+
+// NATS credentials: exactly one way of authenticating, each read from a file (mounted from secretRef).
+struct NatsAuthSpec {
+  std::optional<SecretRef> secretRef;
+  std::string credsFile;
+  std::string nkeySeedFile;
+  std::string tokenFile;
+  std::string usernameFile;
+  std::string passwordFile;
+};
+
+struct NatsSourceSpec {
+  std::vector<std::string> servers;
+  std::string stream;
+  std::string consumer;  // durable pull consumer; defaulted to <namespace>-<name> when empty
+  std::string filterSubject;
+  std::string keyHeader;      // ordering: key reads the key from this header ...
+  int keySubjectToken = 0;    // ... or from this 1-based subject token (0 = unset)
+  int ackWaitSeconds = 30;
+  std::optional<TlsSpec> tls;
+  std::optional<NatsAuthSpec> auth;
+};
+
+struct SourceSpec {
+  std::optional<KafkaSourceSpec> kafka;
+  std::optional<NatsSourceSpec> nats;
+};
+
+struct BatchSpec {
+  int maxMessages = 500;
+  int64_t maxBytes = 1048576;
+  int maxWaitMs = 2000;
+};
+
+enum class Ordering { kKey, kPartition, kNone };
+
+struct RetrySpec {
+  int maxAttempts = 5;
+  int initialBackoffMs = 300;
+  int maxBackoffMs = 30000;
+  double multiplier = 2.0;
+  double jitter = 0.2;
+};
+
+struct KafkaDeadLetterSpec {
+  std::string topic;
+  std::string bootstrapServers;  // default: the source's (or sink's) Kafka cluster
+};
+
+struct NatsDeadLetterSpec {
+  std::string subject;
+  std::vector<std::string> servers;  // default: the source's NATS servers
+};
+
+struct DeadLetterSpec {
+  std::optional<KafkaDeadLetterSpec> kafka;
+  std::optional<NatsDeadLetterSpec> nats;
+};
+
+struct ProcessingSpec {
+  std::optional<Ordering> ordering;  // resolved by effectiveOrdering(): key for Kafka, none for NATS
+  int concurrency = 4;
+  int timeoutMs = 30000;
+  RetrySpec retry;
+  std::optional<DeadLetterSpec> deadLetter;
+};
+
+struct BackpressureSpec {
+  int64_t maxInFlightMessages = 10000;
+  int64_t maxInFlightBytes = 67108864;
+  double resumeRatio = 0.5;
+};
+
+enum class HttpFormat { kJson, kNdjson };
+
+struct HttpSinkSpec {
+  std::string url;
+  HttpFormat format = HttpFormat::kJson;
+  std::map<std::string, std::string> headers;
+  int timeoutMs = 10000;
+};
+
+struct KafkaSinkSpec {
+  std::string bootstrapServers;  // default: the source's Kafka cluster
+  std::string topic;
+  std::optional<TlsSpec> tls;
+  std::optional<SaslSpec> sasl;
+};
+
+struct NatsSinkSpec {
+  std::vector<std::string> servers;  // default: the source's NATS servers
+  std::string subject;
+};
+
+struct LogSinkSpec {};
+struct DiscardSinkSpec {};
+
+struct SinkSpec {
+  std::optional<HttpSinkSpec> http;
+  std::optional<KafkaSinkSpec> kafka;
+  std::optional<NatsSinkSpec> nats;
+  std::optional<LogSinkSpec> log;
+  std::optional<DiscardSinkSpec> discard;
+};
+
+struct ScalingSpec {
+  int minReplicas = 0;
+  int maxReplicas = 10;
+  std::optional<int64_t> lagPerReplica;  // when neither target is set, lagPerReplica = 1000
+  std::optional<int> drainSeconds;
+  int64_t activationLag = 0;
+  int pollIntervalSeconds = 5;
+  int scaleDownStabilizationSeconds = 120;
+  int idleSecondsBeforeZero = 300;
+  bool allowIdleConsumers = false;
+  bool paused = false;
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+};
+
+struct WorkerSpec {
+  std::string image;  // empty: the operator's --worker-image
+  std::string imagePullPolicy = "IfNotPresent";
+  std::string resourcesJson;  // corev1.ResourceRequirements as JSON, passed through; empty = none
+  std::vector<EnvVar> env;
+  int drainSeconds = 30;  // graceful-stop deadline; terminationGracePeriod = drainSeconds + 10
+};
+
+struct PipelineSpec {
+  SourceSpec source;
+  BatchSpec batch;
+  ProcessingSpec processing;
+  BackpressureSpec backpressure;
+  SinkSpec sink;
+  ScalingSpec scaling;
+  WorkerSpec worker;
+};
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;
+  std::string uid;
+  int64_t generation = 0;
+  std::string resourceVersion;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+struct ConsumerPipeline {
+  ObjectMeta metadata;
+  PipelineSpec spec;
+};
+
+// Helpers resolving the defaults that depend on other fields.
+Ordering effectiveOrdering(const PipelineSpec& spec);
+std::string effectiveGroupId(const ConsumerPipeline& pipeline);
+std::string effectiveNatsConsumer(const ConsumerPipeline& pipeline);
+int64_t effectiveLagPerReplica(const ScalingSpec& scaling);  // 0 when only drainSeconds is set
+const char* toString(Ordering ordering);
+const char* toString(StartFrom startFrom);
+const char* toString(SaslMechanism mechanism);
+const char* toString(HttpFormat format);
+std::string sourceKind(const PipelineSpec& spec);  // "kafka" | "nats"
+std::string sinkKind(const PipelineSpec& spec);    // "http" | "kafka" | "nats" | "log" | "discard"
+
+}  // namespace sluice::spec

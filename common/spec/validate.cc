@@ -1,0 +1,205 @@
+#include "common/spec/validate.h"
+
+#include <regex>
+
+namespace sluice::spec {
+namespace {
+
+// Worker objects are named <name>-worker and pods add a hash: keep names short enough.
+constexpr size_t kMaxNameLength = 50;
+
+class Collector {
+ public:
+  void add(const std::string& path, const std::string& message) { errors.push_back({path, message, 0, 0}); }
+  std::vector<SpecError> errors;
+};
+
+int countSet(std::initializer_list<bool> flags) {
+  int n = 0;
+  for (bool f : flags) n += f ? 1 : 0;
+  return n;
+}
+
+bool isHostPortList(const std::string& text) {
+  static const std::regex pattern(R"(^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}(,[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5})*$)");
+  return std::regex_match(text, pattern);
+}
+
+bool isNatsUrl(const std::string& url) {
+  static const std::regex pattern(R"(^(nats|tls|ws|wss)://[^\s]+$)");
+  return std::regex_match(url, pattern);
+}
+
+void validateSource(const PipelineSpec& spec, Collector& c) {
+  const int sources = countSet({spec.source.kafka.has_value(), spec.source.nats.has_value()});
+  if (sources != 1) {
+    c.add("spec.source", std::string("spec.source must set exactly one of kafka or nats (got ") +
+                             (sources == 0 ? "none" : "both") + ")");
+  }
+  if (const auto& kafka = spec.source.kafka) {
+    if (!kafka->bootstrapServers.empty() && !isHostPortList(kafka->bootstrapServers)) {
+      c.add("spec.source.kafka.bootstrapServers",
+            "spec.source.kafka.bootstrapServers must be host:port[,host:port...] (got '" + kafka->bootstrapServers + "')");
+    }
+    for (size_t i = 0; i < kafka->topics.size(); ++i) {
+      if (!isValidKafkaTopic(kafka->topics[i])) {
+        c.add("spec.source.kafka.topics[" + std::to_string(i) + "]",
+              "spec.source.kafka.topics[" + std::to_string(i) +
+                  "] must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" + kafka->topics[i] + "')");
+      }
+    }
+  }
+  if (const auto& nats = spec.source.nats) {
+    for (size_t i = 0; i < nats->servers.size(); ++i) {
+      if (!isNatsUrl(nats->servers[i])) {
+        c.add("spec.source.nats.servers[" + std::to_string(i) + "]",
+              "spec.source.nats.servers[" + std::to_string(i) + "] must be a nats:// or tls:// URL (got '" +
+                  nats->servers[i] + "')");
+      }
+    }
+    if (!nats->stream.empty() && !isValidNatsName(nats->stream)) {
+      c.add("spec.source.nats.stream", "spec.source.nats.stream must not contain spaces, '.', '*' or '>' (got '" +
+                                           nats->stream + "')");
+    }
+    if (!nats->consumer.empty() && !isValidNatsName(nats->consumer)) {
+      c.add("spec.source.nats.consumer", "spec.source.nats.consumer must not contain spaces, '.', '*' or '>' (got '" +
+                                             nats->consumer + "')");
+    }
+    if (!nats->keyHeader.empty() && nats->keySubjectToken > 0) {
+      c.add("spec.source.nats", "spec.source.nats must set at most one of keyHeader or keySubjectToken");
+    }
+  }
+}
+
+void validateProcessing(const PipelineSpec& spec, Collector& c) {
+  const auto& p = spec.processing;
+  if (p.retry.maxBackoffMs < p.retry.initialBackoffMs) {
+    c.add("spec.processing.retry.maxBackoffMs",
+          "spec.processing.retry.maxBackoffMs must be at least initialBackoffMs (" +
+              std::to_string(p.retry.initialBackoffMs) + "; got " + std::to_string(p.retry.maxBackoffMs) + ")");
+  }
+  if (spec.source.nats && p.ordering == Ordering::kPartition) {
+    c.add("spec.processing.ordering",
+          "spec.processing.ordering: partition applies to Kafka sources only; use key or none for NATS");
+  }
+  if (spec.source.nats && p.ordering == Ordering::kKey && spec.source.nats->keyHeader.empty() &&
+      spec.source.nats->keySubjectToken == 0) {
+    c.add("spec.processing.ordering",
+          "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or keySubjectToken");
+  }
+  if (const auto& dlq = p.deadLetter) {
+    const int n = countSet({dlq->kafka.has_value(), dlq->nats.has_value()});
+    if (n != 1) {
+      c.add("spec.processing.deadLetter", std::string("spec.processing.deadLetter must set exactly one of kafka or nats (got ") +
+                                              (n == 0 ? "none" : "both") + ")");
+    }
+    if (dlq->kafka && dlq->kafka->bootstrapServers.empty() && !spec.source.kafka && !spec.sink.kafka) {
+      c.add("spec.processing.deadLetter.kafka.bootstrapServers",
+            "spec.processing.deadLetter.kafka.bootstrapServers is required when neither source nor sink is Kafka");
+    }
+    if (dlq->kafka && !dlq->kafka->topic.empty() && !isValidKafkaTopic(dlq->kafka->topic)) {
+      c.add("spec.processing.deadLetter.kafka.topic",
+            "spec.processing.deadLetter.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" +
+                dlq->kafka->topic + "')");
+    }
+    if (dlq->nats && dlq->nats->servers.empty() && !spec.source.nats && !spec.sink.nats) {
+      c.add("spec.processing.deadLetter.nats.servers",
+            "spec.processing.deadLetter.nats.servers is required when neither source nor sink is NATS");
+    }
+    if (spec.source.kafka && dlq->kafka) {
+      for (const auto& topic : spec.source.kafka->topics) {
+        if (topic == dlq->kafka->topic) {
+          c.add("spec.processing.deadLetter.kafka.topic",
+                "spec.processing.deadLetter.kafka.topic must differ from the source topics (got '" + topic + "')");
+        }
+      }
+    }
+  }
+}
+
+void validateSink(const PipelineSpec& spec, Collector& c) {
+  const auto& s = spec.sink;
+  const int sinks = countSet({s.http.has_value(), s.kafka.has_value(), s.nats.has_value(), s.log.has_value(),
+                              s.discard.has_value()});
+  if (sinks != 1) {
+    c.add("spec.sink", "spec.sink must set exactly one of http, kafka, nats, log or discard (got " +
+                           std::to_string(sinks) + ")");
+  }
+  if (s.http && !s.http->url.empty() && s.http->url.rfind("http://", 0) != 0 && s.http->url.rfind("https://", 0) != 0) {
+    c.add("spec.sink.http.url", "spec.sink.http.url must start with http:// or https:// (got '" + s.http->url + "')");
+  }
+  if (s.kafka) {
+    if (s.kafka->bootstrapServers.empty() && !spec.source.kafka) {
+      c.add("spec.sink.kafka.bootstrapServers",
+            "spec.sink.kafka.bootstrapServers is required when the source is not Kafka");
+    }
+    if (!s.kafka->topic.empty() && !isValidKafkaTopic(s.kafka->topic)) {
+      c.add("spec.sink.kafka.topic", "spec.sink.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" +
+                                         s.kafka->topic + "')");
+    }
+    if (spec.source.kafka && s.kafka->bootstrapServers.empty()) {
+      for (const auto& topic : spec.source.kafka->topics) {
+        if (topic == s.kafka->topic) {
+          c.add("spec.sink.kafka.topic",
+                "spec.sink.kafka.topic must differ from the source topics, or the pipeline would consume its own output (got '" +
+                    topic + "')");
+        }
+      }
+    }
+  }
+  if (s.nats && s.nats->servers.empty() && !spec.source.nats) {
+    c.add("spec.sink.nats.servers", "spec.sink.nats.servers is required when the source is not NATS");
+  }
+}
+
+void validateLimits(const PipelineSpec& spec, Collector& c) {
+  if (spec.batch.maxMessages > spec.backpressure.maxInFlightMessages) {
+    c.add("spec.batch.maxMessages", "spec.batch.maxMessages must not exceed spec.backpressure.maxInFlightMessages (" +
+                                        std::to_string(spec.backpressure.maxInFlightMessages) + "; got " +
+                                        std::to_string(spec.batch.maxMessages) + ")");
+  }
+  if (spec.batch.maxBytes > spec.backpressure.maxInFlightBytes) {
+    c.add("spec.batch.maxBytes", "spec.batch.maxBytes must not exceed spec.backpressure.maxInFlightBytes (" +
+                                     std::to_string(spec.backpressure.maxInFlightBytes) + "; got " +
+                                     std::to_string(spec.batch.maxBytes) + ")");
+  }
+  if (spec.scaling.minReplicas > spec.scaling.maxReplicas) {
+    c.add("spec.scaling.minReplicas", "spec.scaling.minReplicas must not exceed maxReplicas (" +
+                                          std::to_string(spec.scaling.maxReplicas) + "; got " +
+                                          std::to_string(spec.scaling.minReplicas) + ")");
+  }
+}
+
+}  // namespace
+
+bool isValidKafkaTopic(const std::string& topic) {
+  static const std::regex pattern(R"(^[A-Za-z0-9._\-]{1,249}$)");
+  return std::regex_match(topic, pattern) && topic != "." && topic != "..";
+}
+
+bool isValidNatsName(const std::string& name) {
+  static const std::regex pattern(R"(^[^\s.*>]+$)");
+  return std::regex_match(name, pattern);
+}
+
+bool isValidDnsLabel(const std::string& name) {
+  static const std::regex pattern(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
+  return name.size() <= 63 && std::regex_match(name, pattern);
+}
+
+std::vector<SpecError> validatePipeline(const ConsumerPipeline& pipeline) {
+  Collector c;
+  const auto& name = pipeline.metadata.name;
+  if (!name.empty() && (!isValidDnsLabel(name) || name.size() > kMaxNameLength)) {
+    c.add("metadata.name", "metadata.name must be at most " + std::to_string(kMaxNameLength) +
+                               " lowercase letters, digits or '-', starting and ending with a letter or digit (got '" +
+                               name + "')");
+  }
+  validateSource(pipeline.spec, c);
+  validateProcessing(pipeline.spec, c);
+  validateSink(pipeline.spec, c);
+  validateLimits(pipeline.spec, c);
+  return c.errors;
+}
+
+}  // namespace sluice::spec

@@ -1,0 +1,75 @@
+// sluice-operator: watches ConsumerPipelines, reconciles their worker objects, measures lag and
+// scales the workers.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "common/cli.h"
+#include "common/logging.h"
+#include "common/shutdown.h"
+#include "common/version.h"
+#include "operator/run.h"
+
+namespace {
+
+sluice::common::CommandLine makeCommandLine() {
+  sluice::common::CommandLine cli("sluice-operator",
+                                  "Reconciles ConsumerPipelines (sluice.dev/v1alpha1): worker Deployments, status,\n"
+                                  "and autoscaling from lag and processing time.");
+  cli.addOption("kubeconfig", "", "kubeconfig file; empty = in-cluster service account", "KUBECONFIG");
+  cli.addOption("namespaces", "", "comma-separated namespaces to watch; empty = all", "SLUICE_NAMESPACES");
+  cli.addOption("worker-image", "ghcr.io/sluice-dev/sluice:" + std::string(sluice::kVersion),
+                "worker image used when a pipeline sets none", "SLUICE_WORKER_IMAGE");
+  cli.addOption("metrics-address", ":9090", "where /metrics listens", "SLUICE_METRICS_ADDRESS");
+  cli.addOption("health-address", ":8081", "where /healthz and /readyz listen", "SLUICE_HEALTH_ADDRESS");
+  cli.addSwitch("leader-elect", "elect a leader through a coordination.k8s.io Lease (for several replicas)");
+  cli.addOption("leader-election-namespace", "", "namespace of the leader Lease; empty = the pod's namespace",
+                "POD_NAMESPACE");
+  cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
+  cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
+  cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
+  return cli;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cli = makeCommandLine();
+  if (auto st = cli.parse(argc, argv); !st) {
+    std::cerr << "sluice-operator: " << st.message() << "\n";
+    return 2;
+  }
+  if (cli.flag("help")) {
+    std::cout << cli.usage();
+    return 0;
+  }
+  if (cli.flag("version")) {
+    std::cout << "sluice-operator " << sluice::kVersion << "\n";
+    return 0;
+  }
+  auto format = sluice::common::parseLogFormat(cli.get("log-format"));
+  if (!format) {
+    std::cerr << "sluice-operator: --log-format: " << format.status().message() << "\n";
+    return 2;
+  }
+  if (auto st = sluice::common::setupLogging({cli.get("log-level"), *format}, "operator"); !st) {
+    std::cerr << "sluice-operator: --log-level: " << st.message() << "\n";
+    return 2;
+  }
+  sluice::common::Shutdown::instance().install();
+  sluice::op::OperatorOptions options;
+  options.kubeconfig = cli.get("kubeconfig");
+  options.namespaces = cli.get("namespaces");
+  options.workerImage = cli.get("worker-image");
+  options.metricsAddress = cli.get("metrics-address");
+  options.healthAddress = cli.get("health-address");
+  options.leaderElect = cli.flag("leader-elect");
+  options.leaderElectionNamespace = cli.get("leader-election-namespace");
+  options.identity = cli.get("identity");
+  const auto status = sluice::op::runOperator(options);
+  if (!status) {
+    spdlog::error("operator stopped: {}", status.toString());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/dev-env and the per-service libraries in scripts/lib/.
+#
+# Layout:
+#   $SLUICE_CACHE/<tool>-<version>/   installed/built tools, reused across runs (never under the repo)
+#   $SLUICE_STATE/<service>/          data, logs, pid files and ports of the running services
+#   $SLUICE_STATE/env                 the env file tests, benchmarks and the demo source
+#
+# Every service is started in its own process group (setsid) so `down` can kill the
+# whole tree it started and nothing else.
+
+SLUICE_CACHE="${SLUICE_CACHE:-$HOME/.cache/sluice}"
+SLUICE_STATE="${SLUICE_STATE:-/tmp/sluice-dev}"
+export SLUICE_CACHE SLUICE_STATE
+
+# Go build environment shared by every Go tool we build (kube, helm), so that the module
+# and build caches are reused between them and survive `down`.
+SLUICE_GOMODCACHE="${SLUICE_GOMODCACHE:-$SLUICE_CACHE/go/mod}"
+SLUICE_GOCACHE="${SLUICE_GOCACHE:-$SLUICE_CACHE/go/build}"
+
+log() { printf '[dev-env %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[dev-env] error: %s\n' "$*" >&2; exit 1; }
+
+# go_env: run a go command with the sluice caches and the given toolchain ($1, "local" for
+# the go on PATH). Module downloads go through the client's configured proxy.
+go_env() {
+  local toolchain="$1"; shift
+  local gotc=local
+  [[ "$toolchain" != local ]] && gotc="$toolchain"
+  env GOMODCACHE="$SLUICE_GOMODCACHE" GOCACHE="$SLUICE_GOCACHE" GOTOOLCHAIN="$gotc" \
+      GOFLAGS="-mod=mod" CGO_ENABLED=0 "$@"
+}
+
+require_cmd() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || die "missing command '$c'"
+  done
+}
+
+# apt_install PKG...: installs missing Debian packages, waiting for a held dpkg lock.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  log "installing Debian packages: ${missing[*]}"
+  local deadline=$((SECONDS + 600))
+  until "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        -o DPkg::Lock::Timeout=60 --no-install-recommends "${missing[@]}" >&2; do
+    (( SECONDS < deadline )) || die "apt-get install ${missing[*]} failed"
+    log "apt-get failed (lock held?); retrying"
+    sleep 5
+  done
+}
+
+# free_port: a TCP port nothing listens on at 127.0.0.1 right now, and which we have not
+# handed out before in this run (ports are chosen before the services bind them).
+_SLUICE_TAKEN_PORTS=" "
+free_port() {
+  local port
+  while :; do
+    port=$(python3 - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+)
+    [[ "$_SLUICE_TAKEN_PORTS" == *" $port "* ]] && continue
+    _SLUICE_TAKEN_PORTS+="$port "
+    echo "$port"
+    return 0
+  done
+}
+
+# port_listening PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_listening() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_until DESCRIPTION TIMEOUT_SECONDS PIDFILE CMD...: polls CMD until it succeeds; fails
+# early (with the log tail) when the process behind PIDFILE has died.
+wait_until() {
+  local what="$1" timeout="$2" pidfile="$3"; shift 3
+  local deadline=$((SECONDS + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile"; then
+      local logf="${pidfile%.pid}.log"
+      [[ -f "$logf" ]] && tail -n 40 "$logf" >&2
+      die "$what: process exited before becoming ready (log: $logf)"
+    fi
+    if (( SECONDS >= deadline )); then
+      local logf="${pidfile%.pid}.log"
+      [[ -n "$pidfile" && -f "$logf" ]] && tail -n 40 "$logf" >&2
+      die "$what: not ready after ${timeout}s"
+    fi
+    sleep 0.3
+  done
+}
+
+pid_alive() {
+  local pidfile="$1" pid
+  [[ -f "$pidfile" ]] || return 1
+  pid=$(<"$pidfile")
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# start_bg NAME DIR CMD...: starts CMD in a new session (its own process group) with
+# stdout/stderr in DIR/NAME.log and the pid (= pgid) in DIR/NAME.pid.
+start_bg() {
+  local name="$1" dir="$2"; shift 2
+  mkdir -p "$dir"
+  local logf="$dir/$name.log"
+  : >"$logf"
+  setsid "$@" </dev/null >>"$logf" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  echo "$dir/$name.pid"
+}
+
+# stop_pidfile PIDFILE: TERM the process group, wait up to 15 s, then KILL it.
+stop_pidfile() {
+  local pidfile="$1" pid
+  [[ -f "$pidfile" ]] || return 0
+  pid=$(<"$pidfile")
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 15))
+    while kill -0 -- "-$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  # the group may outlive its leader (e.g. a forked child); make sure it is gone
+  kill -0 -- "-$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
+  rm -f "$pidfile"
+  return 0
+}
+
+# state_set SERVICE KEY VALUE / state_get SERVICE KEY: small key=value store per service,
+# used for ports and for `status`.
+state_set() {
+  local dir="$SLUICE_STATE/$1"
+  mkdir -p "$dir"
+  printf '%s\n' "$3" >"$dir/$2"
+}
+state_get() {
+  local f="$SLUICE_STATE/$1/$2"
+  [[ -f "$f" ]] && cat "$f"
+}
+
+# env_put SERVICE KEY VALUE: an export line this service contributes to $SLUICE_STATE/env.
+env_put() {
+  local dir="$SLUICE_STATE/$1"
+  mkdir -p "$dir"
+  printf 'export %s=%q\n' "$2" "$3" >>"$dir/env.part"
+}
+env_reset() { rm -f "$SLUICE_STATE/$1/env.part"; }
+
+# download FILE CMD...: atomically produce FILE from a command writing to stdout.
+atomic_mark_done() { touch "$1/.complete"; }
+is_complete() { [[ -f "$1/.complete" ]]; }

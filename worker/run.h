@@ -1,0 +1,22 @@
+#pragma once
+// The worker's entry point: wires source, flow control, batcher, dispatcher, sink and offset
+// tracking for one pipeline and runs until common::Shutdown is requested (then drains).
+#include <string>
+
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+
+namespace sluice::worker {
+
+struct RunOptions {
+  std::string metricsAddress = ":9400";
+  std::string healthAddress = ":8081";
+  std::string podName;
+};
+
+// Human-readable effective settings (defaults resolved), printed by --check.
+std::string describePipeline(const spec::ConsumerPipeline& pipeline);
+
+common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOptions& options);
+
+}  // namespace sluice::worker
