@@ -162,3 +162,10 @@ env_reset() { rm -f "$SLUICE_STATE/$1/env.part"; }
 # download FILE CMD...: atomically produce FILE from a command writing to stdout.
 atomic_mark_done() { touch "$1/.complete"; }
 is_complete() { [[ -f "$1/.complete" ]]; }
+
+# svc_status_line NAME PIDFILE PORT: one line of `dev-env status`.
+svc_status_line() {
+  local name="$1" pidfile="$2" port="$3" state=stopped pid=-
+  if pid_alive "$pidfile"; then state=running; pid=$(<"$pidfile"); fi
+  printf '%-26s %-8s pid=%-8s %s\n' "$name" "$state" "$pid" "${port:+127.0.0.1:$port}"
+}

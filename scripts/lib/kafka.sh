@@ -31,7 +31,7 @@ EOF
 
 _kafka_mvn_copy() {
   local dir="$1"
-  (cd "$dir" && mvn -B -q -Dmaven.repo.local="$SLUICE_CACHE/m2" dependency:copy-dependencies \
+  (cd "$dir" && mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$SLUICE_CACHE/m2" dependency:copy-dependencies \
      -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp") >&2
 }
 
@@ -130,8 +130,9 @@ EOF
     format -t "$cluster_id" -c "$st/server.properties" >"$st/format.log" 2>&1 \
     || { cat "$st/format.log" >&2; die "kafka StorageTool format failed"; }
 
-  # shellcheck disable=SC2086 # SLUICE_KAFKA_HEAP holds several JVM flags
-  local pf; pf=$(start_bg kafka "$st" java $SLUICE_KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  local heap pf
+  read -r -a heap <<<"$SLUICE_KAFKA_HEAP"  # several JVM flags
+  pf=$(start_bg kafka "$st" java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dkafka.logs.dir="$st/logs" -Dlog4j.configuration="file:$st/log4j.properties" \
     -cp "$(kafka_classpath)" kafka.Kafka "$st/server.properties")
   wait_until "kafka" 120 "$pf" _kafka_ready "$port" "$st/kafka.log"

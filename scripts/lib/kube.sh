@@ -78,7 +78,7 @@ kube_install() {
       CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir/bin.tmp/" "${pkgs[@]}") >&2 \
     || die "go build of kube-apiserver/kube-controller-manager $ver failed (toolchain $toolchain)"
   log "kube: built in $((SECONDS - t0))s"
-  rm -rf "$dir/bin"
+  rm -rf "${dir:?}/bin"
   mv "$dir/bin.tmp" "$dir/bin"
   echo "$toolchain" >"$dir/toolchain"
   atomic_mark_done "$dir"
@@ -90,7 +90,7 @@ kube_pki() {
   local pki="$1"
   mkdir -p "$pki"
   (
-    cd "$pki"
+    cd "$pki" || exit 1
     umask 077
     local ossl=(openssl req -new -nodes -newkey rsa:2048 -sha256)
     openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 -keyout ca.key -out ca.crt \
