@@ -117,7 +117,8 @@ start_bg() {
   mkdir -p "$dir"
   local logf="$dir/$name.log"
   : >"$logf"
-  setsid "$@" </dev/null >>"$logf" 2>&1 &
+  # fds 8/9 hold dev-env's flocks; a service must not inherit them, or it would keep them held.
+  setsid "$@" </dev/null >>"$logf" 2>&1 8>&- 9>&- &
   echo $! >"$dir/$name.pid"
   echo "$dir/$name.pid"
 }
