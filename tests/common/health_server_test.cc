@@ -2,26 +2,39 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/http_get.h"
+
 namespace sluice::common {
 namespace {
+
+using sluice::testing::httpGet;
 
 TEST(HealthServerTest, ServesHealthAndReadinessOverHttp) {
   auto server = HealthServer::start("127.0.0.1:0");
   ASSERT_TRUE(server.isOk()) << server.status().toString();
   auto& health = **server;
-  EXPECT_GT(health.port(), 0);
-  EXPECT_EQ(health.answerReadyz().code, 503);
+  ASSERT_GT(health.port(), 0);
+
+  EXPECT_EQ(httpGet(health.port(), "/readyz").status, 503);
   health.setReady(true);
-  EXPECT_EQ(health.answerReadyz().code, 200);
-  EXPECT_EQ(health.answerHealthz().code, 200);
+  EXPECT_EQ(httpGet(health.port(), "/readyz").status, 200);
+  EXPECT_EQ(httpGet(health.port(), "/healthz").status, 200);
+  EXPECT_EQ(httpGet(health.port(), "/nothing").status, 404);
 
   bool sinkOk = true;
   health.addLivenessCheck("sink", [&] { return sinkOk ? Status::ok() : unavailable("sink lane stopped"); });
-  EXPECT_EQ(health.answerHealthz().code, 200);
+  EXPECT_EQ(httpGet(health.port(), "/healthz").status, 200);
   sinkOk = false;
-  const auto answer = health.answerHealthz();
-  EXPECT_EQ(answer.code, 500);
-  EXPECT_NE(answer.body.find("[-]sink failed: sink lane stopped"), std::string::npos) << answer.body;
+  const auto reply = httpGet(health.port(), "/healthz");
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_NE(reply.body.find("[-]sink failed: sink lane stopped"), std::string::npos) << reply.body;
+}
+
+TEST(HealthServerTest, PortInUseIsAnError) {
+  auto first = HealthServer::start("127.0.0.1:0");
+  ASSERT_TRUE(first.isOk());
+  auto second = HealthServer::start("127.0.0.1:" + std::to_string((*first)->port()));
+  EXPECT_FALSE(second.isOk());
 }
 
 TEST(ParseHostPortTest, AcceptsHostPortAndBarePort) {
