@@ -1,0 +1,104 @@
+#include "worker/kafka_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace sluice::worker {
+namespace {
+
+std::map<std::string, std::string> asMap(const KafkaProperties& props) {
+  return std::map<std::string, std::string>(props.begin(), props.end());
+}
+
+EnvLookup fakeEnv(std::map<std::string, std::string> values) {
+  return [values](const std::string& name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+spec::ConsumerPipeline pipeline() {
+  spec::ConsumerPipeline p;
+  p.metadata.name = "orders";
+  p.metadata.namespace_ = "shop";
+  p.spec.source.kafka = spec::KafkaSourceSpec{};
+  p.spec.source.kafka->bootstrapServers = "127.0.0.1:9092";
+  p.spec.source.kafka->topics = {"orders"};
+  p.spec.backpressure.maxInFlightBytes = 64 << 20;
+  return p;
+}
+
+TEST(KafkaConfig, ConsumerUsesCooperativeStickyAndManualOffsetStore) {
+  auto props = consumerProperties(pipeline(), "", fakeEnv({}));
+  ASSERT_TRUE(props) << props.status().toString();
+  auto m = asMap(*props);
+  EXPECT_EQ(m["group.id"], "shop.orders");
+  EXPECT_EQ(m["partition.assignment.strategy"], "cooperative-sticky");
+  EXPECT_EQ(m["enable.auto.offset.store"], "false");
+  EXPECT_EQ(m["auto.offset.reset"], "latest");
+  EXPECT_EQ(m["queued.max.messages.kbytes"], "16384");  // a quarter of the 64 MiB budget
+  EXPECT_EQ(m["security.protocol"], "PLAINTEXT");
+  EXPECT_FALSE(m.count("group.instance.id"));
+}
+
+TEST(KafkaConfig, PodNameGivesStaticMembership) {
+  auto m = asMap(*consumerProperties(pipeline(), "orders-7d9f-x2", fakeEnv({})));
+  EXPECT_EQ(m["group.instance.id"], "orders-7d9f-x2");
+}
+
+TEST(KafkaConfig, TlsAndSaslFromEnvironment) {
+  auto p = pipeline();
+  p.spec.source.kafka->tls = spec::TlsSpec{};
+  p.spec.source.kafka->tls->caFile = "/etc/kafka/ca.crt";
+  p.spec.source.kafka->sasl = spec::SaslSpec{};
+  p.spec.source.kafka->sasl->mechanism = spec::SaslMechanism::kScramSha256;
+  auto props = consumerProperties(p, "", fakeEnv({{"SLUICE_SASL_USERNAME", "u"}, {"SLUICE_SASL_PASSWORD", "s3cret"}}));
+  ASSERT_TRUE(props);
+  auto m = asMap(*props);
+  EXPECT_EQ(m["security.protocol"], "SASL_SSL");
+  EXPECT_EQ(m["ssl.ca.location"], "/etc/kafka/ca.crt");
+  EXPECT_EQ(m["sasl.mechanisms"], "SCRAM-SHA-256");
+  EXPECT_EQ(m["sasl.username"], "u");
+  EXPECT_EQ(m["sasl.password"], "s3cret");
+  const std::string shown = redacted(*props);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos);
+  EXPECT_NE(shown.find("sasl.password=[redacted]"), std::string::npos);
+}
+
+TEST(KafkaConfig, SaslCredentialsFromFiles) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/user") << "alice\n";
+  std::ofstream(dir + "/pass") << "pw\n";
+  spec::SaslSpec sasl;
+  sasl.mechanism = spec::SaslMechanism::kPlain;
+  sasl.usernameFile = dir + "/user";
+  sasl.passwordFile = dir + "/pass";
+  auto m = asMap(*securityProperties(std::nullopt, sasl, fakeEnv({})));
+  EXPECT_EQ(m["security.protocol"], "SASL_PLAINTEXT");
+  EXPECT_EQ(m["sasl.username"], "alice");
+  EXPECT_EQ(m["sasl.password"], "pw");
+}
+
+TEST(KafkaConfig, MissingSaslCredentialsNameTheFix) {
+  spec::SaslSpec sasl;
+  auto props = securityProperties(std::nullopt, sasl, fakeEnv({}));
+  ASSERT_FALSE(props);
+  EXPECT_NE(props.status().message().find("SLUICE_SASL_USERNAME"), std::string::npos);
+  sasl.passwordFile = "/nonexistent/pass";
+  auto missing = securityProperties(std::nullopt, sasl, fakeEnv({{"SLUICE_SASL_USERNAME", "u"}}));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.status().message().find("/nonexistent/pass"), std::string::npos);
+}
+
+TEST(KafkaConfig, ProducerIsIdempotentWithAcksAll) {
+  auto m = asMap(producerProperties("127.0.0.1:9092"));
+  EXPECT_EQ(m["acks"], "all");
+  EXPECT_EQ(m["enable.idempotence"], "true");
+}
+
+}  // namespace
+}  // namespace sluice::worker

@@ -1,0 +1,73 @@
+#include "worker/batcher.h"
+
+#include <algorithm>
+#include <map>
+
+namespace sluice::worker {
+
+void Batcher::add(Message message) {
+  pendingBytes_ += budgetBytes(message);
+  pending_.push_back({clock_.now(), std::move(message)});
+}
+
+bool Batcher::due() const {
+  if (pending_.empty()) return false;
+  if (static_cast<int64_t>(pending_.size()) >= limits_.maxMessages) return true;
+  if (pendingBytes_ >= limits_.maxBytes) return true;
+  return clock_.now() - pending_.front().arrived >= limits_.maxWait;
+}
+
+common::Millis Batcher::untilDue() const {
+  if (pending_.empty()) return limits_.maxWait;
+  if (due()) return common::Millis(0);
+  const auto waited = std::chrono::duration_cast<common::Millis>(clock_.now() - pending_.front().arrived);
+  return std::max(common::Millis(0), limits_.maxWait - waited);
+}
+
+Batch Batcher::take() {
+  Batch batch;
+  int64_t bytes = 0;
+  while (!pending_.empty() && static_cast<int>(batch.size()) < limits_.maxMessages) {
+    const int64_t cost = budgetBytes(pending_.front().message);
+    if (!batch.empty() && bytes + cost > limits_.maxBytes) break;
+    bytes += cost;
+    batch.push_back(std::move(pending_.front().message));
+    pending_.pop_front();
+  }
+  pendingBytes_ -= bytes;
+  if (groupByKey_) groupKeys(batch);
+  return batch;
+}
+
+void Batcher::groupKeys(Batch& batch) const {
+  // Rank each (topic, key) by its first appearance, then stable-sort by rank.
+  std::map<std::pair<std::string, std::optional<std::string>>, size_t> rank;
+  std::vector<size_t> order(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    order[i] = rank.try_emplace({batch[i].topic, batch[i].key}, rank.size()).first->second;
+  }
+  std::vector<size_t> index(batch.size());
+  for (size_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::stable_sort(index.begin(), index.end(), [&](size_t a, size_t b) { return order[a] < order[b]; });
+  Batch grouped;
+  grouped.reserve(batch.size());
+  for (size_t i : index) grouped.push_back(std::move(batch[i]));
+  batch = std::move(grouped);
+}
+
+Batch Batcher::removePartitions(const std::set<TopicPartition>& partitions) {
+  Batch removed;
+  std::deque<Pending> kept;
+  for (auto& p : pending_) {
+    if (partitions.count(p.message.topicPartition())) {
+      pendingBytes_ -= budgetBytes(p.message);
+      removed.push_back(std::move(p.message));
+    } else {
+      kept.push_back(std::move(p));
+    }
+  }
+  pending_ = std::move(kept);
+  return removed;
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,78 @@
+#pragma once
+// Dispatcher: hands batches to processing.concurrency lanes while keeping the order the spec asks
+// for. Messages are queued per ordering group: (topic, partition, key) for `key`, (topic,
+// partition) for `partition`, one shared free-for-all queue for `none`. A lane takes work made of
+// whole runs of groups that nobody else holds; while a lane holds a group (delivering, or parked
+// for a retry) no other lane may take that group's later messages. A retry therefore parks only
+// its own keys/partitions: the other groups keep flowing to the other lanes.
+// Threading: not thread-safe; the pipeline guards it with its mutex. Time is passed in.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/spec/pipeline.h"
+#include "worker/message.h"
+
+namespace sluice::worker {
+
+struct Work {
+  uint64_t id = 0;
+  Batch messages;
+  int attempts = 0;                 // delivery attempts made so far
+  std::vector<std::string> groups;  // ordering groups this work holds
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(spec::Ordering ordering, int maxMessages, int64_t maxBytes)
+      : ordering_(ordering), maxMessages_(maxMessages), maxBytes_(maxBytes) {}
+
+  void submit(Batch batch);
+  // Work for a free lane: a parked retry that is due first, else queued messages of free groups
+  // up to the batch limits. nullopt when nothing can run now.
+  std::optional<Work> take(common::SteadyTime now);
+  // The lane finished (delivered, dead-lettered or gave up) the work: its groups are free again.
+  void complete(const Work& work);
+  // Parks the work until `when`; its groups stay held so their later messages wait behind it.
+  void retryAt(Work work, common::SteadyTime when);
+  std::optional<common::SteadyTime> nextRetryAt() const;
+  // Removes queued and parked messages of these partitions (revoked) and returns them.
+  Batch dropPartitions(const std::set<TopicPartition>& partitions);
+
+  size_t queuedMessages() const { return queued_; }
+  size_t parkedWork() const { return parked_.size(); }
+  bool idle() const { return queued_ == 0 && parked_.empty(); }
+
+  // The ordering group a message belongs to (exposed for tests).
+  std::string groupOf(const Message& message) const;
+
+ private:
+  struct Group {
+    std::deque<Message> queue;
+    bool held = false;
+    bool ready = false;  // listed in ready_
+  };
+  struct Parked {
+    common::SteadyTime when;
+    Work work;
+  };
+  bool holdsGroups() const { return ordering_ != spec::Ordering::kNone; }
+  void markReady(const std::string& name, Group& group);
+  bool takeFromGroup(Group& group, Work& work, int64_t& bytes);
+
+  spec::Ordering ordering_;
+  int maxMessages_;
+  int64_t maxBytes_;
+  std::unordered_map<std::string, Group> groups_;
+  std::deque<std::string> ready_;  // groups with queued messages that no lane holds
+  std::vector<Parked> parked_;
+  size_t queued_ = 0;
+  uint64_t nextId_ = 1;
+};
+
+}  // namespace sluice::worker

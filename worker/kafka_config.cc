@@ -1,0 +1,120 @@
+#include "worker/kafka_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace sluice::worker {
+
+EnvLookup processEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value || !*value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+namespace {
+
+common::Result<std::string> readSecretFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) return common::invalidArgument(what + " file " + path + " cannot be read: mount the Secret or fix the path");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+common::Result<std::string> credential(const std::string& file, const std::string& envName, const std::string& what,
+                                       const EnvLookup& env) {
+  if (!file.empty()) return readSecretFile(file, what);
+  if (auto value = env(envName)) return *value;
+  return common::invalidArgument("SASL " + what + " missing: set spec.source.kafka.sasl." + what +
+                                 "File or the environment variable " + envName);
+}
+
+}  // namespace
+
+common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
+                                                   const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env) {
+  KafkaProperties props;
+  const bool useTls = tls && tls->enabled;
+  if (sasl) {
+    props.emplace_back("security.protocol", useTls ? "SASL_SSL" : "SASL_PLAINTEXT");
+  } else {
+    props.emplace_back("security.protocol", useTls ? "SSL" : "PLAINTEXT");
+  }
+  if (useTls) {
+    if (!tls->caFile.empty()) props.emplace_back("ssl.ca.location", tls->caFile);
+    if (!tls->certFile.empty()) props.emplace_back("ssl.certificate.location", tls->certFile);
+    if (!tls->keyFile.empty()) props.emplace_back("ssl.key.location", tls->keyFile);
+    if (tls->insecureSkipVerify) {
+      props.emplace_back("enable.ssl.certificate.verification", "false");
+      props.emplace_back("ssl.endpoint.identification.algorithm", "none");
+    }
+  }
+  if (!sasl) return props;
+  auto user = credential(sasl->usernameFile, "SLUICE_SASL_USERNAME", "username", env);
+  if (!user) return user.status();
+  auto password = credential(sasl->passwordFile, "SLUICE_SASL_PASSWORD", "password", env);
+  if (!password) return password.status();
+  props.emplace_back("sasl.mechanisms", spec::toString(sasl->mechanism));
+  props.emplace_back("sasl.username", *user);
+  props.emplace_back("sasl.password", *password);
+  return props;
+}
+
+common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
+                                                   const EnvLookup& env) {
+  const auto& kafka = *pipeline.spec.source.kafka;
+  const auto& budget = pipeline.spec.backpressure;
+  KafkaProperties props = {
+      {"bootstrap.servers", kafka.bootstrapServers},
+      {"group.id", spec::effectiveGroupId(pipeline)},
+      {"client.id", podName.empty() ? "sluice-worker" : podName},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
+      {"enable.partition.eof", "false"},
+      {"auto.offset.reset", kafka.startFrom == spec::StartFrom::kEarliest ? "earliest" : "latest"},
+      // librdkafka's own prefetch queue is bounded from the same budget: a quarter of the bytes
+      // (at least 1 MiB) and at most the message budget.
+      {"queued.max.messages.kbytes", std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 4 / 1024, 1024, 2097151))},
+      {"queued.min.messages", std::to_string(std::clamp<int64_t>(budget.maxInFlightMessages, 1, 10000000))},
+      {"fetch.message.max.bytes", std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 8, 65536, 1048576))},
+  };
+  if (!podName.empty()) props.emplace_back("group.instance.id", podName);
+  auto security = securityProperties(kafka.tls, kafka.sasl, env);
+  if (!security) return security.status().withContext("spec.source.kafka");
+  props.insert(props.end(), security->begin(), security->end());
+  return props;
+}
+
+KafkaProperties producerProperties(const std::string& bootstrapServers) {
+  return {
+      {"bootstrap.servers", bootstrapServers},
+      {"client.id", "sluice-worker-producer"},
+      {"acks", "all"},
+      {"enable.idempotence", "true"},
+      {"linger.ms", "5"},
+  };
+}
+
+bool isSecretProperty(const std::string& name) {
+  return name == "sasl.password" || name == "ssl.key.password" || name == "ssl.keystore.password" ||
+         name == "sasl.oauthbearer.client.secret";
+}
+
+std::string redacted(const KafkaProperties& properties) {
+  std::string out;
+  for (const auto& [name, value] : properties) {
+    if (!out.empty()) out += ", ";
+    out += name + "=" + (isSecretProperty(name) ? std::string("[redacted]") : value);
+  }
+  return out;
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,38 @@
+#pragma once
+// librdkafka properties derived from the spec, as plain key/value pairs so they can be tested
+// without a broker (kafka_source.cc / kafka_sink.cc apply them). Secrets (SASL password) are read
+// here from files or SLUICE_SASL_USERNAME / SLUICE_SASL_PASSWORD and must never be logged: use
+// redacted() for anything printed.
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+
+namespace sluice::worker {
+
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+EnvLookup processEnv();
+
+// security.protocol, ssl.*, sasl.* for a cluster.
+common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
+                                                   const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env);
+
+// The consumer of spec.source.kafka: group, cooperative-sticky, manual offset store, static
+// membership from podName, and local queue limits derived from the backpressure budget.
+common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
+                                                   const EnvLookup& env);
+
+// An idempotent, acks=all producer towards `bootstrapServers`.
+KafkaProperties producerProperties(const std::string& bootstrapServers);
+
+bool isSecretProperty(const std::string& name);
+// "k=v, k2=v2" with secret values replaced by "[redacted]".
+std::string redacted(const KafkaProperties& properties);
+
+}  // namespace sluice::worker
