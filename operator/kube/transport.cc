@@ -1,0 +1,47 @@
+#include "operator/kube/transport.h"
+
+#include <algorithm>
+
+namespace sluice::kube {
+
+void Cancellation::cancel() {
+  std::vector<std::function<void()>> run;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    for (auto& [id, callback] : callbacks_) run.push_back(callback);
+  }
+  cv_.notify_all();
+  for (auto& callback : run) callback();
+}
+
+bool Cancellation::cancelled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_;
+}
+
+int Cancellation::onCancel(std::function<void()> callback) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (cancelled_) {
+    lock.unlock();
+    callback();
+    return 0;
+  }
+  const int id = nextId_++;
+  callbacks_.emplace_back(id, std::move(callback));
+  return id;
+}
+
+void Cancellation::removeCallback(int id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  callbacks_.erase(std::remove_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; }),
+                   callbacks_.end());
+}
+
+bool Cancellation::sleepFor(std::chrono::milliseconds duration) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !cv_.wait_for(lock, duration, [this] { return cancelled_; });
+}
+
+}  // namespace sluice::kube
