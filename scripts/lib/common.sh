@@ -57,25 +57,22 @@ apt_install() {
   done
 }
 
-# free_port: a TCP port nothing listens on at 127.0.0.1 right now, and which we have not
-# handed out before in this run (ports are chosen before the services bind them).
-_SLUICE_TAKEN_PORTS=" "
+# free_port: a TCP port nothing listens on at 127.0.0.1 right now and that no other start in
+# this `up` has been handed (services start in parallel and bind their ports later). The
+# ports handed out are kept in $SLUICE_STATE/.ports, which `up` empties first.
 free_port() {
-  local port
-  while :; do
-    port=$(python3 - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-)
-    [[ "$_SLUICE_TAKEN_PORTS" == *" $port "* ]] && continue
-    _SLUICE_TAKEN_PORTS+="$port "
-    echo "$port"
-    return 0
-  done
+  local port taken="$SLUICE_STATE/.ports"
+  mkdir -p "$SLUICE_STATE"
+  (
+    flock -w 30 7 || exit 1
+    while :; do
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+      grep -qx "$port" "$taken" 2>/dev/null && continue
+      echo "$port" >>"$taken"
+      echo "$port"
+      exit 0
+    done
+  ) 7>>"$SLUICE_STATE/.ports.lock"
 }
 
 # port_listening PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
