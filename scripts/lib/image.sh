@@ -17,6 +17,8 @@ source "$here/common.sh"
 
 SUITE="${SLUICE_IMAGE_SUITE:-bookworm}"
 NAMES=("docker.io/library/debian:$SUITE-slim" "docker.io/library/debian:$SUITE")
+# Bump when the rootfs recipe below changes: keys the cached tarball and the images' label.
+RECIPE=r2
 
 # debian_mirror: the first Debian archive URI apt uses for the main archive (not security),
 # from one-line sources.list files or deb822 *.sources files.
@@ -38,7 +40,10 @@ debian_mirror() {
 
 images_present() {
   local n
-  for n in "${NAMES[@]}"; do podman image exists "$n" || return 1; done
+  for n in "${NAMES[@]}"; do
+    podman image exists "$n" || return 1
+    [[ $(podman image inspect --format '{{index .Labels "dev.sluice.rootfs"}}' "$n") == "$SUITE-$RECIPE" ]] || return 1
+  done
 }
 
 main() {
@@ -47,7 +52,7 @@ main() {
     log "image-base: ${NAMES[*]} already present"
     return 0
   fi
-  local dir="$SLUICE_CACHE/debian-$SUITE-minbase"
+  local dir="$SLUICE_CACHE/debian-$SUITE-minbase-$RECIPE"
   local tarball="$dir/rootfs.tar"
   if ! is_complete "$dir" || [[ ! -s "$tarball" ]]; then
     local mirror; mirror=$(debian_mirror) || die "no Debian mirror found in /etc/apt/sources.list*"
@@ -62,15 +67,21 @@ main() {
     rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
            "$root"/usr/share/info/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log "$root"/tmp/*
     find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
-    # The image's apt should point at the same mirror as this machine's.
-    printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$root/etc/apt/sources.list"
+    # The image's apt uses the same archives as this machine's (incl. -updates and -security,
+    # like the official image) when the host runs the same suite; else the mirror we used.
+    if grep -qs "Suites:.*\b$SUITE\b" /etc/apt/sources.list.d/debian.sources; then
+      cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/debian.sources"
+      rm -f "$root/etc/apt/sources.list"
+    else
+      printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$root/etc/apt/sources.list"
+    fi
     tar --numeric-owner -C "$root" -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
     atomic_mark_done "$dir"
   fi
   log "image-base: podman import as ${NAMES[*]}"
-  podman import --change 'CMD ["bash"]' "$tarball" "${NAMES[0]}" >&2
+  podman import --change 'CMD ["bash"]' --change "LABEL dev.sluice.rootfs=$SUITE-$RECIPE" "$tarball" "${NAMES[0]}" >&2
   local n
   for n in "${NAMES[@]:1}"; do podman tag "${NAMES[0]}" "$n"; done
   images_present || die "podman import did not produce ${NAMES[*]}"
