@@ -100,6 +100,7 @@ KafkaProperties producerProperties(const std::string& bootstrapServers) {
       {"acks", "all"},
       {"enable.idempotence", "true"},
       {"linger.ms", "5"},
+      {"message.timeout.ms", "30000"},
   };
 }
 

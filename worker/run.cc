@@ -1,10 +1,63 @@
 #include "worker/run.h"
 
-namespace sluice::worker {
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
 
-common::Status runPipeline(const spec::ConsumerPipeline&, const RunOptions&) {
-  // Replaced by the Kafka pipeline (issue 4); until then the worker refuses to pretend.
-  return common::Status(common::ErrorCode::kInternal, "the data plane is not built yet");
+#include "common/health_server.h"
+#include "common/metrics_server.h"
+#include "common/random.h"
+#include "common/shutdown.h"
+#include "worker/metrics.h"
+#include "worker/pipeline.h"
+#include "worker/sink.h"
+#include "worker/source.h"
+
+namespace sluice::worker {
+namespace {
+
+PipelineTiming timingFor(const spec::PipelineSpec& spec) {
+  PipelineTiming timing;
+  timing.revokeBound = common::Millis(std::min<int64_t>(int64_t{spec.worker.drainSeconds} * 1000, spec.processing.timeoutMs));
+  return timing;
+}
+
+}  // namespace
+
+common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOptions& options) {
+  if (!pipeline.spec.source.kafka) {
+    return common::invalidArgument("spec.source.nats is not supported by this worker build yet: use spec.source.kafka");
+  }
+  auto registry = std::make_shared<prometheus::Registry>();
+  WorkerMetrics metrics(*registry);
+  auto metricsServer = common::MetricsServer::start(options.metricsAddress, registry);
+  if (!metricsServer) return metricsServer.status();
+  auto health = common::HealthServer::start(options.healthAddress);
+  if (!health) return health.status();
+  spdlog::info("metrics on port {}, health on port {}", (*metricsServer)->port(), (*health)->port());
+
+  auto sink = makeSink(pipeline);
+  if (!sink) return sink.status();
+  auto deadLetter = makeDeadLetterSink(pipeline);
+  if (!deadLetter) return deadLetter.status();
+  common::StdRandom random;
+  Pipeline engine(pipeline.spec, **sink, deadLetter->get(), metrics, common::SystemClock::instance(), random,
+                  timingFor(pipeline.spec));
+  (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
+
+  auto source = makeKafkaSource(pipeline, options.podName, engine);
+  if (!source) return source.status();
+  spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
+               (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));
+  auto& healthServer = **health;
+  healthServer.setReady(true);
+  auto stop = [&] {
+    if (!engine.health()) healthServer.setReady(false);
+    return common::Shutdown::instance().requested();
+  };
+  const auto status = engine.run(**source, stop, common::Millis(int64_t{pipeline.spec.worker.drainSeconds} * 1000),
+                                 [&] { healthServer.setReady(false); });
+  source->reset();
+  return status;
 }
 
 }  // namespace sluice::worker

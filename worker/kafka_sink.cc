@@ -1,0 +1,183 @@
+// The librdkafka producer behind KafkaSink and KafkaDeadLetterSink. A background thread serves
+// delivery reports; deliver()/send() wait for the reports of their own messages, so lanes can
+// produce concurrently.
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "worker/kafka_sink.h"
+
+namespace sluice::worker {
+namespace {
+
+// Delivery reports of one deliver()/send() call.
+struct Pending {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t outstanding = 0;
+  rd_kafka_resp_err_t firstError = RD_KAFKA_RESP_ERR_NO_ERROR;
+};
+
+bool isTerminal(rd_kafka_resp_err_t e) {
+  switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Producer {
+ public:
+  ~Producer() {
+    stop_ = true;
+    if (poller_.joinable()) poller_.join();
+    if (rk_) rd_kafka_flush(rk_.get(), 5000);
+  }
+
+  common::Status open(const KafkaProperties& properties) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[512];
+    for (const auto& [name, value] : properties) {
+      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return common::invalidArgument("kafka producer property " + name + ": " + err);
+      }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, &Producer::onDelivery);
+    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)));
+    if (!rk_) {
+      rd_kafka_conf_destroy(conf);
+      return common::invalidArgument(std::string("kafka producer: ") + err);
+    }
+    poller_ = std::thread([this] {
+      while (!stop_) rd_kafka_poll(rk_.get(), 100);
+    });
+    return common::Status::ok();
+  }
+
+  // Produces every message and waits for all delivery reports (or the timeout).
+  DeliveryResult produce(const std::string& topic, std::span<const Message> batch,
+                         const std::function<std::vector<std::pair<std::string, std::string>>(const Message&)>& headersOf,
+                         common::Millis timeout) {
+    Pending pending;
+    for (const auto& m : batch) {
+      if (auto e = produceOne(topic, m, headersOf(m), pending); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        waitFor(pending, timeout);
+        return DeliveryResult::retryable(std::string("kafka produce: ") + rd_kafka_err2str(e));
+      }
+    }
+    if (!waitFor(pending, timeout)) return DeliveryResult::retryable("kafka produce: delivery reports timed out");
+    if (pending.firstError == RD_KAFKA_RESP_ERR_NO_ERROR) return DeliveryResult::delivered();
+    const std::string error = std::string("kafka produce: ") + rd_kafka_err2str(pending.firstError);
+    return isTerminal(pending.firstError) ? DeliveryResult::terminal(error) : DeliveryResult::retryable(error);
+  }
+
+ private:
+  static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+    auto* pending = static_cast<Pending*>(m->_private);
+    std::lock_guard<std::mutex> lock(pending->mu);
+    if (m->err && pending->firstError == RD_KAFKA_RESP_ERR_NO_ERROR) pending->firstError = m->err;
+    if (--pending->outstanding == 0) pending->cv.notify_all();
+  }
+
+  rd_kafka_resp_err_t produceOne(const std::string& topic, const Message& m,
+                                 const std::vector<std::pair<std::string, std::string>>& headers, Pending& pending) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
+    for (const auto& [name, value] : headers) {
+      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value.data(), static_cast<ssize_t>(value.size()));
+    }
+    {
+      std::lock_guard<std::mutex> lock(pending.mu);
+      ++pending.outstanding;
+    }
+    const void* key = m.key ? m.key->data() : nullptr;
+    const size_t keySize = m.key ? m.key->size() : 0;
+    const auto e = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+        RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_OPAQUE(&pending), RD_KAFKA_V_END);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(hdrs);
+      std::lock_guard<std::mutex> lock(pending.mu);
+      --pending.outstanding;
+    }
+    return e;
+  }
+
+  // The reports reference `pending` on our stack: on timeout, purge and keep waiting for them.
+  bool waitFor(Pending& pending, common::Millis timeout) {
+    std::unique_lock<std::mutex> lock(pending.mu);
+    if (pending.cv.wait_for(lock, timeout, [&] { return pending.outstanding == 0; })) return true;
+    lock.unlock();
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE);
+    lock.lock();
+    pending.cv.wait(lock, [&] { return pending.outstanding == 0; });
+    return false;
+  }
+
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk_{nullptr, &rd_kafka_destroy};
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+class KafkaSink final : public Sink {
+ public:
+  KafkaSink(std::string topic, common::Millis timeout) : topic_(std::move(topic)), timeout_(timeout) {}
+  common::Status open(const KafkaProperties& properties) { return producer_.open(properties); }
+  DeliveryResult deliver(std::span<const Message> batch) override {
+    return producer_.produce(topic_, batch, [](const Message& m) { return m.headers; }, timeout_);
+  }
+  std::string describe() const override { return "kafka topic " + topic_; }
+
+ private:
+  std::string topic_;
+  common::Millis timeout_;
+  Producer producer_;
+};
+
+class KafkaDeadLetterSink final : public DeadLetterSink {
+ public:
+  KafkaDeadLetterSink(std::string topic, common::Millis timeout) : topic_(std::move(topic)), timeout_(timeout) {}
+  common::Status open(const KafkaProperties& properties) { return producer_.open(properties); }
+  common::Status send(const Message& message, const std::string& error, int attempts) override {
+    auto result = producer_.produce(
+        topic_, std::span<const Message>(&message, 1),
+        [&](const Message& m) { return deadLetterHeaders(m, error, attempts); }, timeout_);
+    if (result.outcome == DeliveryOutcome::kDelivered) return common::Status::ok();
+    return common::unavailable("dead-letter topic " + topic_ + ": " + result.error);
+  }
+  std::string describe() const override { return "kafka topic " + topic_; }
+
+ private:
+  std::string topic_;
+  common::Millis timeout_;
+  Producer producer_;
+};
+
+}  // namespace
+
+common::Result<std::unique_ptr<Sink>> makeKafkaSink(const KafkaProperties& properties, const std::string& topic,
+                                                    common::Millis timeout) {
+  auto sink = std::make_unique<KafkaSink>(topic, timeout);
+  if (auto st = sink->open(properties); !st) return st;
+  return std::unique_ptr<Sink>(std::move(sink));
+}
+
+common::Result<std::unique_ptr<DeadLetterSink>> makeKafkaDeadLetterSink(const KafkaProperties& properties,
+                                                                        const std::string& topic, common::Millis timeout) {
+  auto sink = std::make_unique<KafkaDeadLetterSink>(topic, timeout);
+  if (auto st = sink->open(properties); !st) return st;
+  return std::unique_ptr<DeadLetterSink>(std::move(sink));
+}
+
+}  // namespace sluice::worker

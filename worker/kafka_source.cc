@@ -1,0 +1,274 @@
+// KafkaSource: the librdkafka consumer. The only worker file that includes librdkafka for
+// consuming. Everything runs on the consumer thread (see source.h).
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <set>
+
+#include "worker/kafka_config.h"
+#include "worker/source.h"
+
+namespace sluice::worker {
+namespace {
+
+using KafkaHandle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+
+PartitionList makeList(int size) {
+  return PartitionList(rd_kafka_topic_partition_list_new(size), &rd_kafka_topic_partition_list_destroy);
+}
+
+std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+Message toMessage(const rd_kafka_message_t* m) {
+  Message out;
+  out.topic = rd_kafka_topic_name(m->rkt);
+  out.partition = m->partition;
+  out.offset = m->offset;
+  if (m->key) out.key = std::string(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) out.value.assign(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_timestamp_type_t type;
+  out.timestampMs = rd_kafka_message_timestamp(m, &type);
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      out.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+    }
+  }
+  return out;
+}
+
+class KafkaSource final : public Source {
+ public:
+  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics)
+      : listener_(listener), topics_(std::move(topics)) {}
+  ~KafkaSource() override {
+    // Without close() the listener may be gone: skip the consumer close (and its callbacks).
+    if (rk_ && !closed_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  common::Status open(const KafkaProperties& properties);
+  common::Result<std::vector<Message>> poll(common::Millis timeout, size_t maxMessages) override;
+  common::Status pauseAll() override;
+  common::Status resumeAll() override;
+  size_t pausedPartitions() const override { return paused_ ? assigned_.size() : 0; }
+  common::Status commit(const std::vector<PartitionOffset>& offsets, bool synchronous) override;
+  std::vector<PartitionWatermark> watermarks() override;
+  common::Status close() override;
+
+ private:
+  static void rebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                  void* opaque);
+  void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  void assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
+  void revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
+  common::Status pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause);
+  PartitionList listOf(const std::set<TopicPartition>& partitions) const;
+  std::optional<common::Status> handleError(const rd_kafka_message_t* m);
+
+  RebalanceListener& listener_;
+  std::vector<std::string> topics_;
+  KafkaHandle rk_{nullptr, &rd_kafka_destroy};
+  std::set<TopicPartition> assigned_;
+  bool paused_ = false;
+  bool closed_ = false;
+};
+
+common::Status KafkaSource::open(const KafkaProperties& properties) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [name, value] : properties) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return common::invalidArgument("kafka consumer property " + name + ": " + err);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::rebalanceTrampoline);
+  rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)));
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    return common::invalidArgument(std::string("kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(rk_.get());
+  auto topics = makeList(static_cast<int>(topics_.size()));
+  for (const auto& topic : topics_) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return common::unavailable(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+  }
+  spdlog::info("kafka consumer subscribed to {} topic(s); settings: {}", topics_.size(), redacted(properties));
+  return common::Status::ok();
+}
+
+void KafkaSource::rebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                      void* opaque) {
+  static_cast<KafkaSource*>(opaque)->onRebalance(err, parts);
+}
+
+void KafkaSource::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assign(parts, cooperative);
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    revoke(parts, cooperative);
+    return;
+  }
+  spdlog::error("kafka rebalance error: {}", rd_kafka_err2str(err));
+  revoke(parts, cooperative);
+}
+
+void KafkaSource::assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  rd_kafka_error_t* error = nullptr;
+  if (cooperative) {
+    error = rd_kafka_incremental_assign(rk_.get(), parts);
+  } else if (auto e = rd_kafka_assign(rk_.get(), parts); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("kafka assign: {}", rd_kafka_err2str(e));
+  }
+  if (error) {
+    spdlog::error("kafka incremental assign: {}", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return;
+  }
+  const auto partitions = toPartitions(parts);
+  assigned_.insert(partitions.begin(), partitions.end());
+  if (paused_) (void)pauseOrResume(parts, true);
+  spdlog::info("kafka assigned {} partition(s), {} in total", partitions.size(), assigned_.size());
+  listener_.onAssigned(partitions);
+}
+
+void KafkaSource::revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  const bool lost = rd_kafka_assignment_lost(rk_.get());
+  const auto partitions = toPartitions(parts);
+  auto offsets = listener_.onRevoking(partitions, lost);
+  if (!lost && !offsets.empty()) {
+    if (auto st = commit(offsets, true); !st) spdlog::warn("commit on revoke: {}", st.toString());
+  }
+  for (const auto& tp : partitions) assigned_.erase(tp);
+  if (cooperative) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_.get(), parts)) {
+      spdlog::error("kafka incremental unassign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(rk_.get(), nullptr);
+  }
+  spdlog::info("kafka {} {} partition(s), {} left", lost ? "lost" : "revoked", partitions.size(), assigned_.size());
+}
+
+std::optional<common::Status> KafkaSource::handleError(const rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
+  if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+    char reason[512];
+    rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason));
+    return common::internalError(std::string("kafka consumer fatal error: ") + reason);
+  }
+  spdlog::warn("kafka consumer: {}", rd_kafka_message_errstr(m));
+  return std::nullopt;
+}
+
+common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, size_t maxMessages) {
+  std::vector<Message> out;
+  int wait = static_cast<int>(timeout.count());
+  while (out.size() < maxMessages) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait);
+    if (!m) break;
+    wait = 0;
+    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(m, &rd_kafka_message_destroy);
+    if (m->err) {
+      if (auto fatal = handleError(m); fatal) return *fatal;
+      continue;
+    }
+    out.push_back(toMessage(m));
+  }
+  return out;
+}
+
+PartitionList KafkaSource::listOf(const std::set<TopicPartition>& partitions) const {
+  auto list = makeList(static_cast<int>(partitions.size()));
+  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+common::Status KafkaSource::pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause) {
+  auto* list = const_cast<rd_kafka_topic_partition_list_t*>(parts);
+  const auto e = pause ? rd_kafka_pause_partitions(rk_.get(), list) : rd_kafka_resume_partitions(rk_.get(), list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return common::internalError(std::string("kafka pause/resume: ") + rd_kafka_err2str(e));
+  return common::Status::ok();
+}
+
+common::Status KafkaSource::pauseAll() {
+  paused_ = true;
+  auto list = listOf(assigned_);
+  return pauseOrResume(list.get(), true);
+}
+
+common::Status KafkaSource::resumeAll() {
+  paused_ = false;
+  auto list = listOf(assigned_);
+  return pauseOrResume(list.get(), false);
+}
+
+common::Status KafkaSource::commit(const std::vector<PartitionOffset>& offsets, bool synchronous) {
+  if (offsets.empty()) return common::Status::ok();
+  auto list = makeList(static_cast<int>(offsets.size()));
+  for (const auto& po : offsets) {
+    if (!assigned_.count(po.partition)) continue;  // not ours any more: the new owner commits
+    rd_kafka_topic_partition_list_add(list.get(), po.partition.topic.c_str(), po.partition.partition)->offset = po.offset;
+  }
+  if (list->cnt == 0) return common::Status::ok();
+  if (auto e = rd_kafka_offsets_store(rk_.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return common::unavailable(std::string("kafka offsets store: ") + rd_kafka_err2str(e));
+  }
+  if (!synchronous) return common::Status::ok();
+  if (auto e = rd_kafka_commit(rk_.get(), list.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return common::unavailable(std::string("kafka commit: ") + rd_kafka_err2str(e));
+  }
+  return common::Status::ok();
+}
+
+std::vector<PartitionWatermark> KafkaSource::watermarks() {
+  std::vector<PartitionWatermark> out;
+  for (const auto& tp : assigned_) {
+    int64_t low = -1;
+    int64_t high = -1;
+    rd_kafka_get_watermark_offsets(rk_.get(), tp.topic.c_str(), tp.partition, &low, &high);
+    out.push_back({tp, high});
+  }
+  return out;
+}
+
+common::Status KafkaSource::close() {
+  if (closed_) return common::Status::ok();
+  closed_ = true;
+  // Revokes the assignment through onRebalance (listener drains and commits), then leaves.
+  if (auto e = rd_kafka_consumer_close(rk_.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return common::unavailable(std::string("kafka consumer close: ") + rd_kafka_err2str(e));
+  }
+  return common::Status::ok();
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
+                                                        const std::string& podName, RebalanceListener& listener) {
+  if (!pipeline.spec.source.kafka) return common::invalidArgument("spec.source.kafka is required for a Kafka source");
+  auto properties = consumerProperties(pipeline, podName, processEnv());
+  if (!properties) return properties.status();
+  auto source = std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics);
+  if (auto st = source->open(*properties); !st) return st;
+  return std::unique_ptr<Source>(std::move(source));
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,413 @@
+#include "worker/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace sluice::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+FlowBudget budgetOf(const spec::BackpressureSpec& b) {
+  return {b.maxInFlightMessages, b.maxInFlightBytes, b.resumeRatio};
+}
+
+BatchLimits limitsOf(const spec::BatchSpec& b) {
+  return {b.maxMessages, b.maxBytes, common::Millis(b.maxWaitMs)};
+}
+
+FailureKind kindOf(const DeliveryResult& result) {
+  return result.outcome == DeliveryOutcome::kTerminal ? FailureKind::kTerminal : FailureKind::kRetryable;
+}
+
+int64_t bytesOf(std::span<const Message> messages) {
+  int64_t bytes = 0;
+  for (const auto& m : messages) bytes += budgetBytes(m);
+  return bytes;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const spec::PipelineSpec& spec, Sink& sink, DeadLetterSink* deadLetter, WorkerMetrics& metrics,
+                   common::Clock& clock, common::Random& random, PipelineTiming timing)
+    : spec_(spec),
+      sink_(sink),
+      deadLetter_(deadLetter),
+      metrics_(metrics),
+      clock_(clock),
+      retry_(spec.processing.retry, deadLetter != nullptr, random),
+      timing_(timing),
+      flow_(budgetOf(spec.backpressure)),
+      batcher_(limitsOf(spec.batch), spec::effectiveOrdering(spec) == spec::Ordering::kKey, clock),
+      dispatcher_(spec::effectiveOrdering(spec), spec.batch.maxMessages, spec.batch.maxBytes) {}
+
+Pipeline::~Pipeline() {
+  lanesStop_ = true;
+  abandon_ = true;
+  workCv_.notify_all();
+  sleepCv_.notify_all();
+  for (auto& lane : lanes_) {
+    if (lane.joinable()) lane.join();
+  }
+}
+
+common::Status Pipeline::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (degradedReason_.empty()) return common::Status::ok();
+  return common::Status(common::ErrorCode::kUnavailable, "Degraded: " + degradedReason_);
+}
+
+// ---- consumer thread ------------------------------------------------------------------------
+
+common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRequested, common::Millis drainTimeout,
+                             const std::function<void()>& onStopping) {
+  source_ = &source;
+  for (int i = 0; i < std::max(1, spec_.processing.concurrency); ++i) lanes_.emplace_back([this] { laneLoop(); });
+  common::Status status;
+  while (!stopRequested()) {
+    status = pollOnce(source);
+    if (!status) break;
+    periodic(source);
+  }
+  if (onStopping) onStopping();
+  drain(source, drainTimeout);
+  source_ = nullptr;
+  return status;
+}
+
+common::Status Pipeline::pollOnce(Source& source) {
+  applyFlowControl(source);
+  const bool paused = flow_.state() == FlowState::kPaused;
+  const common::Millis timeout = batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
+  const size_t max = paused ? 1 : static_cast<size_t>(std::clamp<int64_t>(flow_.room(), 1, 5000));
+  auto messages = source.poll(timeout, max);
+  if (!messages) return messages.status();
+  admit(std::move(*messages));
+  flushBatches(false);
+  return common::Status::ok();
+}
+
+void Pipeline::admit(std::vector<Message> messages) {
+  size_t admitted = 0;
+  for (auto& m : messages) {
+    TopicPartition tp = m.topicPartition();
+    // Not assigned (any more): its new owner consumes it.
+    if (!tracker_.track(tp, m.offset)) continue;
+    lastConsumed_[tp] = m.offset;
+    flow_.admit(budgetBytes(m));
+    batcher_.add(std::move(m));
+    ++admitted;
+  }
+  metrics_.consumed.Increment(static_cast<double>(admitted));
+}
+
+void Pipeline::flushBatches(bool everything) {
+  bool submitted = false;
+  while (batcher_.due() || (everything && !batcher_.empty())) {
+    Batch batch = batcher_.take();
+    std::lock_guard<std::mutex> lock(mu_);
+    dispatcher_.submit(std::move(batch));
+    submitted = true;
+  }
+  if (submitted) workCv_.notify_all();
+}
+
+void Pipeline::applyFlowControl(Source& source) {
+  const FlowState before = flow_.state();
+  const FlowState now = flow_.evaluate();
+  if (before == now) return;
+  switch (now) {
+    case FlowState::kPaused:
+      spdlog::info("in-flight budget reached ({} messages, {} bytes): pausing fetch", flow_.messages(), flow_.bytes());
+      if (auto st = source.pauseAll(); !st) spdlog::warn("pause: {}", st.toString());
+      break;
+    case FlowState::kFlowing:
+      spdlog::info("in-flight back to the low watermark ({} messages, {} bytes): resuming fetch", flow_.messages(),
+                   flow_.bytes());
+      if (auto st = source.resumeAll(); !st) spdlog::warn("resume: {}", st.toString());
+      break;
+  }
+}
+
+void Pipeline::periodic(Source& source) {
+  const auto now = clock_.now();
+  if (now - lastPeriodic_ < timing_.commitInterval) return;
+  lastPeriodic_ = now;
+  if (auto st = source.commit(tracker_.committable(), false); !st) spdlog::warn("storing offsets: {}", st.toString());
+  metrics_.inFlightMessages.Set(static_cast<double>(flow_.messages()));
+  metrics_.inFlightBytes.Set(static_cast<double>(flow_.bytes()));
+  metrics_.pausedPartitions.Set(static_cast<double>(source.pausedPartitions()));
+  for (const auto& w : source.watermarks()) {
+    if (w.high < 0) continue;
+    auto position = tracker_.position(w.partition);
+    if (!position) {
+      auto consumed = lastConsumed_.find(w.partition);
+      if (consumed == lastConsumed_.end()) continue;
+      position = consumed->second + 1;
+    }
+    metrics_.setLag(w.partition, std::max<int64_t>(0, w.high - *position));
+  }
+}
+
+void Pipeline::drain(Source& source, common::Millis timeout) {
+  spdlog::info("stopping: fetch paused, draining {} in-flight message(s) within {} ms", flow_.messages(), timeout.count());
+  if (auto st = source.pauseAll(); !st) spdlog::warn("pause: {}", st.toString());
+  flushBatches(true);
+  const auto deadline = clock_.now() + timeout;
+  while (flow_.messages() > 0 && clock_.now() < deadline) {
+    // Keep serving the group (heartbeats, rebalances); paused partitions return nothing new.
+    (void)source.poll(50ms, 1);
+    periodic(source);
+  }
+  if (flow_.messages() > 0) {
+    spdlog::warn("drain deadline passed with {} message(s) undelivered: they stay uncommitted and will be redelivered",
+                 flow_.messages());
+  }
+  abandon_ = true;
+  sleepCv_.notify_all();
+  if (auto st = source.commit(tracker_.committable(), true); !st) spdlog::warn("final commit: {}", st.toString());
+  if (auto st = source.close(); !st) spdlog::warn("closing the source: {}", st.toString());
+  lanesStop_ = true;
+  workCv_.notify_all();
+  for (auto& lane : lanes_) lane.join();
+  lanes_.clear();
+  spdlog::info("stopped: {} message(s) still in flight were not committed", flow_.messages());
+}
+
+void Pipeline::onAssigned(const std::vector<TopicPartition>& partitions) {
+  metrics_.rebalances.Increment();
+  for (const auto& tp : partitions) tracker_.assign(tp);
+}
+
+void Pipeline::dropPartitions(const std::set<TopicPartition>& partitions) {
+  Batch dropped = batcher_.removePartitions(partitions);
+  std::lock_guard<std::mutex> lock(mu_);
+  Batch queued = dispatcher_.dropPartitions(partitions);
+  std::move(queued.begin(), queued.end(), std::back_inserter(dropped));
+  for (auto& work : stalled_) {
+    auto keep = std::stable_partition(work.messages.begin(), work.messages.end(),
+                                      [&](const Message& m) { return !partitions.count(m.topicPartition()); });
+    for (auto it = keep; it != work.messages.end(); ++it) --held_[it->topicPartition()];
+    std::move(keep, work.messages.end(), std::back_inserter(dropped));
+    work.messages.erase(keep, work.messages.end());
+    if (work.messages.empty()) dispatcher_.complete(work);
+  }
+  std::erase_if(stalled_, [](const Work& w) { return w.messages.empty(); });
+  flow_.release(static_cast<int64_t>(dropped.size()), bytesOf(dropped));
+}
+
+void Pipeline::waitForPartitions(const std::set<TopicPartition>& partitions, common::SteadyTime deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto busy = [&] {
+    int64_t count = 0;
+    for (const auto& tp : partitions) {
+      if (auto it = held_.find(tp); it != held_.end()) count += it->second;
+    }
+    return count;
+  };
+  while (busy() > 0 && clock_.now() < deadline) doneCv_.wait_for(lock, 50ms);
+  if (const int64_t left = busy(); left > 0) {
+    spdlog::warn("revoke: giving up {} in-flight message(s) of revoked partitions after the bound", left);
+  }
+}
+
+std::vector<PartitionOffset> Pipeline::onRevoking(const std::vector<TopicPartition>& partitions, bool lost) {
+  metrics_.rebalances.Increment();
+  const std::set<TopicPartition> revoked(partitions.begin(), partitions.end());
+  dropPartitions(revoked);
+  const common::Millis bound = abandon_ ? common::Millis(1000) : timing_.revokeBound;
+  if (!lost) waitForPartitions(revoked, clock_.now() + bound);
+  std::vector<PartitionOffset> offsets;
+  if (!lost) offsets = tracker_.committable(revoked);
+  for (const auto& tp : revoked) {
+    tracker_.forget(tp);
+    metrics_.removeLag(tp);
+    lastConsumed_.erase(tp);
+  }
+  return offsets;
+}
+
+// ---- lanes ----------------------------------------------------------------------------------
+
+void Pipeline::laneLoop() {
+  while (auto work = nextWork()) process(std::move(*work));
+}
+
+std::optional<Work> Pipeline::nextWork() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (lanesStop_) return std::nullopt;
+    const auto now = clock_.now();
+    if (auto work = dispatcher_.take(now)) {
+      for (const auto& m : work->messages) ++held_[m.topicPartition()];
+      return work;
+    }
+    common::Millis wait = 100ms;
+    if (auto next = dispatcher_.nextRetryAt()) {
+      wait = std::clamp(std::chrono::duration_cast<common::Millis>(*next - now), common::Millis(1), wait);
+    }
+    workCv_.wait_for(lock, wait);
+  }
+}
+
+void Pipeline::observe(size_t messages, common::SteadyTime started) {
+  metrics_.batchSize.Observe(static_cast<double>(messages));
+  metrics_.batchSeconds.Observe(std::chrono::duration<double>(clock_.now() - started).count());
+}
+
+void Pipeline::process(Work work) {
+  const auto started = clock_.now();
+  ++work.attempts;
+  const DeliveryResult result = sink_.deliver(work.messages);
+  observe(work.messages.size(), started);
+  const auto n = static_cast<double>(work.messages.size());
+  if (result.outcome == DeliveryOutcome::kDelivered) {
+    metrics_.delivered.Increment(n);
+    completeMessages(work.messages);
+    releaseWork(work);
+    return;
+  }
+  metrics_.failed.Increment(n);
+  if (abandon_) {
+    letGo(work.messages);
+    return;
+  }
+  const RetryDecision decision = retry_.afterFailure(work.attempts, kindOf(result), result.retryAfter);
+  switch (decision.step) {
+    case NextStep::kRetry:
+      metrics_.retried.Increment(n);
+      spdlog::warn("delivery of {} message(s) to {} failed (attempt {}): {}; retrying in {} ms", work.messages.size(),
+                   sink_.describe(), work.attempts, result.error, decision.delay.count());
+      park(std::move(work), decision.delay);
+      return;
+    case NextStep::kDeadLetter:
+    case NextStep::kStop:
+      isolate(std::move(work), result);
+      return;
+  }
+}
+
+void Pipeline::park(Work work, common::Millis delay) {
+  unhold(work.messages);
+  std::lock_guard<std::mutex> lock(mu_);
+  dispatcher_.retryAt(std::move(work), clock_.now() + delay);
+}
+
+void Pipeline::isolate(Work work, const DeliveryResult& failure) {
+  if (work.messages.size() > 1) {
+    spdlog::warn("batch of {} message(s) gave up after {} attempt(s) ({}): delivering them one by one to isolate the "
+                 "failing ones", work.messages.size(), work.attempts, failure.error);
+  }
+  for (size_t i = 0; i < work.messages.size(); ++i) {
+    const Message& m = work.messages[i];
+    SingleOutcome outcome = work.messages.size() == 1 ? SingleOutcome{false, false, failure.error, work.attempts}
+                                                      : deliverSingle(m);
+    if (outcome.abandoned) {
+      letGo(std::span<const Message>(work.messages).subspan(i));
+      return;
+    }
+    if (!outcome.delivered && !deadLetter(m, outcome.error, outcome.attempts)) {
+      stall(std::move(work), i, outcome.error);
+      return;
+    }
+    completeMessages(std::span<const Message>(&m, 1));
+  }
+  releaseWork(work);
+}
+
+Pipeline::SingleOutcome Pipeline::deliverSingle(const Message& message) {
+  for (int attempts = 1;; ++attempts) {
+    const auto started = clock_.now();
+    const DeliveryResult result = sink_.deliver(std::span<const Message>(&message, 1));
+    observe(1, started);
+    if (result.outcome == DeliveryOutcome::kDelivered) {
+      metrics_.delivered.Increment();
+      return {true, false, "", attempts};
+    }
+    metrics_.failed.Increment();
+    const RetryDecision decision = retry_.afterFailure(attempts, kindOf(result), result.retryAfter);
+    if (decision.step != NextStep::kRetry) return {false, false, result.error, attempts};
+    metrics_.retried.Increment();
+    if (!sleepFor(decision.delay)) return {false, true, result.error, attempts};
+  }
+}
+
+bool Pipeline::deadLetter(const Message& message, const std::string& error, int attempts) {
+  if (!deadLetter_) return false;
+  for (int tries = 1;; ++tries) {
+    const auto status = deadLetter_->send(message, error, attempts);
+    if (status) {
+      metrics_.deadLettered.Increment();
+      spdlog::warn("dead-lettered {}/{}@{} after {} attempt(s): {}", message.topic, message.partition, message.offset,
+                   attempts, error);
+      return true;
+    }
+    spdlog::error("dead-lettering {}/{}@{} to {} failed (try {}): {}", message.topic, message.partition, message.offset,
+                  deadLetter_->describe(), tries, status.toString());
+    const RetryDecision decision = retry_.afterFailure(tries, FailureKind::kRetryable, std::nullopt);
+    if (decision.step != NextStep::kRetry || !sleepFor(decision.delay)) return false;
+  }
+}
+
+void Pipeline::stall(Work work, size_t from, const std::string& error) {
+  const Message& m = work.messages[from];
+  const std::string reason = "cannot deliver " + m.topic + "/" + std::to_string(m.partition) + "@" +
+                             std::to_string(m.offset) + " to " + sink_.describe() + " (" + error + ")" +
+                             (deadLetter_ ? " nor dead-letter it" : " and no dead-letter destination is configured") +
+                             ": its lane stopped; nothing after it in its key/partition is delivered or committed";
+  if (abandon_) {
+    letGo(std::span<const Message>(work.messages).subspan(from));
+    return;
+  }
+  spdlog::error("{}", reason);
+  metrics_.degraded.Set(1);
+  std::lock_guard<std::mutex> lock(mu_);
+  degradedReason_ = reason;
+  work.messages.erase(work.messages.begin(), work.messages.begin() + static_cast<std::ptrdiff_t>(from));
+  stalled_.push_back(std::move(work));
+}
+
+bool Pipeline::sleepFor(common::Millis delay) {
+  std::unique_lock<std::mutex> lock(sleepMu_);
+  sleepCv_.wait_for(lock, delay, [this] { return abandon_.load(); });
+  return !abandon_;
+}
+
+void Pipeline::completeMessages(std::span<const Message> messages) {
+  for (const auto& m : messages) tracker_.complete(m.topicPartition(), m.offset);
+  letGo(messages);
+}
+
+// The messages leave the worker (done or given up): their budget is free again.
+void Pipeline::letGo(std::span<const Message> messages) {
+  flow_.release(static_cast<int64_t>(messages.size()), bytesOf(messages));
+  unhold(messages);
+}
+
+// No lane holds the messages any more (they may still be parked in the dispatcher).
+void Pipeline::unhold(std::span<const Message> messages) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TopicPartition* last = nullptr;
+    int64_t* count = nullptr;
+    for (const auto& m : messages) {
+      if (!last || last->partition != m.partition || last->topic != m.topic) {
+        count = &held_[m.topicPartition()];
+        last = &held_.find(m.topicPartition())->first;
+      }
+      --*count;
+    }
+  }
+  doneCv_.notify_all();
+}
+
+void Pipeline::releaseWork(const Work& work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dispatcher_.complete(work);
+  }
+  workCv_.notify_all();
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,53 @@
+#pragma once
+// worker::Source: where messages come from. KafkaSource (kafka_source.cc, the only file that
+// includes librdkafka for consuming) implements it; NatsSource will too.
+// Threading: every method runs on the one consumer thread. librdkafka 2.0.2 requires pause,
+// resume, commit and rebalance handling on the thread that polls, so the pipeline never calls a
+// Source from a lane. Rebalance callbacks arrive inside poll() and close(), on that same thread.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+#include "worker/message.h"
+
+namespace sluice::worker {
+
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void onAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Before the partitions are released: finish or give up their in-flight work within a bound and
+  // return the offsets to commit (empty when `lost`: another member may own them already).
+  virtual std::vector<PartitionOffset> onRevoking(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+};
+
+struct PartitionWatermark {
+  TopicPartition partition;
+  int64_t high = -1;  // -1 when not known yet
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Up to maxMessages, waiting at most `timeout` for the first one.
+  virtual common::Result<std::vector<Message>> poll(common::Millis timeout, size_t maxMessages) = 0;
+  // Stops / restarts fetching on every assigned partition (and on partitions assigned later).
+  virtual common::Status pauseAll() = 0;
+  virtual common::Status resumeAll() = 0;
+  virtual size_t pausedPartitions() const = 0;
+  // Stores the positions (delivered up to there); `synchronous` also commits them and waits.
+  virtual common::Status commit(const std::vector<PartitionOffset>& offsets, bool synchronous) = 0;
+  // High watermarks as last seen in fetch responses (no broker round trip).
+  virtual std::vector<PartitionWatermark> watermarks() = 0;
+  // Leaves the group: revokes everything through the listener (which commits), then closes.
+  virtual common::Status close() = 0;
+};
+
+common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
+                                                        const std::string& podName, RebalanceListener& listener);
+
+}  // namespace sluice::worker
