@@ -123,6 +123,7 @@ TEST(CrdAgreementTest, NamesMatchTheModel) {
 TEST(CrdAgreementTest, EveryPropertyHasADescription) {
   std::vector<std::string> missing;
   for (const auto& field : allFields()) {
+    if (field.path == "metadata") continue;  // the API server forbids a description on the root metadata
     if (!field.schema["description"] || field.schema["description"].as<std::string>().size() < 5) {
       missing.push_back(field.path);
     }
