@@ -100,11 +100,23 @@ wait_until() {
   done
 }
 
+# proc_starttime PID: the process's start time in clock ticks since boot (field 22 of
+# /proc/PID/stat), to tell our process from an unrelated one that got the same pid later.
+proc_starttime() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  # shellcheck disable=SC2086 # split the remaining fields on purpose
+  set -- $stat
+  echo "${20}"
+}
+
 pid_alive() {
   local pidfile="$1" pid
   [[ -f "$pidfile" ]] || return 1
   pid=$(<"$pidfile")
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ ! -f "$pidfile.start" ]] || [[ "$(proc_starttime "$pid")" == "$(<"$pidfile.start")" ]]
 }
 
 # start_bg NAME DIR CMD...: starts CMD in a new session (its own process group) with
@@ -117,6 +129,7 @@ start_bg() {
   # fds 8/9 hold dev-env's flocks; a service must not inherit them, or it would keep them held.
   setsid "$@" </dev/null >>"$logf" 2>&1 8>&- 9>&- &
   echo $! >"$dir/$name.pid"
+  proc_starttime $! >"$dir/$name.pid.start" || true
   echo "$dir/$name.pid"
 }
 
@@ -125,15 +138,14 @@ stop_pidfile() {
   local pidfile="$1" pid
   [[ -f "$pidfile" ]] || return 0
   pid=$(<"$pidfile")
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+  if [[ -n "$pid" ]] && pid_alive "$pidfile"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 15))
     while kill -0 -- "-$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+    # the group may outlive its leader (e.g. a forked child); make sure it is gone
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
-  # the group may outlive its leader (e.g. a forked child); make sure it is gone
-  kill -0 -- "-$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$pidfile.start"
   return 0
 }
 
@@ -164,6 +176,6 @@ is_complete() { [[ -f "$1/.complete" ]]; }
 # svc_status_line NAME PIDFILE PORT: one line of `dev-env status`.
 svc_status_line() {
   local name="$1" pidfile="$2" port="$3" state=stopped pid=-
-  if pid_alive "$pidfile"; then state=running; pid=$(<"$pidfile"); fi
+  if pid_alive "$pidfile"; then state=running; pid=$(<"$pidfile"); else port=; fi
   printf '%-26s %-8s pid=%-8s %s\n' "$name" "$state" "$pid" "${port:+127.0.0.1:$port}"
 }

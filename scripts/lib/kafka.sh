@@ -31,8 +31,10 @@ EOF
 
 _kafka_mvn_copy() {
   local dir="$1"
+  # Maven's output (with colour codes even in batch mode) only matters when it fails.
   (cd "$dir" && mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$SLUICE_CACHE/m2" dependency:copy-dependencies \
-     -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp") >&2
+     -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp") >"$dir/mvn.log" 2>&1 \
+    || { tail -n 40 "$dir/mvn.log" >&2; return 1; }
 }
 
 kafka_install() {
