@@ -38,9 +38,16 @@ void addPart(std::string& message, const std::string& part) {
   message += part;
 }
 
+// spec.scaling.lagPerReplica, else 1000 when drainSeconds is not set either (the CRD's documented
+// default), else 0 (drain target only).
+int64_t lagPerReplicaOf(const spec::ScalingSpec& s) {
+  if (s.lagPerReplica) return *s.lagPerReplica;
+  return s.drainSeconds ? 0 : 1000;
+}
+
 Targets computeTargets(const ScalingInputs& in) {
   Targets t;
-  const int64_t lagPerReplica = spec::effectiveLagPerReplica(in.scaling);
+  const int64_t lagPerReplica = lagPerReplicaOf(in.scaling);
   if (lagPerReplica > 0) {
     t.lag = clampInt(ceilDiv(std::max<int64_t>(in.totalLag, 0), lagPerReplica));
     t.replicas = *t.lag;
