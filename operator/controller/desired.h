@@ -1,0 +1,76 @@
+#pragma once
+// The objects a ConsumerPipeline owns, as pure functions of the pipeline (no clients, no clock):
+// ServiceAccount, Role, RoleBinding, ConfigMap (the manifest the worker reads) and the worker
+// Deployment. The reconciler applies them with server-side apply; tests compare them with golden
+// files under tests/operator/testdata/.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/spec/pipeline.h"
+
+namespace sluice::controller {
+
+inline constexpr const char* kSpecHashAnnotation = "sluice.dev/spec-hash";
+inline constexpr const char* kPipelineLabel = "sluice.dev/pipeline";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kManagedBy = "sluice-operator";
+inline constexpr const char* kConfigPath = "/etc/sluice/pipeline.yaml";
+inline constexpr const char* kSecretsDir = "/var/run/secrets/sluice";
+inline constexpr int kMetricsPort = 9400;
+inline constexpr int kHealthPort = 8081;
+inline constexpr int kWorkerUid = 65532;
+inline constexpr int kPreStopSleepSeconds = 5;
+
+struct DesiredOptions {
+  std::string defaultImage;
+  // Replica count to write. nullopt leaves spec.replicas out of the apply body, so another field
+  // manager (the autoscaler, issue 7) owns it without this manager fighting over it.
+  std::optional<int> replicas;
+};
+
+// A Secret the pipeline references and the field that names it (for condition messages).
+struct SecretUse {
+  std::string name;
+  std::string field;  // "spec.source.kafka.sasl.secretRef"
+};
+std::vector<SecretUse> referencedSecrets(const spec::PipelineSpec& spec);
+
+// The replicas the controller writes while no autoscaler owns them: minReplicas within [0, max].
+int defaultReplicas(const spec::ScalingSpec& scaling);
+
+// Names of the owned objects.
+std::string workerName(const std::string& pipelineName);  // SA, Role, RoleBinding, Deployment
+std::string configMapName(const std::string& pipelineName);
+
+// Stable hash (FNV-1a 64, hex) of the parts of the spec the workers run with; scaling is left out
+// because changing it must not restart every worker.
+std::string specHash(const nlohmann::json& pipelineObject);
+
+// The controller owner reference to the pipeline (controller and blockOwnerDeletion true).
+nlohmann::json ownerReference(const nlohmann::json& pipelineObject);
+
+struct DesiredObjects {
+  nlohmann::json serviceAccount;
+  nlohmann::json role;
+  nlohmann::json roleBinding;
+  nlohmann::json configMap;
+  nlohmann::json deployment;
+};
+
+// `pipelineObject` is the API object (metadata with uid, spec as stored); `pipeline` its parse.
+DesiredObjects desiredObjects(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
+                              const DesiredOptions& options);
+
+nlohmann::json desiredServiceAccount(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredRole(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredRoleBinding(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredDeployment(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
+                                 const DesiredOptions& options);
+// The manifest the worker reads: the pipeline with Secret file paths pointed at the mounts.
+nlohmann::json workerManifest(const nlohmann::json& pipelineObject);
+
+}  // namespace sluice::controller

@@ -1,0 +1,43 @@
+#pragma once
+// Condition types and reasons the controller writes into ConsumerPipeline status, and the reasons
+// of the Kubernetes Events it emits. One place, so users (and alerts) can rely on the spelling.
+namespace sluice::controller {
+
+namespace condition {
+inline constexpr const char* kReady = "Ready";
+inline constexpr const char* kSourceReachable = "SourceReachable";
+inline constexpr const char* kScaling = "Scaling";
+inline constexpr const char* kDegraded = "Degraded";
+}  // namespace condition
+
+namespace reason {
+// Ready
+inline constexpr const char* kWorkersReady = "WorkersReady";
+inline constexpr const char* kScaledToZero = "ScaledToZero";
+inline constexpr const char* kWorkersNotReady = "WorkersNotReady";
+inline constexpr const char* kDeploymentPending = "DeploymentPending";
+inline constexpr const char* kSpecInvalid = "SpecInvalid";
+inline constexpr const char* kSecretNotFound = "SecretNotFound";
+// SourceReachable
+inline constexpr const char* kSourceConnected = "Connected";
+inline constexpr const char* kSourceUnreachable = "Unreachable";
+inline constexpr const char* kProbeSkipped = "ProbeSkipped";
+// Scaling
+inline constexpr const char* kScalingInProgress = "ScalingInProgress";
+inline constexpr const char* kScalingStable = "Stable";
+inline constexpr const char* kScalingPaused = "Paused";
+// Degraded
+inline constexpr const char* kAsExpected = "AsExpected";
+inline constexpr const char* kDeploymentFailing = "DeploymentFailing";
+}  // namespace reason
+
+namespace event {
+inline constexpr const char* kCreated = "WorkersCreated";
+inline constexpr const char* kSpecInvalid = "SpecInvalid";
+inline constexpr const char* kSecretNotFound = "SecretNotFound";
+inline constexpr const char* kScaled = "Scaled";
+inline constexpr const char* kRolled = "WorkersUpdated";
+inline constexpr const char* kApplyFailed = "ApplyFailed";
+}  // namespace event
+
+}  // namespace sluice::controller

@@ -1,0 +1,50 @@
+#pragma once
+// Is the pipeline's source reachable? A TCP connect with a short timeout to the Kafka bootstrap
+// servers or NATS servers. Which addresses may be contacted is a pure decision: loopback always;
+// private ranges (10/8, 172.16/12, 192.168/16), link-local and CGNAT never (pod and service IPs
+// of a local control plane are not real); host names and public addresses only when allowed
+// (--probe-non-loopback-sources), and names then only if they resolve to loopback or public.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+#include "operator/controller/status.h"
+
+namespace sluice::controller {
+
+struct Endpoint {
+  std::string host;
+  int port = 0;
+};
+
+// bootstrapServers "a:9092,b:9092" or NATS URLs "nats://host:4222" (default port 4222).
+std::vector<Endpoint> sourceEndpoints(const spec::PipelineSpec& spec);
+
+enum class AddressClass { kLoopback, kPrivate, kPublic, kName };
+AddressClass classifyHost(const std::string& host);
+
+// The I/O: connect to a numeric address and close again.
+class TcpProber {
+ public:
+  virtual ~TcpProber() = default;
+  virtual common::Status connect(const std::string& address, int port, std::chrono::milliseconds timeout) = 0;
+  // Numeric addresses of a host name (empty when it does not resolve).
+  virtual std::vector<std::string> resolve(const std::string& host) = 0;
+};
+
+class SystemTcpProber final : public TcpProber {
+ public:
+  common::Status connect(const std::string& address, int port, std::chrono::milliseconds timeout) override;
+  std::vector<std::string> resolve(const std::string& host) override;
+};
+
+struct ProbePolicy {
+  bool allowNonLoopback = false;
+  std::chrono::milliseconds timeout{500};
+};
+
+SourceObservation probeSource(const spec::PipelineSpec& spec, TcpProber& prober, const ProbePolicy& policy);
+
+}  // namespace sluice::controller

@@ -1,0 +1,64 @@
+#pragma once
+// ConsumerPipeline status as a pure function of what the reconciler observed: the pipeline, its
+// Deployment, the parse outcome, missing Secrets, the source probe, the previous status and the
+// time. Conditions are metav1.Condition (type, status, observedGeneration, lastTransitionTime,
+// reason, message); lastTransitionTime moves only when a condition's status flips.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "operator/controller/desired.h"
+
+namespace sluice::controller {
+
+enum class SourceState { kReachable, kUnreachable, kSkipped };
+
+struct SourceObservation {
+  SourceState state = SourceState::kSkipped;
+  std::string message;
+};
+
+struct Observations {
+  std::string specError;                 // non-empty: the spec cannot be acted on
+  std::vector<SecretUse> missingSecrets;
+  std::optional<SourceObservation> source;  // nullopt: not probed
+  const nlohmann::json* deployment = nullptr;  // the owned Deployment as cached, if any
+};
+
+struct Condition {
+  std::string type;
+  std::string status;  // "True" | "False" | "Unknown"
+  std::string reason;
+  std::string message;
+};
+
+// Sets `condition` in a metav1.Condition list, keeping lastTransitionTime unless status changed.
+nlohmann::json setCondition(const nlohmann::json& conditions, const Condition& condition, int64_t observedGeneration,
+                            common::WallTime now);
+
+// The status fields this controller owns: observedGeneration, replicas, desiredReplicas,
+// readyReplicas, conditions. Other fields (lag, workers, lastScale) belong to the autoscaler.
+nlohmann::json computeStatus(const nlohmann::json& pipelineObject, const Observations& observed,
+                             const nlohmann::json& previousStatus, common::WallTime now);
+
+// True when `status` differs from the same fields of `previous` (then one merge patch is due).
+bool statusChanged(const nlohmann::json& previous, const nlohmann::json& status);
+
+// The condition of `type` in a status, or nullptr.
+const nlohmann::json* findCondition(const nlohmann::json& status, const std::string& type);
+
+struct EventSpec {
+  std::string type;  // "Normal" | "Warning"
+  std::string reason;
+  std::string message;
+};
+
+// Events for the important transitions between two statuses (spec became invalid, a Secret went
+// missing, the workers were scaled), plus WorkersCreated when the Deployment was just created.
+std::vector<EventSpec> transitionEvents(const nlohmann::json& previous, const nlohmann::json& status,
+                                        bool deploymentCreated);
+
+}  // namespace sluice::controller

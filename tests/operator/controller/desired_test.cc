@@ -1,0 +1,160 @@
+#include "operator/controller/desired.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/spec/parse.h"
+
+namespace sluice::controller {
+namespace {
+
+using nlohmann::json;
+
+const std::string kTestdata = std::string(SLUICE_SOURCE_DIR) + "/tests/operator/testdata/";
+
+json readJson(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "missing " << path;
+  return json::parse(in, nullptr, false);
+}
+
+struct Loaded {
+  json object;
+  spec::ConsumerPipeline pipeline;
+};
+
+Loaded load(const std::string& name) {
+  Loaded out{readJson(kTestdata + "pipelines/" + name + ".json"), {}};
+  auto parsed = spec::parsePipelineJson(out.object);
+  EXPECT_TRUE(parsed.ok()) << parsed.errorText();
+  out.pipeline = parsed.pipeline;
+  return out;
+}
+
+json render(const Loaded& loaded, std::optional<int> replicas) {
+  const auto objects = desiredObjects(loaded.pipeline, loaded.object, {"ghcr.io/sluice-dev/sluice:test", replicas});
+  return {{"serviceAccount", objects.serviceAccount}, {"role", objects.role}, {"roleBinding", objects.roleBinding},
+          {"configMap", objects.configMap}, {"deployment", objects.deployment}};
+}
+
+// Golden files: SLUICE_UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
+void expectGolden(const json& actual, const std::string& name) {
+  const std::string path = kTestdata + "desired/" + name + ".golden.json";
+  const char* update = std::getenv("SLUICE_UPDATE_GOLDEN");
+  if (update && std::string(update) == "1") {
+    std::ofstream(path) << actual.dump(2) << "\n";
+    return;
+  }
+  const json expected = readJson(path);
+  EXPECT_EQ(actual, expected) << "rendered objects differ from " << path
+                              << " (SLUICE_UPDATE_GOLDEN=1 regenerates it)\n--- actual:\n" << actual.dump(2);
+}
+
+class DesiredGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DesiredGolden, MatchesTheGoldenFile) {
+  const auto loaded = load(GetParam());
+  expectGolden(render(loaded, defaultReplicas(loaded.pipeline.spec.scaling)), GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Pipelines, DesiredGolden, ::testing::Values("kafka-basic", "kafka-secrets", "nats"));
+
+TEST(Desired, EveryObjectIsOwnedByThePipelineAsController) {
+  const auto loaded = load("kafka-basic");
+  const json rendered = render(loaded, 2);
+  for (const auto& [kind, object] : rendered.items()) {
+    const auto& refs = object["metadata"]["ownerReferences"];
+    ASSERT_EQ(refs.size(), 1u) << kind;
+    EXPECT_EQ(refs[0]["uid"], "0b5e6a52-1111-4c1e-9a55-000000000001") << kind;
+    EXPECT_EQ(refs[0]["kind"], "ConsumerPipeline") << kind;
+    EXPECT_EQ(refs[0]["controller"], true) << kind;
+    EXPECT_EQ(refs[0]["blockOwnerDeletion"], true) << kind;
+    EXPECT_EQ(object["metadata"]["labels"]["sluice.dev/pipeline"], "orders") << kind;
+  }
+}
+
+TEST(Desired, DeploymentIsLockedDown) {
+  const auto loaded = load("kafka-basic");
+  const json d = render(loaded, 2)["deployment"];
+  const json& pod = d["spec"]["template"]["spec"];
+  const json& c = pod["containers"][0];
+  EXPECT_EQ(pod["securityContext"]["runAsNonRoot"], true);
+  EXPECT_EQ(pod["securityContext"]["runAsUser"], 65532);
+  EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+  EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(c["securityContext"]["allowPrivilegeEscalation"], false);
+  EXPECT_EQ(c["securityContext"]["capabilities"]["drop"], json::array({"ALL"}));
+  EXPECT_EQ(pod["terminationGracePeriodSeconds"], 70);  // drainSeconds 60 + 10
+  EXPECT_EQ(c["args"], json::array({"--config", "/etc/sluice/pipeline.yaml"}));
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"], "9400");
+  EXPECT_EQ(c["image"], "ghcr.io/sluice-dev/sluice:test");
+  EXPECT_EQ(d["spec"]["replicas"], 2);
+}
+
+TEST(Desired, ReplicasAreLeftOutWhenAnotherManagerOwnsThem) {
+  const auto loaded = load("kafka-basic");
+  EXPECT_FALSE(render(loaded, std::nullopt)["deployment"]["spec"].contains("replicas"));
+}
+
+TEST(Desired, DefaultReplicasAreMinReplicasWithinBounds) {
+  spec::ScalingSpec s;
+  s.minReplicas = 3;
+  s.maxReplicas = 10;
+  EXPECT_EQ(defaultReplicas(s), 3);
+  s.minReplicas = 0;
+  EXPECT_EQ(defaultReplicas(s), 0);
+  s.minReplicas = 12;
+  EXPECT_EQ(defaultReplicas(s), 10);
+}
+
+TEST(Desired, SpecChangeChangesTheHashButScalingDoesNot) {
+  auto loaded = load("kafka-basic");
+  const std::string before = specHash(loaded.object);
+  json scaled = loaded.object;
+  scaled["spec"]["scaling"]["maxReplicas"] = 40;
+  EXPECT_EQ(specHash(scaled), before);
+  json changed = loaded.object;
+  changed["spec"]["batch"]["maxMessages"] = 100;
+  EXPECT_NE(specHash(changed), before);
+  auto parsed = spec::parsePipelineJson(changed);
+  const auto d = desiredDeployment(parsed.pipeline, changed, {"img", 1});
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["annotations"][kSpecHashAnnotation], specHash(changed));
+}
+
+TEST(Desired, SecretsAreMountedAndTheManifestPointsAtThem) {
+  const auto loaded = load("kafka-secrets");
+  const auto uses = referencedSecrets(loaded.pipeline.spec);
+  ASSERT_EQ(uses.size(), 3u);
+  EXPECT_EQ(uses[1].field, "spec.source.kafka.sasl.secretRef");
+  const json manifest = workerManifest(loaded.object);
+  EXPECT_EQ(manifest["spec"]["source"]["kafka"]["tls"]["caFile"], "/var/run/secrets/sluice/kafka-ca/ca.crt");
+  EXPECT_EQ(manifest["spec"]["source"]["kafka"]["sasl"]["passwordFile"], "/var/run/secrets/sluice/kafka-user/password");
+  // The manifest the worker reads parses back into the same pipeline.
+  auto reparsed = spec::parsePipelineYaml(desiredConfigMap(loaded.pipeline, loaded.object)["data"]["pipeline.yaml"]);
+  EXPECT_TRUE(reparsed.ok()) << reparsed.errorText();
+  const json pod = desiredDeployment(loaded.pipeline, loaded.object, {"img", 0})["spec"]["template"]["spec"];
+  int secretVolumes = 0;
+  for (const auto& v : pod["volumes"]) secretVolumes += v.contains("secret") ? 1 : 0;
+  EXPECT_EQ(secretVolumes, 2);  // kafka-user is mounted once though named twice
+}
+
+TEST(Desired, RoleGrantsOnlyItsPipelineAndLeases) {
+  const auto loaded = load("kafka-basic");
+  const json rules = desiredRole(loaded.pipeline, loaded.object)["rules"];
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0]["resourceNames"], json::array({"orders"}));
+  EXPECT_EQ(rules[0]["verbs"], json::array({"get"}));
+  EXPECT_EQ(rules[1]["apiGroups"], json::array({"coordination.k8s.io"}));
+  for (const auto& rule : rules) {
+    for (const auto& verb : rule["verbs"]) EXPECT_NE(verb, "delete");
+    for (const auto& resource : rule["resources"]) EXPECT_NE(resource, "*");
+  }
+}
+
+}  // namespace
+}  // namespace sluice::controller
