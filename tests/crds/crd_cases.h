@@ -5,6 +5,7 @@
 // with a message naming the field. The accepted manifests must pass both.
 #include <yaml-cpp/yaml.h>
 
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -74,6 +75,10 @@ struct AcceptCase {
   std::string name;
   std::vector<Edit> edits;
 };
+
+// gtest prints these by name in failures instead of dumping their bytes.
+inline void PrintTo(const RejectCase& c, std::ostream* os) { *os << c.name; }
+inline void PrintTo(const AcceptCase& c, std::ostream* os) { *os << c.name; }
 
 template <typename Case>
 std::string manifestOf(const Case& c, const std::string& base = kBaseManifest) {
