@@ -161,11 +161,19 @@ state_get() {
   [[ -f "$f" ]] && cat "$f"
 }
 
+# env_line KEY VALUE: one line of the env file, always `export KEY='VALUE'` so that both a
+# shell (source) and a program (strip "export ", split at the first '=', drop the quotes)
+# can read it. Values never contain a single quote.
+env_line() {
+  [[ "$2" != *"'"* ]] || die "env value for $1 contains a single quote: $2"
+  printf "export %s='%s'\n" "$1" "$2"
+}
+
 # env_put SERVICE KEY VALUE: an export line this service contributes to $SLUICE_STATE/env.
 env_put() {
   local dir="$SLUICE_STATE/$1"
   mkdir -p "$dir"
-  printf 'export %s=%q\n' "$2" "$3" >>"$dir/env.part"
+  env_line "$2" "$3" >>"$dir/env.part"
 }
 env_reset() { rm -f "$SLUICE_STATE/$1/env.part"; }
 
