@@ -138,11 +138,13 @@ TEST(CrdAgreementTest, PrinterColumnsPointIntoTheSchema) {
     path = std::regex_replace(path.substr(1), std::regex(R"(\[[^\]]*\])"), "[]");
     if (path.size() > 2 && path.compare(path.size() - 2, 2, "[]") == 0) path.resize(path.size() - 2);
     // ".status.conditions[?(...)].status" -> "status.conditions[].status"
-    EXPECT_TRUE(schemaAt(path).IsDefined()) << column["name"] << " points at " << path << ", which the schema lacks";
+    EXPECT_TRUE(schemaAt(path).IsDefined())
+        << column["name"] << " points at " << path << ", which the schema lacks";
   }
 }
 
-// --- defaults ------------------------------------------------------------------------------------------------
+// --- defaults
+// ------------------------------------------------------------------------------------------------
 
 // The model's defaults, read from default-constructed structs; YAML text as it would appear in the CRD.
 struct DefaultRow {
@@ -226,7 +228,8 @@ TEST(CrdAgreementTest, DefaultsMatchTheModelStructs) {
   for (const auto& row : modelDefaults()) {
     const YAML::Node field = schemaAt(row.path);
     ASSERT_TRUE(field.IsDefined()) << row.path << " is in the model but not in the CRD";
-    ASSERT_TRUE(field["default"].IsDefined()) << row.path << " has model default " << row.value << " but no CRD default";
+    ASSERT_TRUE(field["default"].IsDefined())
+        << row.path << " has model default " << row.value << " but no CRD default";
     EXPECT_EQ(crdDefaultText(field), row.value) << "default of " << row.path;
   }
 }
@@ -236,16 +239,18 @@ TEST(CrdAgreementTest, EveryCrdDefaultIsCheckedAgainstTheModel) {
   for (const auto& row : modelDefaults()) covered.insert(row.path);
   for (const auto& field : allFields()) {
     if (field.schema["default"].IsDefined()) {
-      EXPECT_TRUE(covered.count(field.path)) << field.path << " has a CRD default that no model default backs";
+      EXPECT_TRUE(covered.count(field.path))
+          << field.path << " has a CRD default that no model default backs";
     }
   }
 }
 
 // Defaults that depend on other fields are resolved by the model; a CRD default would freeze a wrong value.
 TEST(CrdAgreementTest, DerivedDefaultsAreLeftToTheOperator) {
-  for (const char* path : {"spec.processing.ordering", "spec.source.kafka.groupId", "spec.source.nats.consumer",
-                           "spec.scaling.lagPerReplica", "spec.scaling.drainSeconds", "spec.scaling",
-                           "spec.source.nats.keySubjectToken", "spec.worker.image"}) {
+  for (const char* path :
+       {"spec.processing.ordering", "spec.source.kafka.groupId", "spec.source.nats.consumer",
+        "spec.scaling.lagPerReplica", "spec.scaling.drainSeconds", "spec.scaling",
+        "spec.source.nats.keySubjectToken", "spec.worker.image"}) {
     const YAML::Node field = schemaAt(path);
     ASSERT_TRUE(field.IsDefined()) << path;
     EXPECT_FALSE(field["default"].IsDefined()) << path << " must not have a CRD default";
@@ -274,19 +279,22 @@ TEST(CrdAgreementTest, ParserAppliesTheSameDefaults) {
   ASSERT_TRUE(outcome.ok()) << outcome.errorText();
   const auto& s = outcome.pipeline.spec;
   EXPECT_EQ(text(s.source.kafka->tls->enabled), crdDefaultText(schemaAt("spec.source.kafka.tls.enabled")));
-  EXPECT_EQ(spec::toString(s.source.kafka->sasl->mechanism), crdDefaultText(schemaAt("spec.source.kafka.sasl.mechanism")));
+  EXPECT_EQ(spec::toString(s.source.kafka->sasl->mechanism),
+            crdDefaultText(schemaAt("spec.source.kafka.sasl.mechanism")));
   EXPECT_EQ(text(int64_t{s.batch.maxMessages}), crdDefaultText(schemaAt("spec.batch.maxMessages")));
   EXPECT_EQ(text(s.processing.retry.jitter), crdDefaultText(schemaAt("spec.processing.retry.jitter")));
   EXPECT_EQ(text(int64_t{s.scaling.maxReplicas}), crdDefaultText(schemaAt("spec.scaling.maxReplicas")));
   EXPECT_EQ(text(int64_t{s.worker.drainSeconds}), crdDefaultText(schemaAt("spec.worker.drainSeconds")));
 }
 
-// --- ranges and enums, probed through the parser ------------------------------------------------------------
+// --- ranges and enums, probed through the parser
+// ------------------------------------------------------------
 
 // A manifest with the field set; its parent mappings are created, sibling rules may complain elsewhere.
 std::string manifestSetting(const std::string& path, const std::string& value) {
   std::string base = kBaseManifest;
-  if (path.rfind("spec.source.nats.", 0) == 0) base = withField("spec.source", std::string("{nats: ") + kNatsSpec + "}");
+  if (path.rfind("spec.source.nats.", 0) == 0)
+    base = withField("spec.source", std::string("{nats: ") + kNatsSpec + "}");
   if (path.rfind("spec.scaling.", 0) == 0) base = withField("spec.scaling.lagPerReplica", "1", base);
   return withField(path, value, base);
 }
@@ -322,7 +330,8 @@ TEST(CrdAgreementTest, EveryNumericRangeMatchesTheParser) {
       outside = std::to_string(min - 1);
       const auto above = parsePipelineYaml(manifestSetting(field.path, std::to_string(max + 1)));
       EXPECT_TRUE(hasErrorAt(above, field.path, "must be between " + low + " and " + high))
-          << "maximum+1 accepted or range differs:\n" << above.errorText();
+          << "maximum+1 accepted or range differs:\n"
+          << above.errorText();
     } else {
       const double min = minimum.as<double>(), max = maximum.as<double>();
       low = formatNumber(min);
@@ -330,15 +339,18 @@ TEST(CrdAgreementTest, EveryNumericRangeMatchesTheParser) {
       outside = formatNumber(min - 0.01);
       const auto above = parsePipelineYaml(manifestSetting(field.path, formatNumber(max + 0.01)));
       EXPECT_TRUE(hasErrorAt(above, field.path, "must be between " + low + " and " + high))
-          << "maximum+0.01 accepted or range differs:\n" << above.errorText();
+          << "maximum+0.01 accepted or range differs:\n"
+          << above.errorText();
     }
     const auto below = parsePipelineYaml(manifestSetting(field.path, outside));
     EXPECT_TRUE(hasErrorAt(below, field.path, "must be between " + low + " and " + high))
-        << "minimum-step accepted or range differs:\n" << below.errorText();
+        << "minimum-step accepted or range differs:\n"
+        << below.errorText();
     for (const auto& edge : {low, high}) {
       const auto at = parsePipelineYaml(manifestSetting(field.path, edge));
-      EXPECT_FALSE(hasValueErrorAt(at, field.path)) << edge << " is in the CRD range but the parser rejects it:\n"
-                                                     << at.errorText();
+      EXPECT_FALSE(hasValueErrorAt(at, field.path))
+          << edge << " is in the CRD range but the parser rejects it:\n"
+          << at.errorText();
     }
   }
   EXPECT_GE(probed, 25) << "the walk found too few ranged fields; is the schema path right?";
@@ -361,18 +373,21 @@ TEST(CrdAgreementTest, EveryEnumMatchesTheParser) {
     std::string list;
     for (const auto& v : values) list += (list.empty() ? "" : ", ") + v;
     EXPECT_TRUE(hasErrorAt(bogus, field.path, "must be one of " + list + " (got"))
-        << "CRD enum [" << list << "] differs from the parser's:\n" << bogus.errorText();
+        << "CRD enum [" << list << "] differs from the parser's:\n"
+        << bogus.errorText();
     for (const auto& v : values) {
       EXPECT_FALSE(hasValueErrorAt(parsePipelineYaml(manifestSetting(field.path, v)), field.path)) << v;
     }
     if (field.schema["default"]) {
-      EXPECT_NE(std::find(values.begin(), values.end(), field.schema["default"].as<std::string>()), values.end());
+      EXPECT_NE(std::find(values.begin(), values.end(), field.schema["default"].as<std::string>()),
+                values.end());
     }
   }
   EXPECT_GE(probed, 5);
 }
 
-// --- the same fields -------------------------------------------------------------------------------------------
+// --- the same fields
+// -------------------------------------------------------------------------------------------
 
 // A key no field resembles, so the parser lists its known fields instead of suggesting one.
 const char* kStrangeKey = "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
@@ -381,7 +396,8 @@ const char* kStrangeKey = "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
 // schema's property names there.
 void skeleton(const YAML::Node& schema, YAML::Node node, const std::string& path,
               std::map<std::string, std::set<std::string>>& expected) {
-  if (schema["x-kubernetes-preserve-unknown-fields"] || schema["additionalProperties"]) return;  // pass-through maps
+  if (schema["x-kubernetes-preserve-unknown-fields"] || schema["additionalProperties"])
+    return;  // pass-through maps
   std::set<std::string> names;
   if (schema["properties"]) {
     for (const auto& property : schema["properties"]) {
@@ -423,7 +439,8 @@ TEST(CrdAgreementTest, SchemaAndParserKnowTheSameFields) {
     const std::string path = at == 0 ? "" : error.message.substr(0, at - 1);
     std::set<std::string> names;
     const auto list = error.message.find("known fields here: ");
-    ASSERT_NE(list, std::string::npos) << "the parser suggested a field instead of listing them: " << error.message;
+    ASSERT_NE(list, std::string::npos)
+        << "the parser suggested a field instead of listing them: " << error.message;
     std::stringstream in(error.message.substr(list + 19));
     for (std::string name; std::getline(in, name, ',');) {
       name.erase(0, name.find_first_not_of(' '));
@@ -433,16 +450,19 @@ TEST(CrdAgreementTest, SchemaAndParserKnowTheSameFields) {
   }
   for (const auto& [path, names] : expected) {
     SCOPED_TRACE("object " + (path.empty() ? std::string("<root>") : path));
-    ASSERT_TRUE(known.count(path)) << "the parser does not check the fields of this object (or does not parse it)";
+    ASSERT_TRUE(known.count(path))
+        << "the parser does not check the fields of this object (or does not parse it)";
     EXPECT_EQ(known.at(path), names) << "CRD properties vs parser fields";
   }
   for (const auto& [path, names] : known) {
-    EXPECT_TRUE(expected.count(path)) << "the parser checks fields of " << path << ", which the CRD does not describe";
+    EXPECT_TRUE(expected.count(path))
+        << "the parser checks fields of " << path << ", which the CRD does not describe";
   }
   EXPECT_GE(expected.size(), 25u);
 }
 
-// --- the shared manifests -------------------------------------------------------------------------------------
+// --- the shared manifests
+// -------------------------------------------------------------------------------------
 
 class RejectedByParserTest : public ::testing::TestWithParam<RejectCase> {};
 
@@ -452,7 +472,8 @@ TEST_P(RejectedByParserTest, ParserRejectsWhatTheCrdRejects) {
   const auto outcome = parsePipelineYaml(manifest);
   ASSERT_FALSE(outcome.ok()) << "the parser accepts what the CRD rejects:\n" << manifest;
   EXPECT_NE(outcome.errorText().find(c.parserFragment), std::string::npos)
-      << "expected: " << c.parserFragment << "\nerrors:\n" << outcome.errorText();
+      << "expected: " << c.parserFragment << "\nerrors:\n"
+      << outcome.errorText();
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RejectedByParserTest, ::testing::ValuesIn(rejectCases()),
@@ -474,7 +495,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, AcceptedByParserTest, ::testing::ValuesIn(accept
 TEST(CrdAgreementTest, EveryCelRuleHasACase) {
   std::vector<std::string> messages;
   std::function<void(const YAML::Node&)> collect = [&](const YAML::Node& schema) {
-    for (const auto& rule : schema["x-kubernetes-validations"]) messages.push_back(rule["message"].as<std::string>());
+    for (const auto& rule : schema["x-kubernetes-validations"])
+      messages.push_back(rule["message"].as<std::string>());
     for (const auto& property : schema["properties"]) collect(property.second);
     if (schema["items"]) collect(schema["items"]);
   };
@@ -486,7 +508,8 @@ TEST(CrdAgreementTest, EveryCelRuleHasACase) {
     // The case's fragment starts the message, or holds all of it (plus the values a messageExpression adds).
     bool found = false;
     for (const auto& c : rejectCases()) {
-      found = found || message.rfind(c.apiFragment, 0) == 0 || c.apiFragment.find(message) != std::string::npos;
+      found =
+          found || message.rfind(c.apiFragment, 0) == 0 || c.apiFragment.find(message) != std::string::npos;
     }
     EXPECT_TRUE(found) << "no case in tests/crds/crd_cases.h exercises the rule: " << message;
   }

@@ -15,11 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/spec/parse.h"
 #include "common/spec/pipeline.h"
@@ -145,7 +145,8 @@ std::string lowerDashed(const std::string& camel) {
   return out;
 }
 
-// --- the shared invalid table --------------------------------------------------------------------------------
+// --- the shared invalid table
+// --------------------------------------------------------------------------------
 
 class RejectedByApiServerTest : public CrdApiServerTest, public ::testing::WithParamInterface<RejectCase> {};
 
@@ -157,13 +158,15 @@ TEST_P(RejectedByApiServerTest, KubectlApplyIsRejectedNamingTheField) {
   const auto result = apply(manifest, "reject-" + lowerDashed(c.name));
   ASSERT_NE(result.exitCode, 0) << "the API server accepted it:\n" << manifest << "\n" << result.output;
   EXPECT_NE(result.output.find(c.apiFragment), std::string::npos)
-      << "expected: " << c.apiFragment << "\nkubectl said:\n" << result.output;
+      << "expected: " << c.apiFragment << "\nkubectl said:\n"
+      << result.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RejectedByApiServerTest, ::testing::ValuesIn(rejectCases()),
                          [](const ::testing::TestParamInfo<RejectCase>& p) { return p.param.name; });
 
-// --- accepted manifests -------------------------------------------------------------------------------------
+// --- accepted manifests
+// -------------------------------------------------------------------------------------
 
 class AcceptedByApiServerTest : public CrdApiServerTest, public ::testing::WithParamInterface<AcceptCase> {};
 
@@ -241,7 +244,8 @@ TEST_F(CrdApiServerTest, StatusSubresourceFeedsThePrinterColumns) {
                                " --subresource=status --type=merge -p " + shellQuote(status));
   ASSERT_EQ(patched.exitCode, 0) << patched.output;
   const nlohmann::json stored = getJson("columns");
-  EXPECT_EQ(stored["status"]["workers"]["items"][0]["p95BatchMs"], 12.5) << "status field pruned: " << stored.dump();
+  EXPECT_EQ(stored["status"]["workers"]["items"][0]["p95BatchMs"], 12.5)
+      << "status field pruned: " << stored.dump();
   EXPECT_EQ(stored["status"]["lastScale"]["reason"], "lag 1234 > 3 x 300");
 
   const auto table = kubectl("get cp columns -n " + *namespace_);
@@ -251,7 +255,8 @@ TEST_F(CrdApiServerTest, StatusSubresourceFeedsThePrinterColumns) {
   }
   const auto rows = kubectl("get cp columns -n " + *namespace_ + " --no-headers");
   std::istringstream cells(rows.output);
-  std::vector<std::string> row{std::istream_iterator<std::string>(cells), std::istream_iterator<std::string>()};
+  std::vector<std::string> row{std::istream_iterator<std::string>(cells),
+                               std::istream_iterator<std::string>()};
   ASSERT_GE(row.size(), 7u) << rows.output;
   EXPECT_EQ(std::vector<std::string>(row.begin(), row.begin() + 6),
             (std::vector<std::string>{"columns", "kafka:orders", "3", "4", "1234", "True"}))
@@ -264,11 +269,12 @@ TEST_F(CrdApiServerTest, StatusSubresourceFeedsThePrinterColumns) {
 
 TEST_F(CrdApiServerTest, InvalidStatusIsRejected) {
   ASSERT_EQ(apply(withField("metadata.name", "bad-status"), "bad-status").exitCode, 0);
-  const auto patched = kubectl("patch consumerpipeline bad-status -n " + *namespace_ +
-                               " --subresource=status --type=merge -p " +
-                               shellQuote(R"({"status": {"conditions": [{"type": "Ready", "status": "Maybe"}]}})"));
+  const auto patched = kubectl(
+      "patch consumerpipeline bad-status -n " + *namespace_ + " --subresource=status --type=merge -p " +
+      shellQuote(R"({"status": {"conditions": [{"type": "Ready", "status": "Maybe"}]}})"));
   EXPECT_NE(patched.exitCode, 0) << patched.output;
-  EXPECT_NE(patched.output.find("status.conditions[0].status: Unsupported value: \"Maybe\""), std::string::npos)
+  EXPECT_NE(patched.output.find("status.conditions[0].status: Unsupported value: \"Maybe\""),
+            std::string::npos)
       << patched.output;
 }
 
@@ -277,7 +283,8 @@ TEST_F(CrdApiServerTest, ShortNameAndCategoryResolve) {
   for (const char* resource : {"cp", "consumerpipeline", "consumerpipelines.sluice.dev", "sluice"}) {
     const auto got = kubectl(std::string("get ") + resource + " -n " + *namespace_ + " -o name");
     EXPECT_EQ(got.exitCode, 0) << resource << ": " << got.output;
-    EXPECT_NE(got.output.find("consumerpipeline.sluice.dev/short"), std::string::npos) << resource << ": " << got.output;
+    EXPECT_NE(got.output.find("consumerpipeline.sluice.dev/short"), std::string::npos)
+        << resource << ": " << got.output;
   }
 }
 
