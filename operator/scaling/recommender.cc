@@ -30,6 +30,7 @@ struct Targets {
   Cause cause = Cause::kLagPerReplica;
   std::optional<int> lag;
   std::optional<int> drain;
+  std::optional<int> input;
   std::string message;  // "lagPerReplica 1000 needs 48; drain target 60s needs 6 (...)"
 };
 
@@ -45,6 +46,18 @@ int64_t lagPerReplicaOf(const spec::ScalingSpec& s) {
   return s.drainSeconds ? 0 : 1000;
 }
 
+// Keep-up target: with measured throughput, never fewer replicas than the input needs, whatever the
+// lag. Without it a lag-only target sees ~0 lag under steady load, scales down, lets lag build and
+// scales up again: the flapping lag-based autoscalers are known for.
+void addInputTarget(const ScalingInputs& in, Targets& t) {
+  if (!in.perReplicaThroughput || *in.perReplicaThroughput <= 0 || in.inPerSecond <= 0) return;
+  t.input = clampInt(static_cast<int64_t>(std::ceil(in.inPerSecond / *in.perReplicaThroughput - 1e-9)));
+  if (*t.input > t.replicas) {
+    t.replicas = *t.input;
+    t.cause = Cause::kInputRate;
+  }
+}
+
 Targets computeTargets(const ScalingInputs& in) {
   Targets t;
   const int64_t lagPerReplica = lagPerReplicaOf(in.scaling);
@@ -53,6 +66,7 @@ Targets computeTargets(const ScalingInputs& in) {
     t.replicas = *t.lag;
     addPart(t.message, "lagPerReplica " + std::to_string(lagPerReplica) + " needs " + std::to_string(*t.lag));
   }
+  addInputTarget(in, t);
   if (!in.scaling.drainSeconds || *in.scaling.drainSeconds <= 0) return t;
   const int drainSeconds = *in.scaling.drainSeconds;
   const bool throughputKnown = in.perReplicaThroughput && *in.perReplicaThroughput > 0;
@@ -73,7 +87,7 @@ Targets computeTargets(const ScalingInputs& in) {
   addPart(t.message, "drain target " + std::to_string(drainSeconds) + "s needs " + std::to_string(*t.drain) +
                          " (in " + formatRate(in.inPerSecond) + "/s, " + formatRate(*in.perReplicaThroughput) +
                          "/s per replica)");
-  if (*t.drain > t.replicas || !t.lag) {
+  if (*t.drain >= t.replicas || !t.lag) {
     t.replicas = *t.drain;
     t.cause = Cause::kDrainTime;
   }
@@ -162,6 +176,7 @@ const char* reasonName(Cause cause) {
   switch (cause) {
     case Cause::kLagPerReplica: return "LagPerReplica";
     case Cause::kDrainTime: return "DrainTime";
+    case Cause::kInputRate: return "InputRate";
     case Cause::kNoThroughputYet: return "NoThroughputYet";
     case Cause::kActivation: return "Activation";
     case Cause::kBelowActivation: return "BelowActivation";
@@ -206,8 +221,13 @@ Recommendation recommend(const ScalingInputs& in) {
   r.cause = t.cause;
   r.lagTarget = t.lag;
   r.drainTarget = t.drain;
+  r.inputTarget = t.input;
   r.message = lagWords;
   addPart(r.message, t.message);
+  if (t.cause == Cause::kInputRate) {  // mentioned only when decisive, to keep the words short
+    addPart(r.message, "input " + formatRate(in.inPerSecond) + "/s needs " + std::to_string(*t.input) + " at " +
+                           formatRate(*in.perReplicaThroughput) + "/s per replica");
+  }
   applyZeroRules(in, r);
   applyLimits(in, r);
   return r;

@@ -38,6 +38,7 @@ struct ScalingInputs {
 enum class Cause {
   kLagPerReplica,      // ceil(lag / lagPerReplica) was the largest target
   kDrainTime,          // ceil((in + lag/drainSeconds) / throughput) was the largest target
+  kInputRate,          // ceil(in / throughput): enough replicas to keep up with the input
   kNoThroughputYet,    // only drainSeconds is set and no worker has reported throughput
   kActivation,         // 0 -> 1: lag rose above activationLag
   kBelowActivation,    // at zero and lag at or below activationLag: stay at zero
@@ -60,6 +61,7 @@ struct Recommendation {
   bool degraded = false;        // Degraded condition should be True (stalled lag)
   std::optional<int> lagTarget;    // ceil(lag / lagPerReplica), before clamps
   std::optional<int> drainTarget;  // drain-time target, before clamps
+  std::optional<int> inputTarget;  // keep-up target ceil(in / throughput), before clamps
 };
 
 Recommendation recommend(const ScalingInputs& inputs);

@@ -97,6 +97,21 @@ std::vector<Row> rows() {
       {"drain only, no throughput, at zero: activate one", kafka(drainSpec(60), 0, 9000), 1, Cause::kActivation},
       {"drain unknown falls back to lag target", kafka(drainSpec(60, 20, 1000), 1, 7000), 7, Cause::kLagPerReplica,
        "no worker throughput reported yet"},
+      // Keep-up target: with measured throughput, enough replicas for the input even at zero lag
+      {"input rate keeps replicas under steady load", with(kafka(lagSpec(1000, 0, 20), 5, 0), [](ScalingInputs& i) {
+         i.inPerSecond = 450;
+         i.perReplicaThroughput = 100;
+       }),
+       5, Cause::kInputRate, "input 450/s needs 5 at 100/s per replica"},
+      {"input rate below lag target: lag wins", with(kafka(lagSpec(1000, 0, 20), 5, 9000), [](ScalingInputs& i) {
+         i.inPerSecond = 450;
+         i.perReplicaThroughput = 100;
+       }),
+       9, Cause::kLagPerReplica},
+      {"no throughput: no input target", with(kafka(lagSpec(1000, 0, 20), 5, 0), [](ScalingInputs& i) {
+         i.inPerSecond = 450;
+       }),
+       1, Cause::kKeepOneUntilIdle},
       // Kafka partition cap and steps
       {"cap replicas at partitions", kafka(lagSpec(100, 0, 50), 4, 100000, 8), 8, Cause::kPartitionCap,
        "capped at 8 partitions"},
