@@ -21,14 +21,43 @@ SLUICE_GOCACHE="${SLUICE_GOCACHE:-$SLUICE_CACHE/go/build}"
 log() { printf '[dev-env %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[dev-env] error: %s\n' "$*" >&2; exit 1; }
 
-# go_env: run a go command with the sluice caches and the given toolchain ($1, "local" for
-# the go on PATH). Module downloads go through the client's configured proxy.
+# go_bin: a go command new enough for GOTOOLCHAIN (>= 1.21). Prefers the go on PATH, then
+# /usr/local/go; with only an older go (Debian bookworm's golang-go is 1.19) it downloads the
+# golang.org/toolchain module through that go's module proxy and uses the go inside it.
+SLUICE_BOOTSTRAP_GO="${SLUICE_BOOTSTRAP_GO:-go1.23.8}"
+go_bin() {
+  local c v old=""
+  for c in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
+    [[ -n "$c" && -x "$c" ]] || continue
+    v=$("$c" env GOVERSION 2>/dev/null) || continue
+    if [[ "$v" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] >= 21 )); then echo "$c"; return 0; fi
+    [[ -z "$old" ]] && old="$c"
+  done
+  [[ -n "$old" ]] || apt_install golang-go
+  [[ -n "$old" ]] || old=$(command -v go) || die "no go command found"
+  local arch; arch=$("$old" env GOARCH)
+  local mod="golang.org/toolchain@v0.0.1-$SLUICE_BOOTSTRAP_GO.linux-$arch"
+  local gobin="$SLUICE_GOMODCACHE/$mod/bin/go"
+  if [[ ! -x "$gobin" ]]; then
+    log "go: $("$old" version) is too old for GOTOOLCHAIN; fetching $mod"
+    (cd / && env GOMODCACHE="$SLUICE_GOMODCACHE" GOFLAGS=-mod=mod "$old" mod download "$mod") >&2 \
+      || die "could not download $mod"
+    chmod +x "$SLUICE_GOMODCACHE/$mod/bin/"* "$SLUICE_GOMODCACHE/$mod/pkg/tool/"*/* 2>/dev/null || true
+  fi
+  echo "$gobin"
+}
+
+# go_env TOOLCHAIN CMD...: run CMD (whose first word "go" is replaced by go_bin) with the sluice
+# caches and the given toolchain ("local" for go_bin itself). Module downloads go through the
+# client's configured proxy.
 go_env() {
   local toolchain="$1"; shift
   local gotc=local
   [[ "$toolchain" != local ]] && gotc="$toolchain"
+  local gocmd=("$@")
+  [[ "${gocmd[0]}" == go ]] && gocmd[0]=$(go_bin)
   env GOMODCACHE="$SLUICE_GOMODCACHE" GOCACHE="$SLUICE_GOCACHE" GOTOOLCHAIN="$gotc" \
-      GOFLAGS="-mod=mod" CGO_ENABLED=0 "$@"
+      GOFLAGS="-mod=mod" CGO_ENABLED=0 "${gocmd[@]}"
 }
 
 require_cmd() {

@@ -11,7 +11,7 @@ helm_bin() { echo "$(helm_dir)/bin/helm"; }
 helm_install() {
   local dir; dir=$(helm_dir)
   if is_complete "$dir" && [[ -x "$dir/bin/helm" ]]; then return 0; fi
-  require_cmd go
+  local gobin; gobin=$(go_bin)
   rm -rf "$dir"
   mkdir -p "$dir/bin"
   local v="$SLUICE_HELM_VERSION" p=helm.sh/helm/v3/internal/version
@@ -19,7 +19,7 @@ helm_install() {
   local t0=$SECONDS
   # GOFLAGS=-mod=mod does not apply outside a module; go install pkg@version resolves on its own.
   nice -n 10 env GOMODCACHE="$SLUICE_GOMODCACHE" GOCACHE="$SLUICE_GOCACHE" GOBIN="$dir/bin" \
-    CGO_ENABLED=0 GOFLAGS= go install -trimpath \
+    CGO_ENABLED=0 GOFLAGS= GOTOOLCHAIN=auto "$gobin" install -trimpath \
     -ldflags "-s -w -X $p.version=$v -X $p.gitTreeState=clean -X $p.metadata=" \
     "helm.sh/helm/v3/cmd/helm@$v" >&2 || die "go install helm.sh/helm/v3/cmd/helm@$v failed"
   log "helm: built in $((SECONDS - t0))s"

@@ -18,7 +18,6 @@ kube_install() {
   if is_complete "$dir" && [[ -x "$dir/bin/kube-apiserver" && -x "$dir/bin/kube-controller-manager" ]]; then
     return 0
   fi
-  require_cmd go
   local ver="$SLUICE_KUBE_VERSION"
   [[ "$ver" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "SLUICE_KUBE_VERSION must look like v1.32.13 (got $ver)"
   local minor="${BASH_REMATCH[1]}" patch="${BASH_REMATCH[2]}"
@@ -73,9 +72,10 @@ kube_install() {
   done
   log "kube: building ${pkgs[*]##*/} (one go build, cold: ~10-15 min on 2 cores)"
   local t0=$SECONDS
-  (cd "$src" && nice -n 10 env GOFLAGS="-mod=mod" GOMODCACHE="$SLUICE_GOMODCACHE" \
-      GOCACHE="$SLUICE_GOCACHE" GOTOOLCHAIN="$([[ $toolchain == local ]] && echo local || echo "$toolchain")" \
-      CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir/bin.tmp/" "${pkgs[@]}") >&2 \
+  local gobin gotc=local; gobin=$(go_bin)
+  [[ "$toolchain" != local ]] && gotc="$toolchain"
+  (cd "$src" && nice -n 10 env GOFLAGS="-mod=mod" GOMODCACHE="$SLUICE_GOMODCACHE" GOCACHE="$SLUICE_GOCACHE" \
+      GOTOOLCHAIN="$gotc" CGO_ENABLED=0 "$gobin" build -trimpath -ldflags "$ldflags" -o "$dir/bin.tmp/" "${pkgs[@]}") >&2 \
     || die "go build of kube-apiserver/kube-controller-manager $ver failed (toolchain $toolchain)"
   log "kube: built in $((SECONDS - t0))s"
   rm -rf "${dir:?}/bin"
