@@ -1,7 +1,7 @@
 #pragma once
 // The ConsumerPipeline API (sluice.dev/v1alpha1) as C++ types, shared by operator and worker.
 // Defaults live here (member initialisers) and must agree with crds/consumerpipelines.sluice.dev.yaml;
-// tests/common/spec/crd_agreement_test.cc checks that they do.
+// tests/crds/crd_agreement_test.cc checks that they do.
 #include <cstdint>
 #include <map>
 #include <optional>

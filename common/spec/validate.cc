@@ -30,6 +30,41 @@ bool isNatsUrl(const std::string& url) {
   return std::regex_match(url, pattern);
 }
 
+bool isPublishSubject(const std::string& subject) {
+  static const std::regex pattern(R"(^[^\s*>]+$)");
+  return std::regex_match(subject, pattern);
+}
+
+void checkHostPorts(const std::string& path, const std::string& servers, Collector& c) {
+  if (servers.empty() || isHostPortList(servers)) return;
+  c.add(path, path + " must be host:port[,host:port...] (got '" + servers + "')");
+}
+
+void checkNatsUrls(const std::string& path, const std::vector<std::string>& servers, Collector& c) {
+  for (size_t i = 0; i < servers.size(); ++i) {
+    if (isNatsUrl(servers[i])) continue;
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    c.add(item, item + " must be a nats:// or tls:// URL (got '" + servers[i] + "')");
+  }
+}
+
+void checkSubject(const std::string& path, const std::string& subject, Collector& c) {
+  if (subject.empty() || isPublishSubject(subject)) return;
+  c.add(path, path + " must be a subject without spaces or the wildcards '*' and '>' (got '" + subject + "')");
+}
+
+void validateNatsAuth(const NatsAuthSpec& auth, Collector& c) {
+  const bool userPass = !auth.usernameFile.empty() || !auth.passwordFile.empty();
+  const int ways = countSet({!auth.credsFile.empty(), !auth.nkeySeedFile.empty(), !auth.tokenFile.empty(), userPass});
+  if (ways > 1) {
+    c.add("spec.source.nats.auth", "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile "
+                                   "or usernameFile with passwordFile");
+  }
+  if (auth.usernameFile.empty() != auth.passwordFile.empty()) {
+    c.add("spec.source.nats.auth", "spec.source.nats.auth.usernameFile and passwordFile must be set together");
+  }
+}
+
 void validateSource(const PipelineSpec& spec, Collector& c) {
   const int sources = countSet({spec.source.kafka.has_value(), spec.source.nats.has_value()});
   if (sources != 1) {
@@ -37,10 +72,7 @@ void validateSource(const PipelineSpec& spec, Collector& c) {
                              (sources == 0 ? "none" : "both") + ")");
   }
   if (const auto& kafka = spec.source.kafka) {
-    if (!kafka->bootstrapServers.empty() && !isHostPortList(kafka->bootstrapServers)) {
-      c.add("spec.source.kafka.bootstrapServers",
-            "spec.source.kafka.bootstrapServers must be host:port[,host:port...] (got '" + kafka->bootstrapServers + "')");
-    }
+    checkHostPorts("spec.source.kafka.bootstrapServers", kafka->bootstrapServers, c);
     for (size_t i = 0; i < kafka->topics.size(); ++i) {
       if (!isValidKafkaTopic(kafka->topics[i])) {
         c.add("spec.source.kafka.topics[" + std::to_string(i) + "]",
@@ -50,19 +82,14 @@ void validateSource(const PipelineSpec& spec, Collector& c) {
     }
   }
   if (const auto& nats = spec.source.nats) {
-    for (size_t i = 0; i < nats->servers.size(); ++i) {
-      if (!isNatsUrl(nats->servers[i])) {
-        c.add("spec.source.nats.servers[" + std::to_string(i) + "]",
-              "spec.source.nats.servers[" + std::to_string(i) + "] must be a nats:// or tls:// URL (got '" +
-                  nats->servers[i] + "')");
-      }
-    }
+    checkNatsUrls("spec.source.nats.servers", nats->servers, c);
+    if (nats->auth) validateNatsAuth(*nats->auth, c);
     if (!nats->stream.empty() && !isValidNatsName(nats->stream)) {
-      c.add("spec.source.nats.stream", "spec.source.nats.stream must not contain spaces, '.', '*' or '>' (got '" +
+      c.add("spec.source.nats.stream", "spec.source.nats.stream must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
                                            nats->stream + "')");
     }
     if (!nats->consumer.empty() && !isValidNatsName(nats->consumer)) {
-      c.add("spec.source.nats.consumer", "spec.source.nats.consumer must not contain spaces, '.', '*' or '>' (got '" +
+      c.add("spec.source.nats.consumer", "spec.source.nats.consumer must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
                                              nats->consumer + "')");
     }
     if (!nats->keyHeader.empty() && nats->keySubjectToken > 0) {
@@ -96,6 +123,11 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
     if (dlq->kafka && dlq->kafka->bootstrapServers.empty() && !spec.source.kafka && !spec.sink.kafka) {
       c.add("spec.processing.deadLetter.kafka.bootstrapServers",
             "spec.processing.deadLetter.kafka.bootstrapServers is required when neither source nor sink is Kafka");
+    }
+    if (dlq->kafka) checkHostPorts("spec.processing.deadLetter.kafka.bootstrapServers", dlq->kafka->bootstrapServers, c);
+    if (dlq->nats) {
+      checkNatsUrls("spec.processing.deadLetter.nats.servers", dlq->nats->servers, c);
+      checkSubject("spec.processing.deadLetter.nats.subject", dlq->nats->subject, c);
     }
     if (dlq->kafka && !dlq->kafka->topic.empty() && !isValidKafkaTopic(dlq->kafka->topic)) {
       c.add("spec.processing.deadLetter.kafka.topic",
@@ -147,6 +179,11 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
       }
     }
   }
+  if (s.kafka) checkHostPorts("spec.sink.kafka.bootstrapServers", s.kafka->bootstrapServers, c);
+  if (s.nats) {
+    checkNatsUrls("spec.sink.nats.servers", s.nats->servers, c);
+    checkSubject("spec.sink.nats.subject", s.nats->subject, c);
+  }
   if (s.nats && s.nats->servers.empty() && !spec.source.nats) {
     c.add("spec.sink.nats.servers", "spec.sink.nats.servers is required when the source is not NATS");
   }
@@ -178,7 +215,7 @@ bool isValidKafkaTopic(const std::string& topic) {
 }
 
 bool isValidNatsName(const std::string& name) {
-  static const std::regex pattern(R"(^[^\s.*>]+$)");
+  static const std::regex pattern(R"(^[^\s.*>/\\]+$)");
   return std::regex_match(name, pattern);
 }
 
