@@ -2,6 +2,7 @@
 // scales the workers.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "common/cli.h"
@@ -26,6 +27,9 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("leader-election-namespace", "", "namespace of the leader Lease; empty = the pod's namespace",
                 "POD_NAMESPACE");
   cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
+  cli.addOption("workers", "4", "pipelines reconciled in parallel", "SLUICE_OPERATOR_WORKERS");
+  cli.addSwitch("probe-non-loopback-sources",
+                "also probe sources named by host name or public address (private ranges are never probed)");
   cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
   cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
   return cli;
@@ -66,6 +70,12 @@ int main(int argc, char** argv) {
   options.leaderElect = cli.flag("leader-elect");
   options.leaderElectionNamespace = cli.get("leader-election-namespace");
   options.identity = cli.get("identity");
+  options.workers = std::atoi(cli.get("workers").c_str());
+  if (options.workers < 1 || options.workers > 64) {
+    std::cerr << "sluice-operator: --workers must be between 1 and 64 (got " << cli.get("workers") << ")\n";
+    return 2;
+  }
+  options.probeNonLoopbackSources = cli.flag("probe-non-loopback-sources");
   const auto status = sluice::op::runOperator(options);
   if (!status) {
     spdlog::error("operator stopped: {}", status.toString());

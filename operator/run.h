@@ -1,5 +1,9 @@
 #pragma once
-// Wires the operator: kube client, informers, controller, scaler, leader election, servers.
+// Wires the operator: kube client, informers, controller, leader election, servers.
+//
+// Threads: one per watcher (pipelines and owned Deployments, per watched namespace), `workers`
+// reconcile threads, the leader elector (with --leader-elect), a metrics refresher; the metrics
+// and health servers own theirs. Everything stops on common::Shutdown.
 #include <string>
 
 #include "common/result.h"
@@ -15,6 +19,8 @@ struct OperatorOptions {
   bool leaderElect = false;
   std::string leaderElectionNamespace;
   std::string identity;
+  int workers = 4;
+  bool probeNonLoopbackSources = false;
 };
 
 common::Status runOperator(const OperatorOptions& options);

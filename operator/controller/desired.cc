@@ -170,8 +170,11 @@ std::string configMapName(const std::string& pipelineName) { return pipelineName
 
 std::string specHash(const json& pipelineObject) {
   json spec = pipelineObject.value("spec", json::object());
-  spec.erase("scaling");
-  const std::string text = spec.dump();  // object keys are sorted: stable
+  if (spec.is_object()) spec.erase("scaling");
+  return contentHash(spec.dump());  // object keys are sorted: stable
+}
+
+std::string contentHash(const std::string& text) {
   uint64_t hash = 1469598103934665603ULL;
   for (unsigned char c : text) {
     hash ^= c;

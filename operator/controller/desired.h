@@ -48,6 +48,7 @@ std::string configMapName(const std::string& pipelineName);
 // Stable hash (FNV-1a 64, hex) of the parts of the spec the workers run with; scaling is left out
 // because changing it must not restart every worker.
 std::string specHash(const nlohmann::json& pipelineObject);
+std::string contentHash(const std::string& text);
 
 // The controller owner reference to the pipeline (controller and blockOwnerDeletion true).
 nlohmann::json ownerReference(const nlohmann::json& pipelineObject);

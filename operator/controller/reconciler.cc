@@ -18,7 +18,7 @@ using nlohmann::json;
 std::string hashOf(const DesiredObjects& objects) {
   const json all = json::array({objects.serviceAccount, objects.role, objects.roleBinding, objects.configMap,
                                 objects.deployment});
-  return specHash(json{{"spec", all}});
+  return contentHash(all.dump());
 }
 
 }  // namespace

@@ -160,7 +160,8 @@ std::vector<EventSpec> transitionEvents(const json& previous, const json& status
   if (deploymentCreated) events.push_back({"Normal", event::kCreated, "created the worker Deployment and its RBAC"});
   const int from = previous.is_object() ? previous.value("desiredReplicas", -1) : -1;
   const int to = status.value("desiredReplicas", 0);
-  if (from >= 0 && from != to) {
+  const bool hadWorkers = !before.empty() && before != reason::kDeploymentPending;
+  if (hadWorkers && from >= 0 && from != to) {
     events.push_back({"Normal", event::kScaled,
                       "scaled workers from " + std::to_string(from) + " to " + std::to_string(to) + " replicas"});
   }

@@ -133,10 +133,15 @@ TEST(Status, ScalingAndScaledEvent) {
   const json status = computeStatus(pipeline(), observed, json::object(), clock.wallNow());
   EXPECT_EQ(conditionField(status, condition::kScaling, "status"), "True");
   EXPECT_EQ(conditionField(status, condition::kScaling, "message"), "scaling from 2 to 4 replicas");
-  const json previous = {{"desiredReplicas", 2}};
+  json previous = computeStatus(pipeline(), observed, json::object(), clock.wallNow());
+  previous["desiredReplicas"] = 2;
   const auto events = transitionEvents(previous, status, false);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].reason, "Scaled");
+  // The first sight of the Deployment is not a scaling.
+  Observations none;
+  const json pending = computeStatus(pipeline(), none, json::object(), clock.wallNow());
+  EXPECT_TRUE(transitionEvents(pending, status, true).size() == 1u);  // only WorkersCreated
 }
 
 TEST(Status, FailingDeploymentDegrades) {
