@@ -31,6 +31,10 @@ struct Message {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   int64_t timestampMs = -1;  // -1 when the broker gave none
+  // NATS JetStream: topic is the subject, offset the stream sequence, partition 0, stream the stream.
+  std::string stream;
+  // The source's handle for acknowledging this one delivery (Acknowledgement::kPerMessage sources).
+  uint64_t deliveryId = 0;
 
   TopicPartition topicPartition() const { return {topic, partition}; }
 };

@@ -33,6 +33,8 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& r)
       inFlightBytes(gauge(r, "sluice_worker_in_flight_bytes", "Budget bytes of the in-flight messages")),
       pausedPartitions(gauge(r, "sluice_worker_paused_partitions", "Assigned partitions paused by flow control")),
       degraded(gauge(r, "sluice_worker_degraded", "1 when a lane stopped on a message it could not deliver or dead-letter")),
+      sourceConfigDrift(gauge(r, "sluice_worker_source_config_drift",
+                              "1 when the existing NATS consumer's settings differ from the spec (kept as they are)")),
       lagFamily_(prometheus::BuildGauge()
                      .Name("sluice_worker_partition_lag")
                      .Help("High watermark minus this worker's commit position, per assigned partition")

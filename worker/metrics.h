@@ -30,6 +30,7 @@ class WorkerMetrics {
   prometheus::Gauge& inFlightBytes;
   prometheus::Gauge& pausedPartitions;
   prometheus::Gauge& degraded;
+  prometheus::Gauge& sourceConfigDrift;  // the source's existing consumer differs from the spec
 
   void setLag(const TopicPartition& partition, int64_t lag);
   void removeLag(const TopicPartition& partition);

@@ -63,6 +63,7 @@ common::Status Pipeline::health() const {
 common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRequested, common::Millis drainTimeout,
                              const std::function<void()>& onStopping) {
   source_ = &source;
+  perMessage_ = source.acknowledgement() == Acknowledgement::kPerMessage;
   for (int i = 0; i < std::max(1, spec_.processing.concurrency); ++i) lanes_.emplace_back([this] { laneLoop(); });
   common::Status status;
   while (!stopRequested()) {
@@ -77,6 +78,7 @@ common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRe
 }
 
 common::Status Pipeline::pollOnce(Source& source) {
+  acknowledge(source);
   applyFlowControl(source);
   const bool paused = flow_.state() == FlowState::kPaused;
   const common::Millis timeout = batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
@@ -91,10 +93,12 @@ common::Status Pipeline::pollOnce(Source& source) {
 void Pipeline::admit(std::vector<Message> messages) {
   size_t admitted = 0;
   for (auto& m : messages) {
-    TopicPartition tp = m.topicPartition();
-    // Not assigned (any more): its new owner consumes it.
-    if (!tracker_.track(tp, m.offset)) continue;
-    lastConsumed_[tp] = m.offset;
+    if (!perMessage_) {
+      TopicPartition tp = m.topicPartition();
+      // Not assigned (any more): its new owner consumes it.
+      if (!tracker_.track(tp, m.offset)) continue;
+      lastConsumed_[tp] = m.offset;
+    }
     flow_.admit(budgetBytes(m));
     batcher_.add(std::move(m));
     ++admitted;
@@ -111,6 +115,16 @@ void Pipeline::flushBatches(bool everything) {
     submitted = true;
   }
   if (submitted) workCv_.notify_all();
+}
+
+void Pipeline::acknowledge(Source& source) {
+  std::vector<Settlement> settled;
+  {
+    std::lock_guard<std::mutex> lock(settleMu_);
+    settled.swap(settlements_);
+  }
+  if (settled.empty()) return;
+  if (auto st = source.settle(settled); !st) spdlog::warn("acknowledging {} message(s): {}", settled.size(), st.toString());
 }
 
 void Pipeline::applyFlowControl(Source& source) {
@@ -139,6 +153,10 @@ void Pipeline::periodic(Source& source) {
   metrics_.inFlightBytes.Set(static_cast<double>(flow_.bytes()));
   metrics_.pausedPartitions.Set(static_cast<double>(source.pausedPartitions()));
   for (const auto& w : source.watermarks()) {
+    if (w.lag) {
+      metrics_.setLag(w.partition, *w.lag);
+      continue;
+    }
     if (w.high < 0) continue;
     auto position = tracker_.position(w.partition);
     if (!position) {
@@ -157,6 +175,7 @@ void Pipeline::drain(Source& source, common::Millis timeout) {
   const auto deadline = clock_.now() + timeout;
   while (flow_.messages() > 0 && clock_.now() < deadline) {
     // Keep serving the group (heartbeats, rebalances); paused partitions return nothing new.
+    acknowledge(source);
     (void)source.poll(50ms, 1);
     periodic(source);
   }
@@ -166,6 +185,7 @@ void Pipeline::drain(Source& source, common::Millis timeout) {
   }
   abandon_ = true;
   sleepCv_.notify_all();
+  acknowledge(source);
   if (auto st = source.commit(tracker_.committable(), true); !st) spdlog::warn("final commit: {}", st.toString());
   if (auto st = source.close(); !st) spdlog::warn("closing the source: {}", st.toString());
   lanesStop_ = true;
@@ -264,13 +284,13 @@ void Pipeline::process(Work work) {
   const auto n = static_cast<double>(work.messages.size());
   if (result.outcome == DeliveryOutcome::kDelivered) {
     metrics_.delivered.Increment(n);
-    completeMessages(work.messages);
+    completeMessages(work.messages, Disposition::kDelivered);
     releaseWork(work);
     return;
   }
   metrics_.failed.Increment(n);
   if (abandon_) {
-    letGo(work.messages);
+    giveUp(work.messages, backoffAfter(work.attempts, result));
     return;
   }
   const RetryDecision decision = retry_.afterFailure(work.attempts, kindOf(result), result.retryAfter);
@@ -304,14 +324,16 @@ void Pipeline::isolate(Work work, const DeliveryResult& failure) {
     SingleOutcome outcome = work.messages.size() == 1 ? SingleOutcome{false, false, failure.error, work.attempts}
                                                       : deliverSingle(m);
     if (outcome.abandoned) {
-      letGo(std::span<const Message>(work.messages).subspan(i));
+      giveUp(std::span<const Message>(work.messages).subspan(i),
+             backoffAfter(outcome.attempts, DeliveryResult::retryable(outcome.error)));
       return;
     }
     if (!outcome.delivered && !deadLetter(m, outcome.error, outcome.attempts)) {
       stall(std::move(work), i, outcome.error);
       return;
     }
-    completeMessages(std::span<const Message>(&m, 1));
+    completeMessages(std::span<const Message>(&m, 1),
+                     outcome.delivered ? Disposition::kDelivered : Disposition::kDeadLettered);
   }
   releaseWork(work);
 }
@@ -357,7 +379,7 @@ void Pipeline::stall(Work work, size_t from, const std::string& error) {
                              (deadLetter_ ? " nor dead-letter it" : " and no dead-letter destination is configured") +
                              ": its lane stopped; nothing after it in its key/partition is delivered or committed";
   if (abandon_) {
-    letGo(std::span<const Message>(work.messages).subspan(from));
+    giveUp(std::span<const Message>(work.messages).subspan(from), common::Millis(0));
     return;
   }
   spdlog::error("{}", reason);
@@ -374,9 +396,31 @@ bool Pipeline::sleepFor(common::Millis delay) {
   return !abandon_;
 }
 
-void Pipeline::completeMessages(std::span<const Message> messages) {
-  for (const auto& m : messages) tracker_.complete(m.topicPartition(), m.offset);
+void Pipeline::completeMessages(std::span<const Message> messages, Disposition disposition) {
+  if (perMessage_) {
+    settle(messages, disposition, common::Millis(0));
+  } else {
+    for (const auto& m : messages) tracker_.complete(m.topicPartition(), m.offset);
+  }
   letGo(messages);
+}
+
+// The worker stops holding undelivered messages (stopping): a per-message source may hand them to
+// another worker after the delay; offset sources redeliver from the last commit anyway.
+void Pipeline::giveUp(std::span<const Message> messages, common::Millis redeliverAfter) {
+  if (perMessage_) settle(messages, Disposition::kReleased, redeliverAfter);
+  letGo(messages);
+}
+
+void Pipeline::settle(std::span<const Message> messages, Disposition disposition, common::Millis redeliverAfter) {
+  std::lock_guard<std::mutex> lock(settleMu_);
+  for (const auto& m : messages) settlements_.push_back({m.deliveryId, disposition, redeliverAfter});
+}
+
+// The backoff the failed delivery would have waited for its next attempt (0 when it had none left).
+common::Millis Pipeline::backoffAfter(int attempts, const DeliveryResult& failure) const {
+  const RetryDecision decision = retry_.afterFailure(attempts, kindOf(failure), failure.retryAfter);
+  return decision.step == NextStep::kRetry ? decision.delay : common::Millis(0);
 }
 
 // The messages leave the worker (done or given up): their budget is free again.

@@ -11,6 +11,11 @@
 // bad ones are isolated; each of those gets its own attempts, then goes to the dead-letter sink, or,
 // without one, stops its lane (the work stays held, nothing after it in its group is delivered or
 // committed) and the worker reports Degraded.
+//
+// Completion: for Kafka (Acknowledgement::kOffsets) lanes mark offsets done in the OffsetTracker and
+// the consumer thread commits the contiguous prefix. For NATS (kPerMessage) lanes queue one
+// Settlement per message (delivered, dead-lettered, or released when the worker gives it up) and the
+// consumer thread hands them to Source::settle() on every turn of its loop.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -71,6 +76,7 @@ class Pipeline final : public RebalanceListener {
   common::Status pollOnce(Source& source);
   void admit(std::vector<Message> messages);
   void flushBatches(bool everything);
+  void acknowledge(Source& source);
   void applyFlowControl(Source& source);
   void periodic(Source& source);
   void drain(Source& source, common::Millis timeout);
@@ -83,7 +89,10 @@ class Pipeline final : public RebalanceListener {
   void isolate(Work work, const DeliveryResult& failure);
   SingleOutcome deliverSingle(const Message& message);
   bool deadLetter(const Message& message, const std::string& error, int attempts);
-  void completeMessages(std::span<const Message> messages);
+  void completeMessages(std::span<const Message> messages, Disposition disposition);
+  void giveUp(std::span<const Message> messages, common::Millis redeliverAfter);
+  void settle(std::span<const Message> messages, Disposition disposition, common::Millis redeliverAfter);
+  common::Millis backoffAfter(int attempts, const DeliveryResult& failure) const;
   void releaseWork(const Work& work);
   void letGo(std::span<const Message> messages);
   void unhold(std::span<const Message> messages);
@@ -115,6 +124,9 @@ class Pipeline final : public RebalanceListener {
   std::condition_variable sleepCv_;
   std::atomic<bool> abandon_{false};
   std::atomic<bool> lanesStop_{false};
+  bool perMessage_ = false;  // set by run() before the lanes start
+  std::mutex settleMu_;
+  std::vector<Settlement> settlements_;  // queued by lanes, handed to the source by the consumer thread
   std::vector<std::thread> lanes_;
 
   // Consumer thread only.

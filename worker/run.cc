@@ -8,6 +8,7 @@
 #include "common/random.h"
 #include "common/shutdown.h"
 #include "worker/metrics.h"
+#include "worker/nats_source.h"
 #include "worker/pipeline.h"
 #include "worker/sink.h"
 #include "worker/source.h"
@@ -21,12 +22,18 @@ PipelineTiming timingFor(const spec::PipelineSpec& spec) {
   return timing;
 }
 
+// The configured source (switch on spec.source: exactly one is set, validation saw to it).
+common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline, const RunOptions& options,
+                                                   Pipeline& engine, WorkerMetrics& metrics) {
+  if (pipeline.spec.source.nats) {
+    return makeNatsSource(pipeline, options.podName, metrics, common::SystemClock::instance());
+  }
+  return makeKafkaSource(pipeline, options.podName, engine);
+}
+
 }  // namespace
 
 common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOptions& options) {
-  if (!pipeline.spec.source.kafka) {
-    return common::invalidArgument("spec.source.nats is not supported by this worker build yet: use spec.source.kafka");
-  }
   auto registry = std::make_shared<prometheus::Registry>();
   WorkerMetrics metrics(*registry);
   auto metricsServer = common::MetricsServer::start(options.metricsAddress, registry);
@@ -44,7 +51,7 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
                   timingFor(pipeline.spec));
   (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
 
-  auto source = makeKafkaSource(pipeline, options.podName, engine);
+  auto source = makeSource(pipeline, options, engine, metrics);
   if (!source) return source.status();
   spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
                (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));

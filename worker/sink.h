@@ -38,7 +38,8 @@ class Sink {
 };
 
 // Where messages go after maxAttempts. Provenance travels as headers: sluice.source.topic,
-// sluice.source.partition, sluice.source.offset, sluice.error, sluice.attempts.
+// sluice.source.partition, sluice.source.offset (Kafka sources) or sluice.source.stream,
+// sluice.source.sequence, sluice.source.subject (NATS sources), then sluice.error, sluice.attempts.
 class DeadLetterSink {
  public:
   virtual ~DeadLetterSink() = default;

@@ -5,6 +5,7 @@
 
 #include "worker/http_sink.h"
 #include "worker/kafka_sink.h"
+#include "worker/nats_sink.h"
 #include "worker/simple_sinks.h"
 #include "worker/sink.h"
 
@@ -13,9 +14,15 @@ namespace sluice::worker {
 std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message& message, const std::string& error,
                                                                    int attempts) {
   auto headers = message.headers;
-  headers.emplace_back("sluice.source.topic", message.topic);
-  headers.emplace_back("sluice.source.partition", std::to_string(message.partition));
-  headers.emplace_back("sluice.source.offset", std::to_string(message.offset));
+  if (!message.stream.empty()) {  // NATS JetStream: topic is the subject, offset the stream sequence
+    headers.emplace_back("sluice.source.stream", message.stream);
+    headers.emplace_back("sluice.source.sequence", std::to_string(message.offset));
+    headers.emplace_back("sluice.source.subject", message.topic);
+  } else {
+    headers.emplace_back("sluice.source.topic", message.topic);
+    headers.emplace_back("sluice.source.partition", std::to_string(message.partition));
+    headers.emplace_back("sluice.source.offset", std::to_string(message.offset));
+  }
   headers.emplace_back("sluice.error", error);
   headers.emplace_back("sluice.attempts", std::to_string(attempts));
   return headers;
@@ -59,7 +66,8 @@ common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pip
       return makeKafkaSink(props, kafka.topic, common::Millis(spec.processing.timeoutMs));
     }
     case SinkKind::kNats:
-      return common::invalidArgument("spec.sink.nats is not supported by this worker build yet: use http, kafka, log or discard");
+      return makeNatsSink(destinationEndpoint(spec.sink.nats->servers, spec, "sink"), spec.sink.nats->subject,
+                          common::Millis(spec.processing.timeoutMs));
     case SinkKind::kLog:
       return std::unique_ptr<Sink>(std::make_unique<LogSink>());
     case SinkKind::kDiscard:
@@ -73,7 +81,8 @@ common::Result<std::unique_ptr<DeadLetterSink>> makeDeadLetterSink(const spec::C
   if (!spec.processing.deadLetter) return std::unique_ptr<DeadLetterSink>();
   const auto& dlq = *spec.processing.deadLetter;
   if (dlq.nats) {
-    return common::invalidArgument("spec.processing.deadLetter.nats is not supported by this worker build yet: use deadLetter.kafka");
+    return makeNatsDeadLetterSink(destinationEndpoint(dlq.nats->servers, spec, "dead-letter"), dlq.nats->subject,
+                                  common::Millis(spec.processing.timeoutMs));
   }
   if (!dlq.kafka) return std::unique_ptr<DeadLetterSink>();
   auto props = producerProperties(clusterFor(dlq.kafka->bootstrapServers, spec));

@@ -4,9 +4,15 @@
 // Threading: every method runs on the one consumer thread. librdkafka 2.0.2 requires pause,
 // resume, commit and rebalance handling on the thread that polls, so the pipeline never calls a
 // Source from a lane. Rebalance callbacks arrive inside poll() and close(), on that same thread.
+//
+// Completion comes in two shapes (acknowledgement()): Kafka commits the lowest contiguous completed
+// offset per partition (commit()); NATS JetStream settles each delivery on its own (settle(): ack,
+// term or nak by Message::deliveryId). The pipeline feeds whichever the source asks for.
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "common/clock.h"
@@ -27,7 +33,26 @@ class RebalanceListener {
 
 struct PartitionWatermark {
   TopicPartition partition;
-  int64_t high = -1;  // -1 when not known yet
+  int64_t high = -1;            // -1 when not known yet
+  std::optional<int64_t> lag;   // set when the source knows its lag directly (NATS: num_pending)
+};
+
+enum class Acknowledgement {
+  kOffsets,     // commit() positions from the OffsetTracker (Kafka)
+  kPerMessage,  // settle() every message by its deliveryId (NATS JetStream)
+};
+
+// What became of one message, for kPerMessage sources.
+enum class Disposition {
+  kDelivered,     // the sink took it: ack
+  kDeadLettered,  // it is in the dead-letter destination: terminate, never redeliver
+  kReleased,      // the worker gave it up undelivered (stopping): redeliver after redeliverAfter
+};
+
+struct Settlement {
+  uint64_t deliveryId = 0;
+  Disposition disposition = Disposition::kDelivered;
+  common::Millis redeliverAfter{0};
 };
 
 class Source {
@@ -45,6 +70,13 @@ class Source {
   virtual std::vector<PartitionWatermark> watermarks() = 0;
   // Leaves the group: revokes everything through the listener (which commits), then closes.
   virtual common::Status close() = 0;
+
+  virtual Acknowledgement acknowledgement() const { return Acknowledgement::kOffsets; }
+  // kPerMessage sources: acknowledge these deliveries. Offset sources have nothing to do.
+  virtual common::Status settle(std::span<const Settlement> settlements) {
+    (void)settlements;
+    return common::Status::ok();
+  }
 };
 
 common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,

@@ -1,0 +1,72 @@
+#include "worker/nats_config.h"
+
+namespace sluice::worker {
+
+NatsConsumerSettings desiredConsumer(const spec::ConsumerPipeline& pipeline) {
+  const auto& spec = pipeline.spec;
+  NatsConsumerSettings s;
+  s.durable = spec::effectiveNatsConsumer(pipeline);
+  if (spec.source.nats) {
+    s.filterSubject = spec.source.nats->filterSubject;
+    s.ackWaitSeconds = spec.source.nats->ackWaitSeconds;
+  }
+  s.maxAckPending = spec.backpressure.maxInFlightMessages;
+  return s;
+}
+
+namespace {
+
+template <typename T>
+void compare(std::vector<std::string>& out, const char* name, const T& have, const T& want) {
+  if (have == want) return;
+  out.push_back(std::string(name) + " is " + std::to_string(have) + ", the pipeline wants " + std::to_string(want));
+}
+
+void compareText(std::vector<std::string>& out, const char* name, const std::string& have, const std::string& want) {
+  if (have == want) return;
+  auto shown = [](const std::string& v) { return v.empty() ? std::string("(none)") : "'" + v + "'"; };
+  out.push_back(std::string(name) + " is " + shown(have) + ", the pipeline wants " + shown(want));
+}
+
+}  // namespace
+
+std::vector<std::string> consumerDrift(const NatsConsumerSettings& want, const NatsConsumerSettings& have) {
+  std::vector<std::string> out;
+  if (have.ackExplicit != want.ackExplicit) {
+    out.push_back(std::string("ackPolicy is ") + (have.ackExplicit ? "explicit" : "not explicit") +
+                  ", the pipeline needs explicit");
+  }
+  compareText(out, "filterSubject", have.filterSubject, want.filterSubject);
+  compare(out, "ackWait (s)", have.ackWaitSeconds, want.ackWaitSeconds);
+  compare(out, "maxAckPending", have.maxAckPending, want.maxAckPending);
+  compare(out, "maxDeliver", have.maxDeliver, want.maxDeliver);
+  return out;
+}
+
+NatsKeyRule keyRuleOf(const spec::NatsSourceSpec& source) { return {source.keyHeader, source.keySubjectToken}; }
+
+std::optional<std::string> subjectToken(std::string_view subject, int token) {
+  if (token < 1) return std::nullopt;
+  size_t start = 0;
+  for (int i = 1; i < token; ++i) {
+    const size_t dot = subject.find('.', start);
+    if (dot == std::string_view::npos) return std::nullopt;
+    start = dot + 1;
+  }
+  const size_t end = subject.find('.', start);
+  return std::string(subject.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+}
+
+std::optional<std::string> natsKey(const NatsKeyRule& rule, std::string_view subject,
+                                   const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (!rule.header.empty()) {
+    for (const auto& [name, value] : headers) {
+      if (name == rule.header) return value;
+    }
+    return std::nullopt;
+  }
+  if (rule.subjectToken > 0) return subjectToken(subject, rule.subjectToken);
+  return std::nullopt;
+}
+
+}  // namespace sluice::worker
