@@ -1,0 +1,105 @@
+#include "tests/worker/nats_test_client.h"
+
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+namespace sluice::worker::testing {
+
+struct NatsTestClient::Impl {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+};
+
+NatsTestClient::NatsTestClient(const std::string& url) : impl_(std::make_unique<Impl>()) {
+  EXPECT_EQ(natsConnection_ConnectTo(&impl_->nc, url.c_str()), NATS_OK) << "connect to " << url;
+  if (impl_->nc) {
+    EXPECT_EQ(natsConnection_JetStream(&impl_->js, impl_->nc, nullptr), NATS_OK);
+  }
+}
+
+NatsTestClient::~NatsTestClient() {
+  if (impl_->js) jsCtx_Destroy(impl_->js);
+  if (impl_->nc) natsConnection_Destroy(impl_->nc);
+}
+
+void NatsTestClient::createStream(const std::string& stream, const std::vector<std::string>& subjects) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = stream.c_str();
+  std::vector<const char*> subs;
+  for (const auto& s : subjects) subs.push_back(s.c_str());
+  cfg.Subjects = subs.data();
+  cfg.SubjectsLen = static_cast<int>(subs.size());
+  cfg.Storage = js_MemoryStorage;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_AddStream(&si, impl_->js, &cfg, nullptr, &jerr), NATS_OK) << "stream " << stream << " jerr " << jerr;
+  jsStreamInfo_Destroy(si);
+}
+
+void NatsTestClient::deleteStream(const std::string& stream) { js_DeleteStream(impl_->js, stream.c_str(), nullptr, nullptr); }
+
+void NatsTestClient::publish(const std::vector<NatsRecord>& records) {
+  for (const auto& r : records) {
+    natsMsg* m = nullptr;
+    ASSERT_EQ(natsMsg_Create(&m, r.subject.c_str(), nullptr, r.value.data(), static_cast<int>(r.value.size())), NATS_OK);
+    for (const auto& [k, v] : r.headers) natsMsgHeader_Add(m, k.c_str(), v.c_str());
+    const natsStatus s = js_PublishMsgAsync(impl_->js, &m, nullptr);
+    if (m) natsMsg_Destroy(m);
+    ASSERT_EQ(s, NATS_OK) << natsStatus_GetText(s);
+  }
+  jsPubOptions opts;
+  jsPubOptions_Init(&opts);
+  opts.MaxWait = 30000;
+  ASSERT_EQ(js_PublishAsyncComplete(impl_->js, &opts), NATS_OK);
+}
+
+std::optional<NatsConsumerState> NatsTestClient::consumer(const std::string& stream, const std::string& consumer) {
+  jsConsumerInfo* ci = nullptr;
+  if (js_GetConsumerInfo(&ci, impl_->js, stream.c_str(), consumer.c_str(), nullptr, nullptr) != NATS_OK) {
+    return std::nullopt;
+  }
+  NatsConsumerState out{ci->NumAckPending, ci->NumPending, ci->NumRedelivered, ci->Config->MaxAckPending,
+                        ci->AckFloor.Stream};
+  jsConsumerInfo_Destroy(ci);
+  return out;
+}
+
+uint64_t NatsTestClient::storedCount(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  if (js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, nullptr) != NATS_OK) return 0;
+  const uint64_t n = si->State.Msgs;
+  jsStreamInfo_Destroy(si);
+  return n;
+}
+
+std::vector<StoredMessage> NatsTestClient::stored(const std::string& stream, uint64_t limit) {
+  std::vector<StoredMessage> out;
+  jsStreamInfo* si = nullptr;
+  if (js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, nullptr) != NATS_OK) return out;
+  const uint64_t first = si->State.FirstSeq;
+  const uint64_t last = si->State.LastSeq;
+  jsStreamInfo_Destroy(si);
+  for (uint64_t seq = first; seq <= last && out.size() < limit && seq > 0; ++seq) {
+    natsMsg* m = nullptr;
+    if (js_GetMsg(&m, impl_->js, stream.c_str(), seq, nullptr, nullptr) != NATS_OK) continue;
+    StoredMessage sm;
+    sm.sequence = seq;
+    sm.subject = natsMsg_GetSubject(m);
+    sm.value.assign(natsMsg_GetData(m) ? natsMsg_GetData(m) : "", static_cast<size_t>(natsMsg_GetDataLength(m)));
+    const char** keys = nullptr;
+    int count = 0;
+    if (natsMsgHeader_Keys(m, &keys, &count) == NATS_OK) {
+      for (int i = 0; i < count; ++i) {
+        const char* v = nullptr;
+        if (natsMsgHeader_Get(m, keys[i], &v) == NATS_OK && v) sm.headers[keys[i]] = v;
+      }
+      free(static_cast<void*>(keys));
+    }
+    natsMsg_Destroy(m);
+    out.push_back(std::move(sm));
+  }
+  return out;
+}
+
+}  // namespace sluice::worker::testing

@@ -1,0 +1,56 @@
+#pragma once
+// Test-side NATS access for the worker's NATS integration tests (the only test file including
+// nats.c): streams, publishing with headers, consumer state, reading back a stored message.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::worker::testing {
+
+struct NatsRecord {
+  std::string subject;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct NatsConsumerState {
+  int64_t numAckPending = 0;
+  uint64_t numPending = 0;
+  int64_t numRedelivered = 0;
+  int64_t maxAckPending = 0;
+  uint64_t ackFloorStream = 0;
+};
+
+struct StoredMessage {
+  uint64_t sequence = 0;
+  std::string subject;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+class NatsTestClient {
+ public:
+  explicit NatsTestClient(const std::string& url);
+  ~NatsTestClient();
+  NatsTestClient(const NatsTestClient&) = delete;
+  NatsTestClient& operator=(const NatsTestClient&) = delete;
+
+  void createStream(const std::string& stream, const std::vector<std::string>& subjects);
+  void deleteStream(const std::string& stream);
+  // JetStream publish of every record (async, then waits for all acks). Fails the test on error.
+  void publish(const std::vector<NatsRecord>& records);
+  std::optional<NatsConsumerState> consumer(const std::string& stream, const std::string& consumer);
+  // Messages stored in the stream, in sequence order (up to `limit`).
+  std::vector<StoredMessage> stored(const std::string& stream, uint64_t limit);
+  uint64_t storedCount(const std::string& stream);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::worker::testing

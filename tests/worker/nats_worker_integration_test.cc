@@ -1,0 +1,285 @@
+// sluice-worker with a NATS JetStream source against the real local nats-server
+// (scripts/dev-env up nats), delivering to the in-process HTTP receiver. Every test uses its own
+// stream, subjects and durable consumer.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "tests/support/env_file.h"
+#include "tests/support/http_get.h"
+#include "tests/worker/http_receiver.h"
+#include "tests/worker/nats_test_client.h"
+#include "tests/worker/worker_process.h"
+
+namespace sluice::worker::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::testing::requireServiceEnv;
+using sluice::testing::uniqueName;
+
+struct NatsSettings {
+  std::string stream;
+  std::string subjectPrefix;  // messages go to <prefix>.<key>; the key is subject token 2
+  std::string consumer;
+  std::string sinkUrl;
+  std::string deadLetterSubject;
+  int concurrency = 4;
+  int maxMessages = 100;
+  int maxWaitMs = 50;
+  int maxAttempts = 3;
+  int ackWaitSeconds = 2;
+  int64_t maxInFlightMessages = 10000;
+  int64_t maxInFlightBytes = 67108864;
+};
+
+std::string manifest(const std::string& url, const NatsSettings& s) {
+  std::string y = "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nmetadata: {name: nit, namespace: test}\nspec:\n";
+  y += "  source:\n    nats: {servers: [\"" + url + "\"], stream: " + s.stream + ", consumer: " + s.consumer +
+       ", filterSubject: \"" + s.subjectPrefix + ".>\", keySubjectToken: 2, ackWaitSeconds: " +
+       std::to_string(s.ackWaitSeconds) + "}\n";
+  y += "  batch: {maxMessages: " + std::to_string(s.maxMessages) + ", maxWaitMs: " + std::to_string(s.maxWaitMs) + "}\n";
+  y += "  processing:\n    ordering: key\n    concurrency: " + std::to_string(s.concurrency) + "\n    timeoutMs: 5000\n";
+  y += "    retry: {maxAttempts: " + std::to_string(s.maxAttempts) +
+       ", initialBackoffMs: 50, maxBackoffMs: 500, multiplier: 2, jitter: 0.2}\n";
+  if (!s.deadLetterSubject.empty()) y += "    deadLetter: {nats: {subject: \"" + s.deadLetterSubject + "\"}}\n";
+  y += "  backpressure: {maxInFlightMessages: " + std::to_string(s.maxInFlightMessages) +
+       ", maxInFlightBytes: " + std::to_string(s.maxInFlightBytes) + ", resumeRatio: 0.5}\n";
+  y += "  sink:\n    http: {url: \"" + s.sinkUrl + "\", format: json, timeoutMs: 5000}\n";
+  y += "  worker: {drainSeconds: 10}\n";
+  return y;
+}
+
+// Values "k<key>:<n>" with n the publish order, so each key's values must arrive increasing.
+std::vector<NatsRecord> keyedRecords(const std::string& prefix, int count, int keys, size_t padding = 0) {
+  std::vector<NatsRecord> out;
+  out.reserve(count);
+  for (int n = 0; n < count; ++n) {
+    const std::string key = "k" + std::to_string(n % keys);
+    out.push_back({prefix + "." + key, key + ":" + std::to_string(n) + std::string(padding, '.'), {}});
+  }
+  return out;
+}
+
+int sequenceOf(const std::string& value) { return std::stoi(value.substr(value.find(':') + 1)); }
+
+class NatsWorkerIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = requireServiceEnv("NATS_URL");
+    ASSERT_FALSE(url_.empty());
+    client_ = std::make_unique<NatsTestClient>(url_);
+    const std::string name = uniqueName("nit");
+    settings_.stream = "S" + name;
+    std::replace(settings_.stream.begin(), settings_.stream.end(), '.', '_');
+    settings_.subjectPrefix = settings_.stream + "-in";
+    settings_.consumer = settings_.stream + "-c";
+    client_->createStream(settings_.stream, {settings_.subjectPrefix + ".>"});
+  }
+  void TearDown() override {
+    if (client_) {
+      client_->deleteStream(settings_.stream);
+      if (!dlqStream_.empty()) client_->deleteStream(dlqStream_);
+    }
+  }
+
+  std::string url_;
+  std::unique_ptr<NatsTestClient> client_;
+  NatsSettings settings_;
+  std::string dlqStream_;
+};
+
+TEST_F(NatsWorkerIntegration, KeepsPerKeyOrderWithEightLanes) {
+  const int count = 10000;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, 300));
+  HttpReceiver receiver([](const std::vector<Received>&, int) {
+    std::this_thread::sleep_for(2ms);  // lets lanes overlap
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.concurrency = 8;
+  WorkerProcess worker("nats-order", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n" << worker.log();
+  std::map<std::string, int> last;
+  int violations = 0;
+  for (const auto& r : receiver.accepted()) {
+    ASSERT_TRUE(r.key.has_value()) << "no key from subject token 2 of " << r.topic;
+    EXPECT_EQ(r.topic, settings_.subjectPrefix + "." + *r.key);
+    const int n = sequenceOf(r.value);
+    auto [it, fresh] = last.try_emplace(*r.key, n);
+    if (!fresh && n <= it->second && ++violations <= 5) {
+      ADD_FAILURE() << "key " << *r.key << ": " << n << " after " << it->second;
+    }
+    it->second = n;
+  }
+  EXPECT_EQ(last.size(), 300u);
+  EXPECT_EQ(violations, 0) << "messages of one key arrived out of order (or twice)";
+  EXPECT_EQ(receiver.acceptedCount(), receiver.distinctValues()) << "duplicates without failures";
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+  const auto state = client_->consumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->numAckPending, 0) << "everything delivered is acked";
+  EXPECT_EQ(state->numPending, 0u);
+}
+
+TEST_F(NatsWorkerIntegration, KillNineLosesNothingRedeliveredAfterAckWait) {
+  const int count = 8000;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, 200));
+  HttpReceiver receiver([](const std::vector<Received>&, int) {
+    std::this_thread::sleep_for(5ms);
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 50;
+  settings_.maxInFlightMessages = 2000;
+  {
+    WorkerProcess first("nats-kill-first", manifest(url_, settings_));
+    ASSERT_TRUE(receiver.waitForDistinct(count / 4, 60s)) << first.log();
+    first.signal(SIGKILL);
+    EXPECT_EQ(first.waitExit(10s), 128 + SIGKILL);
+  }
+  const size_t beforeRestart = receiver.distinctValues();
+  ASSERT_LT(beforeRestart, static_cast<size_t>(count)) << "the kill came too late to test anything";
+  const auto held = client_->consumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(held);
+  WorkerProcess second("nats-kill-second", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n" << second.log();
+  const size_t duplicates = receiver.acceptedCount() - receiver.distinctValues();
+  std::cout << "[ figures  ] kill -9 after " << beforeRestart << " distinct with " << held->numAckPending
+            << " unacked on the server; " << count << " delivered, " << duplicates << " duplicate deliveries\n";
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.waitExit(30s), 0) << second.log();
+  const auto state = client_->consumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->numAckPending, 0);
+  EXPECT_GT(state->numRedelivered + static_cast<int64_t>(duplicates), 0) << "the killed worker's messages came back";
+}
+
+TEST_F(NatsWorkerIntegration, DeadLettersAPoisonMessageWithProvenanceAndTerminatesIt) {
+  settings_.deadLetterSubject = settings_.stream + "-dlq.poison";
+  dlqStream_ = settings_.stream + "-DLQ";
+  client_->createStream(dlqStream_, {settings_.deadLetterSubject});
+  const int count = 2000;
+  auto records = keyedRecords(settings_.subjectPrefix, count, 40);
+  records[777].value = "k17:777:poison";
+  records[777].headers = {{"Trace", "t-777"}};
+  client_->publish(records);
+  HttpReceiver receiver([](const std::vector<Received>& batch, int) {
+    for (const auto& r : batch) {
+      if (r.value.find("poison") != std::string::npos) return Reply{500, ""};
+    }
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  WorkerProcess worker("nats-dlq", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count - 1, 60s)) << receiver.distinctValues() << "\n" << worker.log();
+  for (auto end = std::chrono::steady_clock::now() + 20s;
+       client_->storedCount(dlqStream_) == 0 && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto dead = client_->stored(dlqStream_, 10);
+  ASSERT_EQ(dead.size(), 1u) << worker.log();
+  EXPECT_EQ(dead[0].value, "k17:777:poison");
+  auto headers = dead[0].headers;
+  EXPECT_EQ(headers["sluice.source.stream"], settings_.stream);
+  EXPECT_EQ(headers["sluice.source.sequence"], "778") << "stream sequences start at 1";
+  EXPECT_EQ(headers["sluice.source.subject"], settings_.subjectPrefix + ".k17");
+  EXPECT_EQ(headers["sluice.attempts"], "3");
+  EXPECT_NE(headers["sluice.error"].find("500"), std::string::npos) << headers["sluice.error"];
+  EXPECT_EQ(headers["Trace"], "t-777") << "the message's own headers travel along";
+  for (const auto& r : receiver.accepted()) EXPECT_EQ(r.value.find("poison"), std::string::npos);
+  // Terminated, not pending: nothing waits for an ack and nothing comes back after AckWait.
+  std::optional<NatsConsumerState> state;
+  for (auto end = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < end;) {
+    state = client_->consumer(settings_.stream, settings_.consumer);
+    if (state && state->numAckPending == 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->numAckPending, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(settings_.ackWaitSeconds + 1));
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->numRedelivered, 0);
+  EXPECT_EQ(receiver.distinctValues(), static_cast<size_t>(count - 1));
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+}
+
+TEST_F(NatsWorkerIntegration, SlowSinkKeepsMemoryAndAckPendingWithinTheBudget) {
+  const int count = 30000;  // ~30 MiB of 1 KiB values waiting
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, 100, 1000));
+  HttpReceiver receiver([](const std::vector<Received>&, int) {
+    std::this_thread::sleep_for(100ms);
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 50;
+  settings_.concurrency = 2;
+  settings_.maxInFlightMessages = 500;
+  settings_.maxInFlightBytes = 2 << 20;
+  WorkerProcess worker("nats-slow", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(200, 60s)) << worker.log();
+  long peakKiB = 0;
+  int64_t peakAckPending = 0;
+  int64_t maxAckPending = 0;
+  bool sawPaused = false;
+  for (auto end = std::chrono::steady_clock::now() + 6s; std::chrono::steady_clock::now() < end;) {
+    peakKiB = std::max(peakKiB, worker.vmRssKiB());
+    const auto scrape = sluice::testing::httpGet(worker.metricsPort(), "/metrics");
+    sawPaused = sawPaused || scrape.body.find("sluice_worker_paused_partitions 1") != std::string::npos;
+    if (auto state = client_->consumer(settings_.stream, settings_.consumer)) {
+      peakAckPending = std::max(peakAckPending, state->numAckPending);
+      maxAckPending = state->maxAckPending;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto metrics = sluice::testing::httpGet(worker.metricsPort(), "/metrics");
+  // Budget (2 MiB, doubled: the worker keeps each natsMsg until it is acked) + a fixed allowance for
+  // the binary, its libraries, thread stacks and allocator slack.
+  const long limitKiB = (2 * 2 + 60) * 1024;
+  std::cout << "[ figures  ] peak VmRSS " << peakKiB / 1024 << " MiB with a ~30 MiB backlog (limit " << limitKiB / 1024
+            << " MiB); peak num_ack_pending " << peakAckPending << " of MaxAckPending " << maxAckPending << "; delivered "
+            << receiver.distinctValues() << " meanwhile\n";
+  EXPECT_EQ(maxAckPending, settings_.maxInFlightMessages) << "MaxAckPending follows the in-flight budget";
+  EXPECT_GT(peakAckPending, 0);
+  EXPECT_LE(peakAckPending, maxAckPending);
+  EXPECT_GT(peakKiB, 0);
+  EXPECT_LT(peakKiB, limitKiB);
+  EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the backlog must still be waiting";
+  EXPECT_TRUE(sawPaused) << "fetching paused at the budget";
+  EXPECT_NE(metrics.body.find("sluice_worker_source_config_drift 0"), std::string::npos);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+}
+
+TEST_F(NatsWorkerIntegration, KeepsAnExistingConsumerWithOtherSettingsAndFlagsIt) {
+  client_->publish(keyedRecords(settings_.subjectPrefix, 100, 10));
+  HttpReceiver receiver;
+  settings_.sinkUrl = receiver.url();
+  {
+    WorkerProcess first("nats-drift-first", manifest(url_, settings_));
+    ASSERT_TRUE(receiver.waitForDistinct(100, 30s)) << first.log();
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.waitExit(30s), 0) << first.log();
+  }
+  settings_.maxInFlightMessages = 777;
+  WorkerProcess second("nats-drift-second", manifest(url_, settings_));
+  std::string body;
+  for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+    body = sluice::testing::httpGet(second.metricsPort(), "/metrics").body;
+    if (body.find("sluice_worker_source_config_drift 1") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(body.find("sluice_worker_source_config_drift 1"), std::string::npos) << second.log();
+  EXPECT_NE(second.log().find("maxAckPending is 10000, the pipeline wants 777"), std::string::npos) << second.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->maxAckPending, 10000) << "kept as it was";
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.waitExit(30s), 0) << second.log();
+}
+
+}  // namespace
+}  // namespace sluice::worker::testing
