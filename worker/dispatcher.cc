@@ -65,6 +65,8 @@ std::optional<Work> Dispatcher::take(common::SteadyTime now) {
   while (!full && !ready_.empty()) {
     const std::string name = ready_.front();
     Group& group = groups_[name];
+    // A group joins the work only when at least one of its messages fits.
+    if (!work.messages.empty() && bytes + budgetBytes(group.queue.front()) > maxBytes_) break;
     full = takeFromGroup(group, work, bytes);
     if (!holdsGroups() && !group.queue.empty()) break;  // the shared queue stays ready
     ready_.pop_front();

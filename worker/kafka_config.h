@@ -28,6 +28,10 @@ common::Result<KafkaProperties> securityProperties(const std::optional<spec::Tls
 common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
                                                    const EnvLookup& env);
 
+// "name=value,name=value" (SLUICE_KAFKA_CONSUMER_PROPERTIES): librdkafka settings applied after
+// Sluice's own, an escape hatch for tuning (session.timeout.ms, fetch sizes, debug).
+common::Result<KafkaProperties> propertyOverrides(const std::string& text);
+
 // An idempotent, acks=all producer towards `bootstrapServers`.
 KafkaProperties producerProperties(const std::string& bootstrapServers);
 

@@ -75,11 +75,14 @@ class KafkaSource final : public Source {
   common::Status pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause);
   PartitionList listOf(const std::set<TopicPartition>& partitions) const;
   std::optional<common::Status> handleError(const rd_kafka_message_t* m);
+  void retryRefusedCommit();
 
   RebalanceListener& listener_;
   std::vector<std::string> topics_;
   KafkaHandle rk_{nullptr, &rd_kafka_destroy};
   std::set<TopicPartition> assigned_;
+  // A synchronous commit refused because the group was rebalancing; close() retries it.
+  std::vector<PartitionOffset> refusedCommit_;
   bool paused_ = false;
   bool closed_ = false;
 };
@@ -232,10 +235,13 @@ common::Status KafkaSource::commit(const std::vector<PartitionOffset>& offsets, 
     return common::unavailable(std::string("kafka offsets store: ") + rd_kafka_err2str(e));
   }
   if (!synchronous) return common::Status::ok();
-  if (auto e = rd_kafka_commit(rk_.get(), list.get(), 0); e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    return common::unavailable(std::string("kafka commit: ") + rd_kafka_err2str(e));
+  const auto e = rd_kafka_commit(rk_.get(), list.get(), 0);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    refusedCommit_.clear();
+    return common::Status::ok();
   }
-  return common::Status::ok();
+  if (e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) refusedCommit_ = offsets;
+  return common::unavailable(std::string("kafka commit: ") + rd_kafka_err2str(e));
 }
 
 std::vector<PartitionWatermark> KafkaSource::watermarks() {
@@ -244,14 +250,32 @@ std::vector<PartitionWatermark> KafkaSource::watermarks() {
     int64_t low = -1;
     int64_t high = -1;
     rd_kafka_get_watermark_offsets(rk_.get(), tp.topic.c_str(), tp.partition, &low, &high);
-    out.push_back({tp, high});
+    PartitionWatermark watermark;
+    watermark.partition = tp;
+    watermark.high = high;
+    out.push_back(std::move(watermark));
   }
   return out;
+}
+
+// A commit made while the group rebalances is refused (old generation). Before leaving, let the
+// rebalance finish by polling (messages are dropped: the worker is stopping and they are not
+// committed) and commit again, so a graceful stop does not cause redelivery.
+void KafkaSource::retryRefusedCommit() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!refusedCommit_.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), 100)) rd_kafka_message_destroy(m);
+    const auto offsets = refusedCommit_;
+    if (auto st = commit(offsets, true); st) {
+      spdlog::info("commit refused during a rebalance succeeded after it");
+    }
+  }
 }
 
 common::Status KafkaSource::close() {
   if (closed_) return common::Status::ok();
   closed_ = true;
+  retryRefusedCommit();
   // Revokes the assignment through onRebalance (listener drains and commits), then leaves.
   if (auto e = rd_kafka_consumer_close(rk_.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return common::unavailable(std::string("kafka consumer close: ") + rd_kafka_err2str(e));

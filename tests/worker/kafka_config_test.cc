@@ -94,6 +94,15 @@ TEST(KafkaConfig, MissingSaslCredentialsNameTheFix) {
   EXPECT_NE(missing.status().message().find("/nonexistent/pass"), std::string::npos);
 }
 
+TEST(KafkaConfig, EnvironmentOverridesComeLast) {
+  auto props = consumerProperties(pipeline(), "", fakeEnv({{"SLUICE_KAFKA_CONSUMER_PROPERTIES", "session.timeout.ms=6000,debug=cgrp"}}));
+  ASSERT_TRUE(props);
+  EXPECT_EQ(props->back(), (std::pair<std::string, std::string>{"debug", "cgrp"}));
+  EXPECT_EQ(asMap(*props)["session.timeout.ms"], "6000");
+  EXPECT_FALSE(propertyOverrides("novalue"));
+  EXPECT_TRUE(propertyOverrides("")->empty());
+}
+
 TEST(KafkaConfig, ProducerIsIdempotentWithAcksAll) {
   auto m = asMap(producerProperties("127.0.0.1:9092"));
   EXPECT_EQ(m["acks"], "all");
