@@ -19,11 +19,11 @@ prometheus::Histogram& histogram(prometheus::Registry& r, const std::string& nam
 }  // namespace
 
 WorkerMetrics::WorkerMetrics(prometheus::Registry& r)
-    : consumed(counter(r, "sluice_worker_messages_consumed_total", "Messages taken from the source")),
-      delivered(counter(r, "sluice_worker_messages_delivered_total", "Messages the sink accepted")),
+    : consumed(counter(r, "sluice_worker_consumed_total", "Messages taken from the source")),
+      delivered(counter(r, "sluice_worker_delivered_total", "Messages the sink accepted")),
       failed(counter(r, "sluice_worker_messages_failed_total", "Messages in delivery attempts that failed")),
       retried(counter(r, "sluice_worker_messages_retried_total", "Messages scheduled for another delivery attempt")),
-      deadLettered(counter(r, "sluice_worker_messages_dead_lettered_total", "Messages sent to the dead-letter destination")),
+      deadLettered(counter(r, "sluice_worker_dead_lettered_total", "Messages sent to the dead-letter destination")),
       rebalances(counter(r, "sluice_worker_rebalances_total", "Partition assignments and revocations seen")),
       batchSize(histogram(r, "sluice_worker_batch_size", "Messages per delivered batch",
                           {1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000})),
