@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   listener.support(http::methods::POST, [&](http::http_request request) {
     const std::string body = request.extract_utf8string(true).get();
     long n = 0;
-    // Count top-level objects: each message is one {"topic":...} object.
-    for (size_t at = body.find("{\"topic\""); at != std::string::npos; at = body.find("{\"topic\"", at + 1)) ++n;
+    // Each message object has exactly one "offset" member (values are escaped strings).
+    for (size_t at = body.find("\"offset\":"); at != std::string::npos; at = body.find("\"offset\":", at + 1)) ++n;
     std::this_thread::sleep_for(delay);
     ++requests;
     messages += n;
