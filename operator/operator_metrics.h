@@ -23,6 +23,13 @@ class OperatorMetrics {
   void leader(bool leading);
   // Pipeline-level series from status (docs/operations.md); removed when the pipeline is gone.
   void pipelineReplicas(const std::string& ns, const std::string& name, double replicas, double desired);
+  // status.lag.total and status.rates (sluice_pipeline_lag, _in_rate, _out_rate).
+  void pipelineLag(const std::string& ns, const std::string& name, double lag, double inRate, double outRate);
+  // One autoscaler replica change; direction "up" | "down" (sluice_scale_events_total).
+  void scaleEvent(const std::string& ns, const std::string& name, const std::string& direction);
+  // The recommender's inputs and output of the last poll (sluice_autoscaler_*), for debugging.
+  void recommendation(const std::string& ns, const std::string& name, double recommended,
+                      double perReplicaThroughput, double workersReady);
   void forgetPipeline(const std::string& ns, const std::string& name);
 
  private:

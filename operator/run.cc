@@ -82,6 +82,13 @@ class Operator {
     controller::ReconcilerOptions out;
     out.workerImage = options_.workerImage;
     out.probe.allowNonLoopback = options_.probeNonLoopbackSources;
+    out.onScalingPoll = [this](const std::string& key, const controller::ScalingObservation& observed) {
+      const auto [ns, name] = kube::splitKey(key);
+      const auto& outcome = observed.outcome;
+      if (outcome.decision.changed()) metrics_.scaleEvent(ns, name, scaling::toString(outcome.decision.direction));
+      metrics_.recommendation(ns, name, outcome.recommendation.replicas,
+                              observed.workers.perReplicaThroughput.value_or(0), observed.workers.ready);
+    };
     return out;
   }
   bool mayWrite() const { return !elector_ || elector_->leading(); }
@@ -231,6 +238,11 @@ void Operator::refreshMetrics() {
       const json status = object->value("status", json::object());
       const auto [ns, name] = kube::splitKey(key);
       metrics_.pipelineReplicas(ns, name, status.value("replicas", 0), status.value("desiredReplicas", 0));
+      if (status.contains("lag")) {
+        metrics_.pipelineLag(ns, name, status.value("/lag/total"_json_pointer, 0.0),
+                             status.value("/rates/inPerSecond"_json_pointer, 0.0),
+                             status.value("/rates/outPerSecond"_json_pointer, 0.0));
+      }
       now.insert(key);
     }
   }

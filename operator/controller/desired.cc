@@ -105,6 +105,8 @@ json workerContainer(const spec::ConsumerPipeline& pipeline, const DesiredOption
       {"name", "worker"},
       {"image", worker.image.empty() ? options.defaultImage : worker.image},
       {"imagePullPolicy", worker.imagePullPolicy},
+      // The image holds both programs and has no ENTRYPOINT: name the worker explicitly.
+      {"command", json::array({kWorkerCommand})},
       {"args", json::array({"--config", kConfigPath})},
       {"env", containerEnv(worker)},
       {"ports", json::array({{{"name", "metrics"}, {"containerPort", kMetricsPort}, {"protocol", "TCP"}},

@@ -17,6 +17,7 @@ inline constexpr const char* kSpecHashAnnotation = "sluice.dev/spec-hash";
 inline constexpr const char* kPipelineLabel = "sluice.dev/pipeline";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedBy = "sluice-operator";
+inline constexpr const char* kWorkerCommand = "/usr/local/bin/sluice-worker";
 inline constexpr const char* kConfigPath = "/etc/sluice/pipeline.yaml";
 inline constexpr const char* kSecretsDir = "/var/run/secrets/sluice";
 inline constexpr int kMetricsPort = 9400;

@@ -21,12 +21,13 @@ inline constexpr const char* kSecretNotFound = "SecretNotFound";
 // SourceReachable
 inline constexpr const char* kSourceConnected = "Connected";
 inline constexpr const char* kSourceUnreachable = "Unreachable";
+inline constexpr const char* kSourceMissing = "SourceMissing";  // topic, stream or consumer absent
 inline constexpr const char* kProbeSkipped = "ProbeSkipped";
-// Scaling
+// Scaling (with the autoscaler, the reason is scaling::reasonName() of the decisive cause)
 inline constexpr const char* kScalingInProgress = "ScalingInProgress";
 inline constexpr const char* kScalingStable = "Stable";
 inline constexpr const char* kScalingPaused = "Paused";
-// Degraded
+// Degraded (also scaling::reasonName(Cause::kStalled) for lag that does not move)
 inline constexpr const char* kAsExpected = "AsExpected";
 inline constexpr const char* kDeploymentFailing = "DeploymentFailing";
 }  // namespace reason

@@ -74,9 +74,11 @@ void Reconciler::remember(const std::string& key, const std::function<void(Memo&
 ReconcileResult Reconciler::reconcile(const std::string& key) {
   const auto object = pipelines_.get(key);
   if (!object || object->contains("/metadata/deletionTimestamp"_json_pointer)) {
-    // Gone or going: the garbage collector removes what it owned (owner references).
+    // Gone or going: the garbage collector removes what it owned (owner references); the
+    // autoscaler and its lag probe (and so its pooled connection) go with the memo.
     std::lock_guard<std::mutex> lock(mu_);
     memos_.erase(key);
+    scalers_.erase(key);
     return {Status::ok(), std::nullopt};
   }
   auto parsed = spec::parsePipelineJson(*object);
@@ -85,25 +87,119 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
     observed.specError = parsed.errorText();
     return {writeStatus(*object, observed, false), std::nullopt};  // terminal until the spec changes
   }
+  const spec::ConsumerPipeline& pipeline = parsed.pipeline;
   Status secretError;
   Observations observed;
-  observed.missingSecrets = missingSecrets(parsed.pipeline, secretError);
+  observed.missingSecrets = missingSecrets(pipeline, secretError);
   if (!secretError) return {secretError, std::nullopt};
-  auto created = applyOwned(key, parsed.pipeline, *object);
+  observed.source = observeSource(key, pipeline);
+  observed.sourceSummary = sourceSummary(pipeline.spec);
+  const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
+  const ScalingStep step = scale(key, pipeline, deployments_.get(deploymentKey).get());
+  auto created = applyOwned(key, pipeline, *object, step.replicas);
   if (!created) return {created.status(), std::nullopt};
-  observed.source = observeSource(key, parsed.pipeline);
-  const auto deployment = deployments_.get(kube::objectKey(parsed.pipeline.metadata.namespace_,
-                                                           workerName(parsed.pipeline.metadata.name)));
+  const auto deployment = deployments_.get(deploymentKey);
   observed.deployment = deployment.get();
-  const Status written = writeStatus(*object, observed, *created);
-  return {written, std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval)};
+  observed.scaling = step.observation;
+  std::optional<EventSpec> scaled;
+  if (step.fresh && step.observation) scaled = step.observation->event;
+  const Status written = writeStatus(*object, observed, *created, scaled);
+  auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval);
+  if (step.observation) {
+    requeue = std::min(requeue, std::chrono::milliseconds(
+                                    1000LL * std::max(pipeline.spec.scaling.pollIntervalSeconds, 1)));
+  }
+  return {written, requeue};
+}
+
+Reconciler::ScalingState* Reconciler::scalingState(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& state = scalers_[key];
+  if (!state) state = std::make_unique<ScalingState>(clock_);
+  return state.get();
+}
+
+// The lag probe for the pipeline's current source settings; rebuilt when they change, nullptr
+// (with the reason logged once) when the source may not or cannot be probed.
+scaling::LagProbe* Reconciler::lagProbe(ScalingState& state, const spec::ConsumerPipeline& pipeline) {
+  std::string why;
+  std::string fingerprint;
+  std::unique_ptr<scaling::LagProbe> probe;
+  if (!mayContactSource(pipeline.spec, options_.probe, why)) {
+    fingerprint = "skip:" + why;
+  } else if (auto kafka = kafkaProbeConfig(pipeline, why)) {
+    fingerprint = "kafka:" + kafka->connection.key() + "|" + kafka->groupId + "|" +
+                  std::string(spec::toString(kafka->startFrom));
+    for (const auto& topic : kafka->topics) fingerprint += "|" + topic;
+    probe = std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, std::move(*kafka));
+  } else if (auto nats = natsProbeConfig(pipeline, why)) {
+    fingerprint = "nats:" + nats->connection.key() + "|" + nats->stream + "|" + nats->consumer;
+    probe = std::make_unique<scaling::NatsLagProbe>(natsPool_, std::move(*nats));
+  } else {
+    fingerprint = "skip:" + why;
+  }
+  if (fingerprint == state.probeFingerprint) return state.probe.get();
+  if (!probe) {
+    spdlog::info("pipeline {}/{}: not autoscaling: {}", pipeline.metadata.namespace_, pipeline.metadata.name, why);
+  }
+  state.probe = std::move(probe);
+  state.probeFingerprint = fingerprint;
+  return state.probe.get();
+}
+
+// The worker heartbeat Leases of the pipeline. A failed list is logged once per distinct error and
+// counts as no reports: the lag alone still scales.
+std::vector<json> Reconciler::workerLeases(ScalingState& state, const spec::ConsumerPipeline& pipeline) {
+  kube::ListOptions options;
+  options.labelSelector = std::string(kLeasePipelineLabel) + "=" + pipeline.metadata.name;
+  auto leases = client_.list(kube::resources::kLeases, pipeline.metadata.namespace_, options);
+  if (leases) {
+    state.leaseError.clear();
+    return std::move(leases->items);
+  }
+  const std::string error = leases.status().toString();
+  if (error != state.leaseError) spdlog::warn("listing worker Leases of {}: {}", pipeline.metadata.name, error);
+  state.leaseError = error;
+  return {};
+}
+
+// At most one autoscaler poll per pollIntervalSeconds: reconciles triggered by watch events in
+// between reuse the last poll, so its decision keeps being applied and no Event repeats.
+Reconciler::ScalingStep Reconciler::scale(const std::string& key, const spec::ConsumerPipeline& pipeline,
+                                          const json* deployment) {
+  if (options_.replicas) return {options_.replicas(pipeline), nullptr, false};
+  const int fallback = defaultReplicas(pipeline.spec.scaling);
+  if (!options_.autoscale) return {fallback, nullptr, false};
+  ScalingState& state = *scalingState(key);
+  scaling::LagProbe* probe = lagProbe(state, pipeline);
+  if (!probe) {
+    state.last.reset();
+    return {fallback, nullptr, false};
+  }
+  const auto interval = std::chrono::seconds(std::max(pipeline.spec.scaling.pollIntervalSeconds, 1));
+  if (state.last && clock_.now() - state.polledAt < interval) {
+    return {state.last->outcome.decision.to, &*state.last, false};
+  }
+  int current = fallback;
+  if (state.last) current = state.last->outcome.decision.to;  // applied, maybe not cached yet
+  if (deployment) current = deployment->value("/spec/replicas"_json_pointer, current);
+  const auto lag = probe->probe();
+  const auto leases = workerLeases(state, pipeline);
+  state.last = pollScaling(state.autoscaler, pipeline.spec, current, leases, lag, clock_.wallNow());
+  state.polledAt = clock_.now();
+  if (options_.onScalingPoll) options_.onScalingPoll(key, *state.last);
+  const auto& decision = state.last->outcome.decision;
+  if (decision.changed()) {
+    spdlog::info("pipeline {}: scaling {} -> {}: {}", key, decision.from, decision.to, decision.reason);
+  }
+  return {decision.to, &*state.last, true};
 }
 
 // Applies the five owned objects unless exactly these were applied recently and the Deployment is
 // still there. Returns whether the Deployment was created by this call.
-Result<bool> Reconciler::applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline, const json& object) {
-  DesiredOptions desired{options_.workerImage, std::nullopt};
-  desired.replicas = options_.replicas ? options_.replicas(pipeline) : defaultReplicas(pipeline.spec.scaling);
+Result<bool> Reconciler::applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline, const json& object,
+                                    std::optional<int> replicas) {
+  DesiredOptions desired{options_.workerImage, replicas};
   const DesiredObjects objects = desiredObjects(pipeline, object, desired);
   const std::string hash = hashOf(objects);
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
@@ -160,10 +256,16 @@ SourceObservation Reconciler::observeSource(const std::string& key, const spec::
   return observed;
 }
 
-Status Reconciler::writeStatus(const json& object, const Observations& observed, bool deploymentCreated) {
+Status Reconciler::writeStatus(const json& object, const Observations& observed, bool deploymentCreated,
+                               const std::optional<EventSpec>& scaled) {
   const json previous = object.value("status", json::object());
   const json status = computeStatus(object, observed, previous, clock_.wallNow());
-  for (const auto& event : transitionEvents(previous, status, deploymentCreated)) recordEvent(object, event);
+  for (const auto& event : transitionEvents(previous, status, deploymentCreated)) {
+    // With the autoscaler, its own Scaled event (with the reason in words) replaces the generic one.
+    if (observed.scaling && event.reason == event::kScaled) continue;
+    recordEvent(object, event);
+  }
+  if (scaled) recordEvent(object, *scaled);
   if (!statusChanged(previous, status)) return Status::ok();
   const auto& meta = object.at("metadata");
   auto patched = client_.patchStatus(kube::resources::kConsumerPipelines, meta.value("namespace", ""),

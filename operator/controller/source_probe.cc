@@ -45,10 +45,10 @@ bool mayConnect(AddressClass cls, const ProbePolicy& policy) {
     case AddressClass::kLoopback:
       return true;
     case AddressClass::kPublic:
+    case AddressClass::kPrivate:  // in a real cluster, service names resolve to 10.x
       return policy.allowNonLoopback;
-    case AddressClass::kPrivate:
     case AddressClass::kName:
-      return false;
+      return false;  // resolved first, then each address is judged
   }
   return false;
 }
@@ -100,8 +100,7 @@ static std::vector<std::string> addressesToTry(const Endpoint& endpoint, TcpProb
   if (endpoint.host == "localhost") return {"127.0.0.1"};
   if (cls != AddressClass::kName) {
     if (mayConnect(cls, policy)) return {endpoint.host};
-    skipped = endpoint.host + (cls == AddressClass::kPrivate ? " is a private address the operator never probes"
-                                                             : " is not loopback; enable --probe-non-loopback-sources");
+    skipped = endpoint.host + " is not loopback; enable --probe-non-loopback-sources to probe it";
     return {};
   }
   if (!policy.allowNonLoopback) {
@@ -114,6 +113,20 @@ static std::vector<std::string> addressesToTry(const Endpoint& endpoint, TcpProb
   }
   if (out.empty()) skipped = endpoint.host + " does not resolve to an address the operator may probe";
   return out;
+}
+
+bool mayContactSource(const spec::PipelineSpec& spec, const ProbePolicy& policy, std::string& why) {
+  const auto endpoints = sourceEndpoints(spec);
+  if (endpoints.empty()) {
+    why = "the source names no servers";
+    return false;
+  }
+  for (const auto& endpoint : endpoints) {
+    if (classifyHost(endpoint.host) == AddressClass::kLoopback || policy.allowNonLoopback) continue;
+    why = endpoint.host + " is not loopback; enable --probe-non-loopback-sources to measure lag";
+    return false;
+  }
+  return true;
 }
 
 SourceObservation probeSource(const spec::PipelineSpec& spec, TcpProber& prober, const ProbePolicy& policy) {

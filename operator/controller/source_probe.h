@@ -1,9 +1,10 @@
 #pragma once
 // Is the pipeline's source reachable? A TCP connect with a short timeout to the Kafka bootstrap
 // servers or NATS servers. Which addresses may be contacted is a pure decision: loopback always;
-// private ranges (10/8, 172.16/12, 192.168/16), link-local and CGNAT never (pod and service IPs
-// of a local control plane are not real); host names and public addresses only when allowed
-// (--probe-non-loopback-sources), and names then only if they resolve to loopback or public.
+// everything else (private ranges such as the 10.x service IPs of a real cluster, public addresses,
+// host names and what they resolve to) only with --probe-non-loopback-sources. The default is
+// loopback-only because the pod and service IPs of a local control plane are not real and tests
+// must never contact them.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct ProbePolicy {
   bool allowNonLoopback = false;
   std::chrono::milliseconds timeout{500};
 };
+
+// Whether clients that resolve names themselves (the lag probes' librdkafka and nats.c) may be
+// pointed at every server of the source: yes when all are loopback, else only when allowed.
+bool mayContactSource(const spec::PipelineSpec& spec, const ProbePolicy& policy, std::string& why);
 
 SourceObservation probeSource(const spec::PipelineSpec& spec, TcpProber& prober, const ProbePolicy& policy);
 

@@ -1,5 +1,6 @@
 #include "operator/controller/status.h"
 
+#include "operator/controller/autoscale.h"
 #include "operator/controller/reasons.h"
 
 namespace sluice::controller {
@@ -36,7 +37,23 @@ Condition readyCondition(const Observations& observed, const std::string& ns, in
   return {condition::kReady, "False", reason::kWorkersNotReady, counts};
 }
 
+// The lag probe talks to the source itself, so when it ran its answer is the better evidence.
+std::optional<Condition> lagProbeSourceCondition(const Observations& observed) {
+  if (!observed.scaling) return std::nullopt;
+  const auto& outcome = observed.scaling->outcome;
+  switch (outcome.sourceState) {
+    case scaling::SourceState::kOk:
+      return Condition{condition::kSourceReachable, "True", reason::kSourceConnected, "the lag probe answered"};
+    case scaling::SourceState::kMissing:
+      return Condition{condition::kSourceReachable, "False", reason::kSourceMissing, outcome.sourceMessage};
+    case scaling::SourceState::kUnreachable:
+      return Condition{condition::kSourceReachable, "False", reason::kSourceUnreachable, outcome.sourceMessage};
+  }
+  return std::nullopt;
+}
+
 Condition sourceCondition(const Observations& observed) {
+  if (auto byLag = lagProbeSourceCondition(observed)) return *byLag;
   if (!observed.source) {
     return {condition::kSourceReachable, "Unknown", reason::kProbeSkipped, "the source was not probed"};
   }
@@ -54,6 +71,11 @@ Condition sourceCondition(const Observations& observed) {
 Condition scalingCondition(const json& pipelineObject, const Observations& observed, int desired, int current) {
   if (pipelineObject.value("/spec/scaling/paused"_json_pointer, false)) {
     return {condition::kScaling, "False", reason::kScalingPaused, "scaling is paused (spec.scaling.paused)"};
+  }
+  if (observed.scaling) {
+    const auto& decision = observed.scaling->outcome.decision;
+    const bool moving = !observed.deployment || desired != current;
+    return {condition::kScaling, moving ? "True" : "False", scaling::reasonName(decision.cause), decision.reason};
   }
   if (observed.deployment && desired != current) {
     return {condition::kScaling, "True", reason::kScalingInProgress,
@@ -82,6 +104,10 @@ Condition degradedCondition(const Observations& observed, const std::string& ns)
   }
   if (auto failure = deploymentFailure(observed.deployment)) {
     return {condition::kDegraded, "True", reason::kDeploymentFailing, *failure};
+  }
+  if (observed.scaling && observed.scaling->outcome.decision.degraded) {
+    const auto& decision = observed.scaling->outcome.decision;
+    return {condition::kDegraded, "True", scaling::reasonName(decision.cause), decision.reason};
   }
   return {condition::kDegraded, "False", reason::kAsExpected, "the workers run as specified"};
 }
@@ -126,7 +152,8 @@ json computeStatus(const json& pipelineObject, const Observations& observed, con
                    common::WallTime now) {
   const int64_t generation = pipelineObject.value("/metadata/generation"_json_pointer, int64_t{0});
   const std::string ns = pipelineObject.value("/metadata/namespace"_json_pointer, std::string());
-  const int desired = intAt(observed.deployment, "/spec/replicas"_json_pointer, 0);
+  const int desired = observed.scaling ? observed.scaling->outcome.decision.to
+                                       : intAt(observed.deployment, "/spec/replicas"_json_pointer, 0);
   const int current = intAt(observed.deployment, "/status/replicas"_json_pointer, 0);
   const int ready = intAt(observed.deployment, "/status/readyReplicas"_json_pointer, 0);
   json conditions = previousStatus.is_object() ? previousStatus.value("conditions", json::array()) : json::array();
@@ -134,11 +161,14 @@ json computeStatus(const json& pipelineObject, const Observations& observed, con
   conditions = setCondition(conditions, sourceCondition(observed), generation, now);
   conditions = setCondition(conditions, scalingCondition(pipelineObject, observed, desired, current), generation, now);
   conditions = setCondition(conditions, degradedCondition(observed, ns), generation, now);
-  return {{"observedGeneration", generation},
-          {"replicas", current},
-          {"desiredReplicas", desired},
-          {"readyReplicas", ready},
-          {"conditions", conditions}};
+  json status = observed.scaling ? observed.scaling->status : json::object();
+  status["observedGeneration"] = generation;
+  status["replicas"] = current;
+  status["desiredReplicas"] = desired;
+  status["readyReplicas"] = ready;
+  if (!observed.sourceSummary.empty()) status["source"] = observed.sourceSummary;
+  status["conditions"] = conditions;
+  return status;
 }
 
 bool statusChanged(const json& previous, const json& status) {

@@ -16,6 +16,8 @@ namespace sluice::controller {
 
 enum class SourceState { kReachable, kUnreachable, kSkipped };
 
+struct ScalingObservation;  // autoscale.h: one autoscaler poll
+
 struct SourceObservation {
   SourceState state = SourceState::kSkipped;
   std::string message;
@@ -26,6 +28,10 @@ struct Observations {
   std::vector<SecretUse> missingSecrets;
   std::optional<SourceObservation> source;  // nullopt: not probed
   const nlohmann::json* deployment = nullptr;  // the owned Deployment as cached, if any
+  // The autoscaler's poll, when the lag was probed: desiredReplicas and the lag probe's view of the
+  // source win over the Deployment and the TCP probe; its status fields are merged in.
+  const ScalingObservation* scaling = nullptr;
+  std::string sourceSummary;  // status.source ("kafka:orders"); empty leaves it out
 };
 
 struct Condition {
@@ -39,8 +45,8 @@ struct Condition {
 nlohmann::json setCondition(const nlohmann::json& conditions, const Condition& condition, int64_t observedGeneration,
                             common::WallTime now);
 
-// The status fields this controller owns: observedGeneration, replicas, desiredReplicas,
-// readyReplicas, conditions. Other fields (lag, workers, lastScale) belong to the autoscaler.
+// The status: observedGeneration, replicas, desiredReplicas, readyReplicas, source, conditions,
+// and with observed.scaling the autoscaler's lag, rates, workers and lastScale.
 nlohmann::json computeStatus(const nlohmann::json& pipelineObject, const Observations& observed,
                              const nlohmann::json& previousStatus, common::WallTime now);
 

@@ -121,6 +121,14 @@ Result<json> Client::patchStatus(const ResourceType& type, const std::string& ns
   return call(std::move(request), "patch status of " + type.plural + " " + objectKey(ns, name));
 }
 
+Result<json> Client::patch(const ResourceType& type, const std::string& ns, const std::string& name,
+                           const json& mergePatch) {
+  HttpRequest request{"PATCH", objectPath(type, ns, name), {}, mergePatch.dump(), "application/merge-patch+json",
+                      options_.requestTimeout};
+  request.query = {{"fieldManager", options_.fieldManager}};
+  return call(std::move(request), "patch " + type.plural + " " + objectKey(ns, name));
+}
+
 Result<json> Client::create(const ResourceType& type, const std::string& ns, const json& object) {
   HttpRequest request{"POST", collectionPath(type, ns), {}, object.dump(), "application/json",
                       options_.requestTimeout};

@@ -50,6 +50,9 @@ class Client {
   // JSON merge patch on /status.
   common::Result<nlohmann::json> patchStatus(const ResourceType& type, const std::string& ns, const std::string& name,
                                              const nlohmann::json& mergePatch);
+  // JSON merge patch on the object itself.
+  common::Result<nlohmann::json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
+                                       const nlohmann::json& mergePatch);
   common::Result<nlohmann::json> create(const ResourceType& type, const std::string& ns, const nlohmann::json& object);
   // PUT with the object's resourceVersion: Conflict when someone else wrote in between.
   common::Result<nlohmann::json> replace(const ResourceType& type, const nlohmann::json& object);

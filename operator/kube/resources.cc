@@ -5,6 +5,7 @@ namespace sluice::kube {
 namespace resources {
 const ResourceType kConsumerPipelines{"sluice.dev", "v1alpha1", "consumerpipelines", "ConsumerPipeline", true};
 const ResourceType kDeployments{"apps", "v1", "deployments", "Deployment", true};
+const ResourceType kReplicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
 const ResourceType kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};
 const ResourceType kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
 const ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};

@@ -17,6 +17,7 @@ struct ResourceType {
 namespace resources {
 extern const ResourceType kConsumerPipelines;
 extern const ResourceType kDeployments;
+extern const ResourceType kReplicaSets;
 extern const ResourceType kConfigMaps;
 extern const ResourceType kServiceAccounts;
 extern const ResourceType kRoles;

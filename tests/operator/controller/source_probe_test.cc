@@ -69,15 +69,20 @@ TEST(SourceProbe, NeverConnectsToPrivateAddressesOrNamesByDefault) {
   EXPECT_NE(observed.message.find("kafka"), std::string::npos);
 }
 
-TEST(SourceProbe, NamesAreProbedOnlyWhenAllowedAndNeverAtPrivateAddresses) {
+// The prober here is a recording fake: no test connects to a non-loopback address.
+TEST(SourceProbe, NamesAndPrivateAddressesAreProbedWhenAllowed) {
   RecordingProber prober;
-  prober.names["kafka"] = {"10.96.0.12", "127.0.0.1"};
-  prober.open = {"127.0.0.1:9092"};
+  prober.names["kafka"] = {"10.96.0.12"};
+  prober.open = {"10.96.0.12:9092"};
   ProbePolicy policy;
   policy.allowNonLoopback = true;
-  const auto observed = probeSource(kafka("kafka:9092"), prober, policy);
-  EXPECT_EQ(prober.attempts, std::vector<std::string>{"127.0.0.1:9092"});
+  auto observed = probeSource(kafka("kafka:9092"), prober, policy);
+  EXPECT_EQ(prober.attempts, std::vector<std::string>{"10.96.0.12:9092"});
   EXPECT_EQ(observed.state, SourceState::kReachable);
+  prober.attempts.clear();
+  observed = probeSource(kafka("192.168.0.2:9092"), prober, policy);
+  EXPECT_EQ(prober.attempts, std::vector<std::string>{"192.168.0.2:9092"});
+  EXPECT_EQ(observed.state, SourceState::kUnreachable);
 }
 
 TEST(SourceProbe, LoopbackIsProbedAndTheFirstOpenServerWins) {

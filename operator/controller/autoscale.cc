@@ -1,0 +1,83 @@
+#include "operator/controller/autoscale.h"
+
+#include <spdlog/spdlog.h>
+
+#include "operator/controller/reasons.h"
+
+namespace sluice::controller {
+
+using nlohmann::json;
+
+std::vector<scaling::WorkerReport> reportsFromLeases(const std::vector<json>& leases) {
+  std::vector<scaling::WorkerReport> out;
+  for (const auto& lease : leases) {
+    const std::string pod = lease.value("/metadata/name"_json_pointer, std::string());
+    const json annotation =
+        lease.value("/metadata/annotations"_json_pointer, json::object()).value(scaling::kReportAnnotation, json());
+    if (!annotation.is_string()) continue;
+    auto report = scaling::decodeReport(annotation.get<std::string>(), pod);
+    if (!report) {
+      spdlog::debug("lease {}: report does not decode: {}", pod, report.status().toString());
+      continue;
+    }
+    out.push_back(std::move(*report));
+  }
+  return out;
+}
+
+std::string sourceSummary(const spec::PipelineSpec& spec) {
+  if (spec.source.kafka) {
+    const auto& topics = spec.source.kafka->topics;
+    return "kafka:" + (topics.empty() ? std::string() : topics.front());
+  }
+  if (spec.source.nats) return "nats:" + spec.source.nats->stream;
+  return "";
+}
+
+ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const spec::PipelineSpec& spec,
+                               int currentReplicas, const std::vector<json>& leases,
+                               const common::Result<scaling::LagSnapshot>& lag, common::WallTime now) {
+  ScalingObservation out;
+  out.workers = scaling::foldReports(reportsFromLeases(leases), now);
+  out.outcome = autoscaler.poll(spec.scaling, scaling::sourceKindOf(spec), currentReplicas, lag, out.workers);
+  out.status = scaling::statusJson(out.outcome, now);
+  out.status["workers"] = scaling::toStatusJson(out.workers);
+  const auto& decision = out.outcome.decision;
+  if (decision.changed()) out.event = EventSpec{"Normal", event::kScaled, decision.reason};
+  return out;
+}
+
+std::optional<scaling::KafkaLagProbeConfig> kafkaProbeConfig(const spec::ConsumerPipeline& pipeline,
+                                                             std::string& why) {
+  const auto& kafka = pipeline.spec.source.kafka;
+  if (!kafka) return std::nullopt;
+  // TODO(issue 7): resolve TLS and SASL Secrets into librdkafka properties (ssl.ca.pem,
+  // sasl.username, ...). Until then such sources are not lag-probed and the replicas hold.
+  if ((kafka->tls && kafka->tls->enabled) || kafka->sasl) {
+    why = "the lag probe does not support TLS/SASL sources yet";
+    return std::nullopt;
+  }
+  scaling::KafkaLagProbeConfig config;
+  config.connection.bootstrapServers = kafka->bootstrapServers;
+  config.topics = kafka->topics;
+  config.groupId = spec::effectiveGroupId(pipeline);
+  config.startFrom = kafka->startFrom;
+  return config;
+}
+
+std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline, std::string& why) {
+  const auto& nats = pipeline.spec.source.nats;
+  if (!nats) return std::nullopt;
+  // TODO(issue 7): resolve auth and TLS Secrets (creds, token, user/password) for the probe.
+  if ((nats->tls && nats->tls->enabled) || nats->auth) {
+    why = "the lag probe does not support NATS TLS/auth sources yet";
+    return std::nullopt;
+  }
+  scaling::NatsLagProbeConfig config;
+  config.connection.servers = nats->servers;
+  config.stream = nats->stream;
+  config.consumer = spec::effectiveNatsConsumer(pipeline);
+  return config;
+}
+
+}  // namespace sluice::controller

@@ -1,0 +1,54 @@
+#pragma once
+// The controller's side of autoscaling (issue 7), pure apart from the PipelineAutoscaler's own
+// state (which takes the injected clock): worker heartbeat Leases -> reports, one poll -> the
+// replica decision, the scaling part of the status and the Scaled Event. The reconciler does the
+// I/O around it (lists the Leases, runs the LagProbe, applies the Deployment, writes the status).
+//
+// Threading: called from the reconcile of one key at a time, like PipelineAutoscaler.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+#include "operator/controller/status.h"
+#include "operator/scaling/autoscaler.h"
+#include "operator/scaling/kafka_lag_probe.h"
+#include "operator/scaling/nats_lag_probe.h"
+
+namespace sluice::controller {
+
+// Label the workers' heartbeat Leases carry (the same key as the owned objects' pipeline label).
+inline constexpr const char* kLeasePipelineLabel = "sluice.dev/pipeline";
+
+// The reports in the `sluice.dev/report` annotation of coordination.k8s.io/v1 Leases; a Lease
+// without one or with one that does not decode is left out (its pod is starting or not ours).
+std::vector<scaling::WorkerReport> reportsFromLeases(const std::vector<nlohmann::json>& leases);
+
+// status.source, the CRD's Source printer column: "kafka:<first topic>" or "nats:<stream>".
+std::string sourceSummary(const spec::PipelineSpec& spec);
+
+// One poll's result, as the status computation and the reconciler need it.
+struct ScalingObservation {
+  scaling::PollOutcome outcome;
+  scaling::WorkersStatus workers;
+  nlohmann::json status;  // desiredReplicas, lag, rates, lastScale (on a change), workers
+  std::optional<EventSpec> event;  // Scaled, when the replicas change
+};
+
+// Runs one autoscaler poll over what the reconciler gathered. `currentReplicas` is the Deployment's
+// spec.replicas (what runs or is being rolled out).
+ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const spec::PipelineSpec& spec,
+                               int currentReplicas, const std::vector<nlohmann::json>& leases,
+                               const common::Result<scaling::LagSnapshot>& lag, common::WallTime now);
+
+// Lag probe configuration for the pipeline's source. nullopt with `why` set when the lag cannot be
+// probed yet: TLS or SASL/auth settings (credentials from Secrets are not resolved yet).
+std::optional<scaling::KafkaLagProbeConfig> kafkaProbeConfig(const spec::ConsumerPipeline& pipeline,
+                                                             std::string& why);
+std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline, std::string& why);
+
+}  // namespace sluice::controller

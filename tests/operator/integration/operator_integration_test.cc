@@ -1,0 +1,248 @@
+// The operator against the real local control plane (scripts/dev-env up kube): etcd,
+// kube-apiserver and kube-controller-manager (whose garbage collector deletes owned objects and
+// whose Deployment controller creates ReplicaSets). Pods stay Pending: there is no kubelet.
+// Each test runs its own operator subprocess watching only its own namespace.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "operator/kube/resources.h"
+#include "tests/operator/integration/harness.h"
+#include "tests/support/env_file.h"
+
+namespace sluice::op::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace res = kube::resources;
+
+json pipelineManifest(const std::string& ns, const std::string& name, int maxMessages = 500) {
+  return {{"apiVersion", "sluice.dev/v1alpha1"},
+          {"kind", "ConsumerPipeline"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"source", {{"kafka", {{"bootstrapServers", "127.0.0.1:1"}, {"topics", json::array({"orders"})}}}}},
+            {"batch", {{"maxMessages", maxMessages}}},
+            {"sink", {{"log", json::object()}}},
+            {"scaling", {{"minReplicas", 1}, {"maxReplicas", 3}, {"lagPerReplica", 100}}}}}};
+}
+
+class OperatorIntegration : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string out;
+    const std::string crd = std::string(SLUICE_SOURCE_DIR) + "/crds/consumerpipelines.sluice.dev.yaml";
+    crdApplied_ = kubectl("apply --server-side --force-conflicts -f '" + crd + "'", &out) == 0 &&
+                  kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out) == 0;
+    crdOutput_ = out;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(crdApplied_) << "applying the CRD failed: " << crdOutput_;
+    cluster_ = connect();
+    ASSERT_NE(cluster_, nullptr);
+    ns_ = sluice::testing::uniqueName("op-it");
+    auto created = client().create(res::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"},
+                                                          {"metadata", {{"name", ns_}}}});
+    ASSERT_TRUE(created.isOk()) << created.status().toString();
+  }
+
+  void TearDown() override {
+    if (cluster_) (void)client().remove(res::kNamespaces, "", ns_);
+  }
+
+  kube::Client& client() { return *cluster_->client; }
+
+  std::unique_ptr<OperatorProcess> startOperator(std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--namespaces", ns_});
+    auto op = std::make_unique<OperatorProcess>(extra);
+    EXPECT_TRUE(op->start());
+    return op;
+  }
+
+  json createPipeline(const std::string& name, int maxMessages = 500) {
+    auto created = client().create(res::kConsumerPipelines, ns_, pipelineManifest(ns_, name, maxMessages));
+    EXPECT_TRUE(created.isOk()) << created.status().toString();
+    return created.isOk() ? *created : json();
+  }
+
+  bool exists(const kube::ResourceType& type, const std::string& name) {
+    return client().get(type, ns_, name).isOk();
+  }
+
+  bool gone(const kube::ResourceType& type, const std::string& name) {
+    auto got = client().get(type, ns_, name);
+    return !got && got.status().code() == common::ErrorCode::kNotFound;
+  }
+
+  json get(const kube::ResourceType& type, const std::string& name) {
+    auto got = client().get(type, ns_, name);
+    return got.isOk() ? *got : json::object();
+  }
+
+  std::string deploymentHash(const std::string& pipeline) {
+    return get(res::kDeployments, pipeline + "-worker")
+        .value("/spec/template/metadata/annotations/sluice.dev~1spec-hash"_json_pointer, std::string());
+  }
+
+  bool setMaxMessages(const std::string& pipeline, int value) {
+    auto patched = client().patch(res::kConsumerPipelines, ns_, pipeline, {{"spec", {{"batch", {{"maxMessages", value}}}}}});
+    EXPECT_TRUE(patched.isOk()) << patched.status().toString();
+    return patched.isOk();
+  }
+
+  int64_t observedGeneration(const std::string& pipeline) {
+    return get(res::kConsumerPipelines, pipeline).value("/status/observedGeneration"_json_pointer, int64_t{-1});
+  }
+
+  bool waitForOwnedObjects(const std::string& name) {
+    return eventually(30s, [&] {
+      return exists(res::kServiceAccounts, name + "-worker") && exists(res::kRoles, name + "-worker") &&
+             exists(res::kRoleBindings, name + "-worker") && exists(res::kConfigMaps, name + "-pipeline") &&
+             exists(res::kDeployments, name + "-worker");
+    });
+  }
+
+  static bool crdApplied_;
+  static std::string crdOutput_;
+  std::unique_ptr<Cluster> cluster_;
+  std::string ns_;
+};
+
+bool OperatorIntegration::crdApplied_ = false;
+std::string OperatorIntegration::crdOutput_;
+
+TEST_F(OperatorIntegration, ApplyCreatesOwnedObjectsWithOwnerReferencesAndStatus) {
+  auto op = startOperator();
+  const json pipeline = createPipeline("orders");
+  const std::string uid = pipeline.value("/metadata/uid"_json_pointer, std::string());
+  ASSERT_TRUE(waitForOwnedObjects("orders")) << op->log();
+  for (const auto& [type, name] : std::vector<std::pair<const kube::ResourceType*, std::string>>{
+           {&res::kServiceAccounts, "orders-worker"}, {&res::kRoles, "orders-worker"},
+           {&res::kRoleBindings, "orders-worker"}, {&res::kConfigMaps, "orders-pipeline"},
+           {&res::kDeployments, "orders-worker"}}) {
+    const json refs = get(*type, name).value("/metadata/ownerReferences"_json_pointer, json::array());
+    ASSERT_EQ(refs.size(), 1u) << type->kind;
+    EXPECT_EQ(refs[0]["uid"], uid) << type->kind;
+    EXPECT_EQ(refs[0]["controller"], true) << type->kind;
+    EXPECT_EQ(refs[0]["blockOwnerDeletion"], true) << type->kind;
+  }
+  const json deployment = get(res::kDeployments, "orders-worker");
+  EXPECT_EQ(deployment["spec"]["replicas"], 1);
+  EXPECT_EQ(deployment["spec"]["template"]["spec"]["serviceAccountName"], "orders-worker");
+  // The ConfigMap's manifest is what the worker reads: it carries the spec.
+  EXPECT_NE(get(res::kConfigMaps, "orders-pipeline")["data"]["pipeline.yaml"].get<std::string>().find("127.0.0.1:1"),
+            std::string::npos);
+  // Status: the Deployment controller made one replica (Pending, no kubelet); the source refuses.
+  ASSERT_TRUE(eventually(30s, [&] {
+    const json status = get(res::kConsumerPipelines, "orders").value("status", json::object());
+    return status.value("observedGeneration", 0) == 1 && status.value("replicas", 0) == 1 &&
+           status.contains("conditions") && status["conditions"].size() == 4;
+  })) << get(res::kConsumerPipelines, "orders").dump(2);
+  const json status = get(res::kConsumerPipelines, "orders")["status"];
+  for (const auto& c : status["conditions"]) {
+    if (c["type"] == "SourceReachable") {
+      EXPECT_EQ(c["reason"], "Unreachable") << c.dump();
+    }
+    if (c["type"] == "Ready") {
+      EXPECT_EQ(c["reason"], "WorkersNotReady") << c.dump();
+    }
+  }
+}
+
+TEST_F(OperatorIntegration, SpecChangeRollsTheDeploymentAndDeleteCollectsEverything) {
+  auto op = startOperator();
+  createPipeline("orders");
+  ASSERT_TRUE(waitForOwnedObjects("orders")) << op->log();
+  ASSERT_TRUE(eventually(30s, [&] { return observedGeneration("orders") == 1; }));
+  const std::string before = deploymentHash("orders");
+  ASSERT_FALSE(before.empty());
+
+  ASSERT_TRUE(setMaxMessages("orders", 100));
+  ASSERT_TRUE(eventually(30s, [&] { return deploymentHash("orders") != before; })) << op->log();
+  // Rolled: the real Deployment controller started a second ReplicaSet for the new template.
+  ASSERT_TRUE(eventually(30s, [&] {
+    auto sets = client().list(res::kReplicaSets, ns_, {"sluice.dev/pipeline=orders", ""});
+    return sets.isOk() && sets->items.size() == 2;
+  }));
+  ASSERT_TRUE(eventually(30s, [&] { return observedGeneration("orders") == 2; }));
+
+  ASSERT_TRUE(client().remove(res::kConsumerPipelines, ns_, "orders").isOk());
+  // The garbage collector of kube-controller-manager removes what the pipeline owned.
+  EXPECT_TRUE(eventually(60s, [&] {
+    return gone(res::kDeployments, "orders-worker") && gone(res::kConfigMaps, "orders-pipeline") &&
+           gone(res::kServiceAccounts, "orders-worker") && gone(res::kRoles, "orders-worker") &&
+           gone(res::kRoleBindings, "orders-worker");
+  }));
+}
+
+TEST_F(OperatorIntegration, KillNineAndRestartMakesNoDuplicatesAndStatusContinues) {
+  auto op = startOperator();
+  createPipeline("orders");
+  ASSERT_TRUE(waitForOwnedObjects("orders")) << op->log();
+  ASSERT_TRUE(eventually(30s, [&] { return observedGeneration("orders") == 1; }));
+  const std::string deploymentUid = get(res::kDeployments, "orders-worker")["metadata"]["uid"];
+  op->kill(SIGKILL);
+  EXPECT_EQ(op->wait(), 128 + SIGKILL);
+
+  ASSERT_TRUE(setMaxMessages("orders", 42));
+  auto restarted = startOperator();
+  ASSERT_TRUE(eventually(30s, [&] { return observedGeneration("orders") == 2; })) << restarted->log();
+  auto deployments = client().list(res::kDeployments, ns_, {"sluice.dev/pipeline=orders", ""});
+  ASSERT_TRUE(deployments.isOk());
+  ASSERT_EQ(deployments->items.size(), 1u);
+  EXPECT_EQ(deployments->items[0]["metadata"]["uid"], deploymentUid);  // updated, not recreated
+  auto events = client().list(res::kEvents, ns_, {"", "reason=WorkersCreated"});
+  ASSERT_TRUE(events.isOk());
+  EXPECT_EQ(events->items.size(), 1u);
+}
+
+TEST_F(OperatorIntegration, OnlyTheLeaderWritesAndAStandbyTakesOver) {
+  auto a = startOperator({"--leader-elect", "--identity", "op-a", "--leader-election-namespace", ns_});
+  ASSERT_TRUE(eventually(30s, [&] {
+    return get(res::kLeases, "sluice-operator-leader").value("/spec/holderIdentity"_json_pointer, std::string()) ==
+           "op-a";
+  })) << a->log();
+  auto b = startOperator({"--leader-elect", "--identity", "op-b", "--leader-election-namespace", ns_});
+  createPipeline("orders");
+  ASSERT_TRUE(waitForOwnedObjects("orders")) << a->log();
+  ASSERT_TRUE(eventually(30s, [&] { return observedGeneration("orders") == 1; }));
+  ASSERT_TRUE(eventually(10s, [&] { return b->metricsPort() != 0; }));
+  EXPECT_GT(metricSum(a->scrapeMetrics(), "sluice_operator_reconciles_total"), 0);
+  EXPECT_EQ(metricSum(b->scrapeMetrics(), "sluice_operator_reconciles_total"), 0) << b->log();
+  EXPECT_EQ(metricSum(b->scrapeMetrics(), "sluice_operator_leader"), 0);
+
+  a->kill(SIGKILL);  // no release: b waits out the 15 s lease
+  a->wait();
+  ASSERT_TRUE(setMaxMessages("orders", 7));
+  ASSERT_TRUE(eventually(40s, [&] { return observedGeneration("orders") == 2; })) << b->log();
+  EXPECT_EQ(get(res::kLeases, "sluice-operator-leader")["spec"]["holderIdentity"], "op-b");
+  EXPECT_GT(metricSum(b->scrapeMetrics(), "sluice_operator_reconciles_total"), 0);
+}
+
+TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
+  auto op = startOperator();
+  json manifest = pipelineManifest(ns_, "secure");
+  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
+  ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
+  ASSERT_TRUE(eventually(30s, [&] {
+    const json status = get(res::kConsumerPipelines, "secure").value("status", json::object());
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c["type"] == "Ready" && c["reason"] == "SecretNotFound") {
+        return c["message"].get<std::string>().find("\"kafka-user\"") != std::string::npos;
+      }
+    }
+    return false;
+  })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
+  EXPECT_TRUE(op->running());  // a condition, not a crash
+}
+
+TEST_F(OperatorIntegration, GracefulStopOnSigterm) {
+  auto op = startOperator();
+  ASSERT_TRUE(eventually(10s, [&] { return op->metricsPort() != 0; }));
+  op->kill(SIGTERM);
+  EXPECT_EQ(op->wait(), 0) << op->log();
+}
+
+}  // namespace
+}  // namespace sluice::op::testing
