@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Kafka consumer benchmark on the local broker (scripts/dev-env up kafka): one topic, one run, four
+# consumers reading it from the beginning in turn, each in its own consumer group:
+#   sluice-worker (discard sink), kcat -C -e -q (to /dev/null), a KafkaJS eachBatch consumer,
+#   and a minimal raw librdkafka batch loop.
+# Then sluice-worker with an HTTP sink taking ~1 ms per request: batches of 500 vs 1 message per
+# request. Prints a table (messages/s, peak RSS). Figures go to bench/README.md by hand.
+#
+#   bench/run-kafka.sh [messages] [value-bytes]        defaults: 1000000 100
+#
+# Environment: SLUICE_BUILD_DIR (default build/), SLUICE_STATE (dev-env state dir).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+N="${1:-1000000}"
+BYTES="${2:-100}"
+BUILD="${SLUICE_BUILD_DIR:-$ROOT/build}"
+HTTP_N="${HTTP_N:-20000}"   # messages measured in the HTTP comparison
+
+cmake -S "$ROOT" -B "$BUILD" -G Ninja >/dev/null
+ninja -C "$BUILD" -j2 sluice-worker sluice-kafka-tool bench-raw-librdkafka bench-slow-http-sink | tail -1
+[[ -d "$ROOT/bench/node/node_modules/kafkajs" ]] || (cd "$ROOT/bench/node" && npm ci --no-audit --no-fund >/dev/null)
+"$ROOT/scripts/dev-env" up kafka >/dev/null
+# shellcheck source=/dev/null
+source "$("$ROOT/scripts/dev-env" env)"
+
+TOOL="$BUILD/bench/kafka/sluice-kafka-tool"
+TOPIC="bench-$(date +%s)"
+WORK="$(mktemp -d /tmp/sluice-bench.XXXXXX)"
+"$TOOL" create "$KAFKA_BOOTSTRAP" "$TOPIC" 8
+"$TOOL" produce "$KAFKA_BOOTSTRAP" "$TOPIC" "$N" "$BYTES" 1000
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+RESULTS=()
+row() { RESULTS+=("$(printf '%-44s %12s %12s' "$1" "$2" "$3")"); echo "  $1: $2 msg/s, peak RSS $3 MiB"; }
+
+# sluice-worker <label> <sink-yaml> <maxMessages> <count>: runs until <count> delivered.
+run_worker() {
+  local label="$1" sink="$2" max="$3" count="$4" group="g-$RANDOM-$RANDOM" port
+  port="$(free_port)"
+  cat > "$WORK/p.yaml" <<YAML
+apiVersion: sluice.dev/v1alpha1
+kind: ConsumerPipeline
+metadata: {name: bench, namespace: bench}
+spec:
+  source:
+    kafka: {bootstrapServers: "$KAFKA_BOOTSTRAP", topics: ["$TOPIC"], groupId: "$group", startFrom: earliest}
+  batch: {maxMessages: $max, maxBytes: 1048576, maxWaitMs: 100}
+  processing: {ordering: partition, concurrency: 4}
+  backpressure: {maxInFlightMessages: 50000, maxInFlightBytes: 67108864, resumeRatio: 0.5}
+  sink:
+    $sink
+YAML
+  "$BUILD/worker/sluice-worker" --config "$WORK/p.yaml" --metrics-address "127.0.0.1:$port" \
+    --health-address "127.0.0.1:0" --log-level warn > "$WORK/worker.log" 2>&1 &
+  local pid=$! start="" delivered=0 scrape
+  while (( delivered < count )); do
+    sleep 0.1
+    kill -0 "$pid" 2>/dev/null || { cat "$WORK/worker.log"; return 1; }
+    scrape="$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null || true)"
+    delivered=$(awk '$1=="sluice_worker_messages_delivered_total"{printf "%d",$2}' <<<"$scrape"); delivered=${delivered:-0}
+    [[ -z "$start" && $delivered -gt 0 ]] && start=$(now)
+  done
+  local end rss
+  end=$(now)
+  rss=$(awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" || true
+  row "$label" "$(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')" "$rss"
+}
+
+# timed <label> <command...>: wall time and max RSS of a command that exits at the end.
+timed() {
+  local label="$1"; shift
+  local start end
+  start=$(now)
+  /usr/bin/time -f '%M' -o "$WORK/rss" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
+  end=$(now)
+  local rate
+  rate=$(grep -oE '= [0-9]+ msg/s' "$WORK/out" | grep -oE '[0-9]+' || true)
+  [[ -n "$rate" ]] || rate=$(awk -v n="$N" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')
+  row "$label" "$rate" "$(awk '{printf "%.0f", $1/1024}' "$WORK/rss")"
+}
+
+echo "== $N messages of $BYTES bytes, 8 partitions, topic $TOPIC"
+run_worker "sluice-worker (discard sink)" "discard: {}" 500 "$N"
+timed "kcat -C -e -q > /dev/null (wall, incl. start)" kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -e -q
+timed "KafkaJS eachBatch (node $(node --version))" node "$ROOT/bench/node/kafkajs-consumer.js" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-js-$RANDOM" "$N"
+timed "raw librdkafka batch loop" "$BUILD/bench/kafka/bench-raw-librdkafka" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-raw-$RANDOM" "$N"
+
+SINK_PORT="$(free_port)"
+"$BUILD/bench/kafka/bench-slow-http-sink" "$SINK_PORT" 1 & SINK_PID=$!
+trap 'kill $SINK_PID 2>/dev/null || true' EXIT
+sleep 0.5
+echo "== HTTP sink taking 1 ms per request, $HTTP_N messages, 4 lanes"
+run_worker "sluice-worker HTTP, batches of 500" "http: {url: \"http://127.0.0.1:$SINK_PORT/\", format: json}" 500 "$HTTP_N"
+run_worker "sluice-worker HTTP, 1 message per request" "http: {url: \"http://127.0.0.1:$SINK_PORT/\", format: json}" 1 "$HTTP_N"
+
+echo
+printf '%-44s %12s %12s\n' "consumer" "msg/s" "peak RSS MiB"
+printf '%s\n' "${RESULTS[@]}"
