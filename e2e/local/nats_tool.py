@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""JetStream set-up and load for the local e2e provider, over the plain NATS protocol (no client
+library needed; only the loopback nats-server from scripts/dev-env is contacted).
+
+  nats_tool.py --url nats://127.0.0.1:4222 stream [--recreate] E2E_EVENTS 'e2e.events.>'
+  nats_tool.py --url nats://127.0.0.1:4222 publish e2e.events 6000   # returns when all are acked
+"""
+import argparse
+import json
+import socket
+import sys
+import urllib.parse
+
+
+class Connection:
+    def __init__(self, url, timeout=30):
+        parsed = urllib.parse.urlparse(url)
+        self.sock = socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222), timeout=timeout)
+        self.buffer = b""
+        info = self.line()
+        if not info.startswith(b"INFO"):
+            raise RuntimeError(f"not a NATS server: {info!r}")
+        self.send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nPING\r\n')
+        self.expect_pong()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("connection closed by the server")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def payload(self, size):
+        while len(self.buffer) < size + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("connection closed by the server")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+        return data
+
+    def expect_pong(self):
+        while True:
+            line = self.line()
+            if line == b"PONG":
+                return
+            self.control(line)
+
+    def control(self, line):
+        if line == b"PING":
+            self.send(b"PONG\r\n")
+        elif line.startswith(b"-ERR"):
+            raise RuntimeError(line.decode())
+
+    def next_message(self):
+        """(subject, payload) of the next MSG/HMSG (headers dropped)."""
+        while True:
+            line = self.line()
+            parts = line.split()
+            if parts and parts[0] == b"MSG":
+                return parts[1].decode(), self.payload(int(parts[-1]))
+            if parts and parts[0] == b"HMSG":
+                data = self.payload(int(parts[-1]))
+                return parts[1].decode(), data[int(parts[-2]):]
+            self.control(line)
+
+    def request(self, subject, body):
+        self.send(b"SUB _INBOX.e2e.req 1\r\n")
+        self.send(f"PUB {subject} _INBOX.e2e.req {len(body)}\r\n".encode() + body + b"\r\n")
+        _, data = self.next_message()
+        self.send(b"UNSUB 1\r\n")
+        return json.loads(data or b"{}")
+
+
+def create_stream(conn, name, subjects, recreate=False):
+    if recreate:
+        answer = conn.request(f"$JS.API.STREAM.DELETE.{name}", b"")
+        if answer.get("error") and answer["error"].get("err_code") != 10059:  # 10059: stream not found
+            raise RuntimeError(f"deleting stream {name}: {answer['error']}")
+    config = {"name": name, "subjects": subjects, "storage": "file", "retention": "limits"}
+    answer = conn.request(f"$JS.API.STREAM.CREATE.{name}", json.dumps(config).encode())
+    error = answer.get("error")
+    if error and error.get("err_code") != 10058:  # 10058: stream name already in use
+        raise RuntimeError(f"creating stream {name}: {error}")
+    info = conn.request(f"$JS.API.STREAM.INFO.{name}", b"")
+    if info.get("error"):
+        raise RuntimeError(f"stream {name}: {info['error']}")
+    print(f"stream {name}: subjects {info['config']['subjects']}, {info['state']['messages']} messages")
+
+
+def publish(conn, prefix, count, chunk=500):
+    conn.send(b"SUB _INBOX.e2e.pub.* 2\r\n")
+    acked = 0
+    for start in range(0, count, chunk):
+        end = min(count, start + chunk)
+        out = bytearray()
+        for i in range(start, end):
+            body = json.dumps({"id": i, "payload": "x" * 64}).encode()
+            out += f"PUB {prefix}.{i % 8} _INBOX.e2e.pub.{i} {len(body)}\r\n".encode() + body + b"\r\n"
+        conn.send(bytes(out))
+        for _ in range(start, end):
+            _, data = conn.next_message()
+            answer = json.loads(data or b"{}")
+            if "error" in answer or "seq" not in answer:
+                raise RuntimeError(f"publish not acknowledged: {answer or 'no responders (no stream?)'}")
+            acked += 1
+    print(f"published {acked} messages to {prefix}.*, all acknowledged")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    stream = sub.add_parser("stream")
+    stream.add_argument("--recreate", action="store_true", help="delete the stream (and its consumers) first")
+    stream.add_argument("name")
+    stream.add_argument("subjects", nargs="+")
+    pub = sub.add_parser("publish")
+    pub.add_argument("prefix")
+    pub.add_argument("count", type=int)
+    args = parser.parse_args()
+    conn = Connection(args.url)
+    try:
+        if args.command == "stream":
+            create_stream(conn, args.name, args.subjects, args.recreate)
+        else:
+            publish(conn, args.prefix, args.count)
+    except RuntimeError as error:
+        print(f"nats_tool: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
