@@ -281,5 +281,33 @@ TEST_F(NatsWorkerIntegration, KeepsAnExistingConsumerWithOtherSettingsAndFlagsIt
   EXPECT_EQ(second.waitExit(30s), 0) << second.log();
 }
 
+// NATS -> NATS: the sink publishes to a subject a stream captures (JetStream publish with ack), keeping
+// each message's headers.
+TEST_F(NatsWorkerIntegration, NatsSinkPublishesIntoTheStreamThatCapturesTheSubject) {
+  const std::string outStream = settings_.stream + "-OUT";
+  dlqStream_ = outStream;  // deleted in TearDown
+  const std::string outSubject = settings_.stream + "-out.all";
+  client_->createStream(outStream, {outSubject});
+  const int count = 1000;
+  auto records = keyedRecords(settings_.subjectPrefix, count, 10);
+  for (auto& r : records) r.headers = {{"Trace", r.value}};
+  client_->publish(records);
+  HttpReceiver unused;
+  settings_.sinkUrl = unused.url();
+  std::string yaml = manifest(url_, settings_);
+  yaml = yaml.substr(0, yaml.find("  sink:\n")) + "  sink:\n    nats: {subject: \"" + outSubject + "\"}\n";
+  WorkerProcess worker("nats-sink", yaml);
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       client_->storedCount(outStream) < static_cast<uint64_t>(count) && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(client_->storedCount(outStream), static_cast<uint64_t>(count)) << worker.log();
+  EXPECT_NE(worker.log().find("JetStream publish with ack"), std::string::npos) << worker.log();
+  for (const auto& m : client_->stored(outStream, 20)) EXPECT_EQ(m.headers.at("Trace"), m.value);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->numAckPending, 0);
+}
+
 }  // namespace
 }  // namespace sluice::worker::testing
