@@ -59,7 +59,7 @@ YAML
     sleep 0.1
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/worker.log"; return 1; }
     scrape="$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null || true)"
-    delivered=$(awk '$1=="sluice_worker_messages_delivered_total"{printf "%d",$2}' <<<"$scrape"); delivered=${delivered:-0}
+    delivered=$(awk '$1=="sluice_worker_delivered_total"{printf "%d",$2}' <<<"$scrape"); delivered=${delivered:-0}
     [[ -z "$start" && $delivered -gt 0 ]] && start=$(now)
   done
   local end rss
