@@ -78,7 +78,7 @@ class Operator {
   Status run();
 
  private:
-  controller::ReconcilerOptions reconcilerOptions() const {
+  controller::ReconcilerOptions reconcilerOptions() {
     controller::ReconcilerOptions out;
     out.workerImage = options_.workerImage;
     out.probe.allowNonLoopback = options_.probeNonLoopbackSources;

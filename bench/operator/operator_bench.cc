@@ -1,0 +1,227 @@
+// Operator benchmark: create N ConsumerPipelines against the real local API server (scripts/dev-env
+// up kube) with a sluice-operator subprocess watching one namespace; print p50/p99/max time from
+// create to the worker Deployment being present (seen through a watch), then the operator's RSS and
+// CPU at rest. A program that prints figures, not a test.
+//
+//   operator_bench [--pipelines 500] [--rest-seconds 30] [--env /tmp/sluice-dev/env]
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/random.h"
+#include "operator/kube/config.h"
+#include "operator/kube/cpprest_transport.h"
+#include "operator/kube/watch.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace sluice;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::map<std::string, std::string> readEnvFile(const std::string& path) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+struct Args {
+  int pipelines = 500;
+  int restSeconds = 30;
+  int clients = 8;
+  std::string env = "/tmp/sluice-dev/env";
+};
+
+Args parseArgs(int argc, char** argv) {
+  Args args;
+  if (const char* state = std::getenv("SLUICE_STATE")) args.env = std::string(state) + "/env";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--pipelines") args.pipelines = std::atoi(argv[i + 1]);
+    if (flag == "--rest-seconds") args.restSeconds = std::atoi(argv[i + 1]);
+    if (flag == "--clients") args.clients = std::atoi(argv[i + 1]);
+    if (flag == "--env") args.env = argv[i + 1];
+  }
+  return args;
+}
+
+pid_t spawnOperator(const std::string& kubeconfig, const std::string& ns, const std::string& log) {
+  std::vector<std::string> argv = {std::string(SLUICE_BINARY_DIR) + "/operator/sluice-operator",
+                                   "--kubeconfig", kubeconfig, "--namespaces", ns,
+                                   "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0"};
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+long rssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+double cpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string s; fields >> s;) f.push_back(s);
+  if (f.size() < 13) return -1;
+  return (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+json pipeline(const std::string& ns, const std::string& name) {
+  return {{"apiVersion", "sluice.dev/v1alpha1"},
+          {"kind", "ConsumerPipeline"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"source", {{"kafka", {{"bootstrapServers", "127.0.0.1:1"}, {"topics", json::array({"orders"})}}}}},
+            {"sink", {{"discard", json::object()}}},
+            {"scaling", {{"minReplicas", 0}, {"maxReplicas", 2}, {"lagPerReplica", 1000}}}}}};
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5));
+  return values[index];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parseArgs(argc, argv);
+  const auto env = readEnvFile(args.env);
+  if (!env.count("KUBECONFIG")) {
+    std::cerr << "no KUBECONFIG in " << args.env << ": run scripts/dev-env up kube\n";
+    return 2;
+  }
+  auto config = kube::loadKubeconfig(env.at("KUBECONFIG"));
+  if (!config) return std::cerr << config.status().toString() << "\n", 2;
+  auto transport = kube::makeCpprestTransport(*config);
+  if (!transport) return std::cerr << transport.status().toString() << "\n", 2;
+  kube::Client client(**transport);
+  const std::string ns = "bench-op-" + std::to_string(::getpid());
+  if (auto st = client.create(kube::resources::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"},
+                                                                 {"metadata", {{"name", ns}}}});
+      !st) {
+    return std::cerr << st.status().toString() << "\n", 2;
+  }
+
+  // Our own watch on the Deployments: the time each one first appears.
+  std::mutex mu;
+  std::map<std::string, Clock::time_point> created;
+  std::map<std::string, Clock::time_point> present;
+  kube::ObjectCache cache;
+  common::StdRandom random;
+  kube::Watcher watcher(client, {kube::resources::kDeployments, ns, "app.kubernetes.io/managed-by=sluice-operator"},
+                        cache,
+                        [&](const json& object, bool deleted) {
+                          if (deleted) return;
+                          std::lock_guard<std::mutex> lock(mu);
+                          present.emplace(object["metadata"].value("name", ""), Clock::now());
+                        },
+                        random);
+  kube::Cancellation cancel;
+  std::thread watchThread([&] { watcher.run(cancel); });
+  while (!watcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  const std::string log = "/tmp/sluice-operator-bench.log";
+  const pid_t pid = spawnOperator(env.at("KUBECONFIG"), ns, log);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // let it list and watch
+  const long rssIdle = rssKiB(pid);
+
+  const auto started = Clock::now();
+  std::atomic<int> next{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> creators;
+  for (int c = 0; c < args.clients; ++c) {
+    creators.emplace_back([&] {
+      for (int i = next++; i < args.pipelines; i = next++) {
+        const std::string name = "p" + std::to_string(i);
+        const auto t0 = Clock::now();
+        if (!client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name))) ++failures;
+        std::lock_guard<std::mutex> lock(mu);
+        created[name + "-worker"] = t0;
+      }
+    });
+  }
+  for (auto& t : creators) t.join();
+  const double createSeconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (present.size() >= static_cast<size_t>(args.pipelines)) break;
+    mu.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    mu.lock();
+  }
+  const double allSeconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::vector<double> latencies;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [name, t0] : created) {
+      const auto it = present.find(name);
+      if (it != present.end()) latencies.push_back(std::chrono::duration<double, std::milli>(it->second - t0).count());
+    }
+  }
+  const long rssBusy = rssKiB(pid);
+
+  // At rest: nothing changes; the operator only requeues its periodic status refresh.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  const double cpu0 = cpuSeconds(pid);
+  std::this_thread::sleep_for(std::chrono::seconds(args.restSeconds));
+  const double cpu1 = cpuSeconds(pid);
+  const long rssRest = rssKiB(pid);
+
+  std::printf("pipelines created      %d (%d create failures) in %.2f s with %d clients\n", args.pipelines,
+              failures.load(), createSeconds, args.clients);
+  std::printf("deployments present    %zu in %.2f s after the first create\n", latencies.size(), allSeconds);
+  std::printf("create -> Deployment   p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(latencies, 0.5),
+              percentile(latencies, 0.99), percentile(latencies, 1.0));
+  std::printf("operator RSS           idle %.1f MiB   after burst %.1f MiB   at rest %.1f MiB\n", rssIdle / 1024.0,
+              rssBusy / 1024.0, rssRest / 1024.0);
+  std::printf("operator CPU at rest   %.2f%% of one core over %d s (%d pipelines)\n",
+              100.0 * (cpu1 - cpu0) / args.restSeconds, args.restSeconds, args.pipelines);
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  cancel.cancel();
+  watchThread.join();
+  (void)client.remove(kube::resources::kNamespaces, "", ns);
+  return 0;
+}
