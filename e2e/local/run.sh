@@ -72,6 +72,11 @@ services_up() {
 }
 
 binaries() {
+  if [[ -n "${SLUICE_OPERATOR:-}" || -n "${SLUICE_WORKER:-}" ]]; then
+    [[ -x "${SLUICE_OPERATOR:-}" && -x "${SLUICE_WORKER:-}" ]] \
+      || { e2e_error "SLUICE_OPERATOR ('${SLUICE_OPERATOR:-}') and SLUICE_WORKER ('${SLUICE_WORKER:-}') must both be executables"; return 1; }
+    return 0
+  fi
   SLUICE_OPERATOR="${SLUICE_OPERATOR:-$build_dir/operator/sluice-operator}"
   SLUICE_WORKER="${SLUICE_WORKER:-$build_dir/worker/sluice-worker}"
   if [[ "${SLUICE_E2E_BUILD:-0}" == 1 || ! -x "$SLUICE_OPERATOR" || ! -x "$SLUICE_WORKER" ]]; then
@@ -98,6 +103,14 @@ prepare_cluster() {
   python3 "$here/nats_tool.py" --url "$NATS_URL" stream --recreate E2E_EVENTS 'e2e.events.>' >/dev/null
 }
 
+# follow LOG: with SLUICE_E2E_VERBOSE=1, copy LOG to stderr as it grows (stopped by cleanup).
+follow() {
+  if [[ "${SLUICE_E2E_VERBOSE:-0}" == 1 ]]; then
+    tail -n +1 -f "$1" >&2 &
+    pids+=("$!")
+  fi
+}
+
 # wait_for_file FILE TIMEOUT WHAT
 wait_for_file() {
   local deadline=$((SECONDS + $(_timeout "$2")))
@@ -121,8 +134,7 @@ start_operator() {
     (( SECONDS < deadline )) || break
     sleep 0.2
   done
-  [[ "${SLUICE_E2E_VERBOSE:-0}" == 1 ]] && tail -f "$log" >&2 &
-  return 0
+  follow "$log"
 }
 
 start_harness() {
@@ -133,8 +145,7 @@ start_harness() {
     --interval 0.5 --heartbeat-seconds 2 --ready-file "$ready" >"$log" 2>&1 &
   pids=("$!" "${pids[@]}")
   wait_for_file "$ready" 30 "the kubelet stand-in" || { tail -n 30 "$log" >&2; return 1; }
-  [[ "${SLUICE_E2E_VERBOSE:-0}" == 1 ]] && tail -f "$log" >&2 &
-  return 0
+  follow "$log"
 }
 
 # The hook lib.sh calls: COUNT messages to the scenario's source, returning once all are acked.
