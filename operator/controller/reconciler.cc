@@ -221,7 +221,9 @@ Result<bool> Reconciler::applyOwned(const std::string& key, const spec::Consumer
     m.appliedHash = hash;
     m.appliedAt = clock_.now();
   });
-  return !deploymentCached && !previous;
+  // Created now: no Deployment yet and never applied by this process (the memo may already hold a
+  // source probe, so look at what was applied, not whether a memo exists).
+  return !deploymentCached && (!previous || previous->appliedHash.empty());
 }
 
 std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, Status& error) {
