@@ -29,7 +29,7 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
   cli.addOption("workers", "4", "pipelines reconciled in parallel", "SLUICE_OPERATOR_WORKERS");
   cli.addSwitch("probe-non-loopback-sources",
-                "also probe sources named by host name or public address (private ranges are never probed)");
+                "also contact sources outside loopback (host names, private and public addresses) to probe reachability and lag");
   cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
   cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
   return cli;
