@@ -2,6 +2,7 @@
 
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -277,6 +278,8 @@ Status Operator::run() {
 }  // namespace
 
 Status runOperator(const OperatorOptions& options) {
+  // Dozens of mostly idle threads: glibc's per-thread arenas would hold memory each of them freed.
+  mallopt(M_ARENA_MAX, 2);
   auto config = loadConfig(options);
   if (!config) return config.status();
   auto transport = kube::makeCpprestTransport(*config);

@@ -162,6 +162,9 @@ void Watcher::doList() {
     machine_.listFailed(list.status());
     return;
   }
+  // managedFields are the bulk of a stored object and no reader here needs them (as
+  // controller-runtime's TransformStripManagedFields): drop them before caching.
+  for (auto& item : list->items) item["metadata"].erase("managedFields");
   std::vector<json> items = list->items;
   const auto gone = cache_.replaceAll(std::move(list->items));
   machine_.listed(list->resourceVersion);
@@ -217,6 +220,7 @@ void Watcher::handleLine(std::string_view line) {
     case CacheAction::kNone:
       return;
     case CacheAction::kUpsert:
+      event->object["metadata"].erase("managedFields");
       event->object["kind"] = target_.type.kind;
       event->object["apiVersion"] = target_.type.apiVersion();
       cache_.upsert(event->object);
