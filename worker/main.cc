@@ -25,6 +25,11 @@ sluice::common::CommandLine makeCommandLine() {
                 "SLUICE_METRICS_ADDRESS");
   cli.addOption("health-address", ":8081", "where /healthz and /readyz listen", "SLUICE_HEALTH_ADDRESS");
   cli.addOption("pod-name", "", "this worker's pod name (static group membership, heartbeat)", "POD_NAME");
+  cli.addOption("pod-namespace", "", "this worker's namespace (heartbeat Lease)", "POD_NAMESPACE");
+  cli.addOption("pod-uid", "", "this worker's pod uid (heartbeat owner reference; else read from the pod)", "POD_UID");
+  cli.addOption("kubeconfig", "", "kubeconfig for the heartbeat outside a pod; in a pod the service account is used",
+                "KUBECONFIG");
+  cli.addOption("heartbeat-seconds", "5", "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
   cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
   cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
   return cli;
@@ -76,6 +81,17 @@ int main(int argc, char** argv) {
   options.metricsAddress = cli.get("metrics-address");
   options.healthAddress = cli.get("health-address");
   options.podName = cli.get("pod-name");
+  options.podNamespace = cli.get("pod-namespace");
+  options.podUid = cli.get("pod-uid");
+  options.kubeconfig = cli.get("kubeconfig");
+  const std::string heartbeatSeconds = cli.get("heartbeat-seconds");
+  if (heartbeatSeconds.empty() || heartbeatSeconds.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(heartbeatSeconds) < 1 || std::stoi(heartbeatSeconds) > 3600) {
+    std::cerr << "sluice-worker: --heartbeat-seconds must be a whole number from 1 to 3600 (got '" << heartbeatSeconds
+              << "')\n";
+    return 2;
+  }
+  options.heartbeatSeconds = std::stoi(heartbeatSeconds);
   const auto status = sluice::worker::runPipeline(outcome.pipeline, options);
   if (!status) {
     spdlog::error("worker stopped: {}", status.toString());

@@ -3,10 +3,13 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "common/health_server.h"
 #include "common/metrics_server.h"
 #include "common/random.h"
 #include "common/shutdown.h"
+#include "worker/heartbeat.h"
 #include "worker/metrics.h"
 #include "worker/nats_source.h"
 #include "worker/pipeline.h"
@@ -29,6 +32,17 @@ common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline&
     return makeNatsSource(pipeline, options.podName, metrics, common::SystemClock::instance());
   }
   return makeKafkaSource(pipeline, options.podName, engine);
+}
+
+HeartbeatSetup heartbeatSetup(const spec::ConsumerPipeline& pipeline, const RunOptions& options) {
+  return {options.kubeconfig,
+          options.podName,
+          options.podNamespace,
+          options.podUid,
+          pipeline.metadata.name,
+          pipeline.metadata.namespace_,
+          pipeline.spec.processing.concurrency,
+          std::chrono::seconds(options.heartbeatSeconds)};
 }
 
 }  // namespace
@@ -57,12 +71,19 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
                (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));
   auto& healthServer = **health;
   healthServer.setReady(true);
+  std::atomic<bool> draining{false};
+  auto heartbeat = startHeartbeat(heartbeatSetup(pipeline, options), metrics, common::SystemClock::instance(),
+                                  [&draining] { return draining.load(); });
   auto stop = [&] {
     if (!engine.health()) healthServer.setReady(false);
     return common::Shutdown::instance().requested();
   };
   const auto status = engine.run(**source, stop, common::Millis(int64_t{pipeline.spec.worker.drainSeconds} * 1000),
-                                 [&] { healthServer.setReady(false); });
+                                 [&] {
+                                   healthServer.setReady(false);
+                                   draining = true;
+                                 });
+  heartbeat.reset();
   source->reset();
   return status;
 }

@@ -12,6 +12,11 @@ struct RunOptions {
   std::string metricsAddress = ":9400";
   std::string healthAddress = ":8081";
   std::string podName;
+  // Heartbeat Lease (worker/heartbeat.h): on when running in a pod or given a kubeconfig + pod name.
+  std::string kubeconfig;
+  std::string podNamespace;
+  std::string podUid;
+  int heartbeatSeconds = 5;
 };
 
 // Human-readable effective settings (defaults resolved), printed by --check.
