@@ -18,6 +18,8 @@
 #   SLUICE_OPERATOR, SLUICE_WORKER       explicit binaries (CTest passes them)
 #   SLUICE_E2E_TIME_SCALE                multiply every timeout (slow machines)
 #   SLUICE_E2E_VERBOSE=1                 operator and harness logs on stderr too
+#   SLUICE_E2E_PROGRESS=1                every 2 s, one line per pipeline: replicas/desired, lag,
+#                                        workers reporting (scripts/demo operator sets it)
 #
 # The scenarios and their assertions are e2e/scenarios/lib.sh, shared with the kind provider; this
 # script only provides the services, the operator, the "kubelet" and the e2e_produce hook.
@@ -111,6 +113,18 @@ follow() {
   fi
 }
 
+# progress: with SLUICE_E2E_PROGRESS=1, a line per pipeline every 2 s (stopped by cleanup).
+progress() {
+  [[ "${SLUICE_E2E_PROGRESS:-0}" == 1 ]] || return 0
+  local cols='{range .items[*]}{.metadata.name}{" replicas="}{.status.replicas}{"/desired="}{.status.desiredReplicas}'
+  cols+='{" lag="}{.status.lag.total}{" workers="}{.status.workers.ready}{"/"}{.status.workers.total}{"\n"}{end}'
+  while sleep 2; do
+    _kubectl -n "$SLUICE_E2E_NAMESPACE" get consumerpipelines -o "jsonpath=$cols" 2>/dev/null \
+      | while read -r line; do [[ -n "$line" ]] && printf '[progress %s] %s\n' "$(date +%H:%M:%S)" "$line" >&2; done
+  done &
+  pids+=("$!")
+}
+
 # wait_for_file FILE TIMEOUT WHAT
 wait_for_file() {
   local deadline=$((SECONDS + $(_timeout "$2")))
@@ -202,6 +216,7 @@ main() {
   prepare_cluster
   start_operator
   start_harness
+  progress
   if (( harness_only )); then
     e2e_log "operator and harness running; KUBECONFIG=$KUBECONFIG; Ctrl-C stops"
     wait "${pids[@]}"
