@@ -52,7 +52,7 @@ void publish(jsCtx* js, const std::string& subject, long count, int bytes) {
 
 // The raw loop: one durable pull consumer, fetch up to kRawBatch at a time (sluice-worker's largest
 // fetch), ack each, until done.
-constexpr int kRawBatch = 5000;
+constexpr int kRawBatch = 1000;
 
 [[noreturn]] void rawLoop(const std::string& url, const std::string& stream, const std::string& consumer, long count) {
   natsConnection* nc = nullptr;
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
   const double rawRate = count / median(raw);
   const double workerRate = count / median(worker);
   std::printf("\n| consumer | msgs/s (median of %d) | peak RSS MiB | vs raw |\n|---|---:|---:|---:|\n", rounds);
-  std::printf("| raw nats.c fetch(5000)+ack loop | %.0f | %ld | 1.00x |\n", rawRate,
+  std::printf("| raw nats.c fetch(1000)+ack loop | %.0f | %ld | 1.00x |\n", rawRate,
               *std::max_element(rawRss.begin(), rawRss.end()) / 1024);
   std::printf("| sluice-worker, discard sink | %.0f | %ld | %.2fx |\n", workerRate,
               *std::max_element(workerRss.begin(), workerRss.end()) / 1024, workerRate / rawRate);
