@@ -77,6 +77,7 @@ std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerP
   config.connection.servers = nats->servers;
   config.stream = nats->stream;
   config.consumer = spec::effectiveNatsConsumer(pipeline);
+  config.filterSubject = nats->filterSubject;
   return config;
 }
 

@@ -118,7 +118,7 @@ Result<LagSnapshot> NatsLagProbe::probe() {
   const std::string what = "consumer " + config_.consumer + " of stream " + config_.stream;
   natsStatus s = js_GetConsumerInfo(&ci, connection_->js(), config_.stream.c_str(), config_.consumer.c_str(), &jo, &jerr);
   if (jerr == JSStreamNotFoundErr) return common::notFound("NATS stream " + config_.stream + " does not exist");
-  if (jerr == JSConsumerNotFoundErr) return common::notFound("NATS " + what + " does not exist");
+  if (jerr == JSConsumerNotFoundErr) return streamBacklog();
   if (s != NATS_OK) return natsError(s, "reading " + what);
   std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> info(ci, &jsConsumerInfo_Destroy);
   LagSnapshot snap;
@@ -126,6 +126,32 @@ Result<LagSnapshot> NatsLagProbe::probe() {
   snap.totalLag = pending + ci->NumAckPending;
   snap.consumedSum = static_cast<int64_t>(ci->AckFloor.Consumer);
   snap.producedSum = snap.consumedSum + snap.totalLag;
+  return snap;
+}
+
+Result<LagSnapshot> NatsLagProbe::streamBacklog() {
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = config_.timeout.count();
+  if (!config_.filterSubject.empty()) jo.Stream.Info.SubjectsFilter = config_.filterSubject.c_str();
+  natsStatus s = js_GetStreamInfo(&si, connection_->js(), config_.stream.c_str(), &jo, &jerr);
+  if (jerr == JSStreamNotFoundErr) return common::notFound("NATS stream " + config_.stream + " does not exist");
+  if (s != NATS_OK) return natsError(s, "reading stream " + config_.stream);
+  std::unique_ptr<jsStreamInfo, decltype(&jsStreamInfo_Destroy)> info(si, &jsStreamInfo_Destroy);
+  int64_t backlog = static_cast<int64_t>(si->State.Msgs);
+  if (!config_.filterSubject.empty()) {
+    backlog = 0;
+    const jsStreamStateSubjects* subjects = si->State.Subjects;
+    for (int i = 0; subjects != nullptr && i < subjects->Count; ++i) {
+      backlog += static_cast<int64_t>(subjects->List[i].Msgs);
+    }
+  }
+  LagSnapshot snap;
+  snap.totalLag = backlog;
+  snap.consumedSum = 0;
+  snap.producedSum = backlog;
   return snap;
 }
 

@@ -48,16 +48,22 @@ struct NatsLagProbeConfig {
   NatsConnectionSettings connection;
   std::string stream;
   std::string consumer;
+  // The consumer's filter. While the durable consumer does not exist yet (the first worker creates
+  // it, DeliverAll), the backlog is every stream message matching this filter: without that, a
+  // pipeline at zero replicas would never see lag and never scale from zero.
+  std::string filterSubject;
   std::chrono::milliseconds timeout{5000};
 };
 
 class NatsLagProbe final : public LagProbe {
  public:
   NatsLagProbe(NatsConnectionPool& pool, NatsLagProbeConfig config);
-  // NotFound when the stream or the consumer does not exist; Unavailable/Timeout otherwise.
+  // NotFound when the stream does not exist; Unavailable/Timeout otherwise. A missing consumer
+  // is not an error: its lag is the stream's matching messages (see filterSubject).
   common::Result<LagSnapshot> probe() override;
 
  private:
+  common::Result<LagSnapshot> streamBacklog();
   NatsConnectionPool& pool_;
   NatsLagProbeConfig config_;
   std::shared_ptr<NatsConnection> connection_;

@@ -111,21 +111,46 @@ TEST_F(NatsLagProbeTest, LagIsPendingPlusAckPending) {
   EXPECT_EQ(snap->producedSum, 55);
 }
 
-TEST_F(NatsLagProbeTest, MissingConsumerAndStreamAreNotFound) {
+TEST_F(NatsLagProbeTest, MissingConsumerCountsMatchingStreamMessages) {
+  // At zero workers the durable consumer does not exist yet: the backlog it will see (DeliverAll)
+  // is every matching stream message, so the pipeline can scale from zero.
+  publish(12);
   NatsLagProbeConfig c = config();
   c.consumer = "nobody";
   NatsLagProbe noConsumer(pool, c);
   auto snap = noConsumer.probe();
-  ASSERT_FALSE(snap.isOk());
-  EXPECT_EQ(snap.status().code(), common::ErrorCode::kNotFound) << snap.status().toString();
-  EXPECT_NE(snap.status().message().find("consumer nobody"), std::string::npos) << snap.status().message();
+  ASSERT_TRUE(snap.isOk()) << snap.status().toString();
+  EXPECT_EQ(snap->totalLag, 12);
+  EXPECT_EQ(snap->producedSum, 12);
+  EXPECT_EQ(snap->consumedSum, 0);
 
+  c.filterSubject = subject;
+  NatsLagProbe filtered(pool, c);
+  snap = filtered.probe();
+  ASSERT_TRUE(snap.isOk()) << snap.status().toString();
+  EXPECT_EQ(snap->totalLag, 12);
+
+  c.filterSubject = stream + ".nothing";
+  NatsLagProbe unmatched(pool, c);
+  snap = unmatched.probe();
+  ASSERT_TRUE(snap.isOk()) << snap.status().toString();
+  EXPECT_EQ(snap->totalLag, 0);
+}
+
+TEST_F(NatsLagProbeTest, MissingStreamIsNotFound) {
+  NatsLagProbeConfig c = config();
   c.stream = "NO_SUCH_STREAM_" + stream;
   NatsLagProbe noStream(pool, c);
-  snap = noStream.probe();
+  auto snap = noStream.probe();
   ASSERT_FALSE(snap.isOk());
   EXPECT_EQ(snap.status().code(), common::ErrorCode::kNotFound) << snap.status().toString();
   EXPECT_NE(snap.status().message().find("stream"), std::string::npos);
+
+  c.consumer = "nobody";  // stream missing wins over consumer missing
+  NatsLagProbe neither(pool, c);
+  snap = neither.probe();
+  ASSERT_FALSE(snap.isOk());
+  EXPECT_EQ(snap.status().code(), common::ErrorCode::kNotFound);
   EXPECT_EQ(pool.liveConnections(), 1u) << "both probes share one connection";
 }
 
