@@ -42,14 +42,18 @@ Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings&
   props["bootstrap.servers"] = settings.bootstrapServers;
   props.emplace("client.id", "sluice-operator-lag-probe");
   props.emplace("allow.auto.create.topics", "false");
+  // A group of its own that never joins (no subscribe): librdkafka 2.0-2.4 dereference the handle's
+  // consumer group when a ListConsumerGroupOffsets answer is NOT_COORDINATOR (a fresh cluster, a
+  // group never seen), and crash without one (confluentinc/librdkafka#5040).
+  props.emplace("group.id", "sluice-operator-lag-probe");
   for (const auto& [name, value] : props) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return common::invalidArgument("Kafka client property " + name + ": " + err);
     }
   }
-  // A consumer-type handle without group.id: it can read metadata, watermarks and run Admin requests
-  // for any group, and never auto-creates topics.
+  // A consumer-type handle that never joins its group: it can read metadata, watermarks and run
+  // Admin requests for any group, and never auto-creates topics.
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
