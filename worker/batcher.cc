@@ -5,9 +5,11 @@
 
 namespace sluice::worker {
 
-void Batcher::add(Message message) {
+void Batcher::add(Message message) { add(std::move(message), clock_.now()); }
+
+void Batcher::add(Message message, common::SteadyTime arrived) {
   pendingBytes_ += budgetBytes(message);
-  pending_.push_back({clock_.now(), std::move(message)});
+  pending_.push_back({arrived, std::move(message)});
 }
 
 bool Batcher::due() const {
@@ -26,6 +28,7 @@ common::Millis Batcher::untilDue() const {
 
 Batch Batcher::take() {
   Batch batch;
+  batch.reserve(std::min(pending_.size(), static_cast<size_t>(limits_.maxMessages)));  // no regrowth moves
   int64_t bytes = 0;
   while (!pending_.empty() && static_cast<int>(batch.size()) < limits_.maxMessages) {
     const int64_t cost = budgetBytes(pending_.front().message);

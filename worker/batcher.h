@@ -25,6 +25,7 @@ class Batcher {
       : limits_(limits), groupByKey_(groupByKey), clock_(clock) {}
 
   void add(Message message);
+  void add(Message message, common::SteadyTime arrived);  // saves a clock read per message
   bool due() const;
   // How long until due() turns true with no more arrivals (zero when due; maxWait when empty).
   common::Millis untilDue() const;

@@ -23,13 +23,30 @@ void Dispatcher::markReady(const std::string& name, Group& group) {
   ready_.push_back(name);
 }
 
+bool Dispatcher::sameGroup(const Message& a, const Message& b) const {
+  switch (ordering_) {
+    case spec::Ordering::kNone:
+      return true;
+    case spec::Ordering::kPartition:
+      return a.partition == b.partition && a.topic == b.topic;
+    case spec::Ordering::kKey:
+      return a.partition == b.partition && a.key == b.key && a.topic == b.topic;
+  }
+  return false;
+}
+
 void Dispatcher::submit(Batch batch) {
+  // Batches come in runs of one group: name and look up a group only when the run changes.
+  std::string name;
+  Group* group = nullptr;
   for (auto& message : batch) {
-    std::string name = groupOf(message);
-    Group& group = groups_[name];
-    group.queue.push_back(std::move(message));
+    if (!group || group->queue.empty() || !sameGroup(group->queue.back(), message)) {
+      name = groupOf(message);
+      group = &groups_[name];  // unordered_map references stay valid across inserts
+    }
+    group->queue.push_back(std::move(message));
     ++queued_;
-    markReady(name, group);
+    markReady(name, *group);
   }
 }
 
@@ -60,6 +77,7 @@ std::optional<Work> Dispatcher::take(common::SteadyTime now) {
   if (ready_.empty()) return std::nullopt;
   Work work;
   work.id = nextId_++;
+  work.messages.reserve(std::min(queued_, static_cast<size_t>(maxMessages_)));  // no regrowth moves
   int64_t bytes = 0;
   bool full = false;
   while (!full && !ready_.empty()) {

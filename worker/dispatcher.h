@@ -62,6 +62,7 @@ class Dispatcher {
     Work work;
   };
   bool holdsGroups() const { return ordering_ != spec::Ordering::kNone; }
+  bool sameGroup(const Message& a, const Message& b) const;
   void markReady(const std::string& name, Group& group);
   bool takeFromGroup(Group& group, Work& work, int64_t& bytes);
 

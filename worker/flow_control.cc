@@ -4,8 +4,10 @@
 
 namespace sluice::worker {
 
-void FlowControl::admit(int64_t bytes) {
-  messages_.fetch_add(1);
+void FlowControl::admit(int64_t bytes) { admit(1, bytes); }
+
+void FlowControl::admit(int64_t messages, int64_t bytes) {
+  messages_.fetch_add(messages);
   bytes_.fetch_add(bytes);
 }
 

@@ -23,6 +23,7 @@ class FlowControl {
   explicit FlowControl(FlowBudget budget) : budget_(budget) {}
 
   void admit(int64_t bytes);
+  void admit(int64_t messages, int64_t bytes);  // a poll's worth at once
   void release(int64_t messages, int64_t bytes);
   // The state fetching should be in now; moves between states only at the limit / low watermark.
   FlowState evaluate();

@@ -19,20 +19,14 @@ bool OffsetTracker::tracks(const TopicPartition& partition) const {
   return partitions_.count(partition) > 0;
 }
 
-bool OffsetTracker::track(const TopicPartition& partition, int64_t offset) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = partitions_.find(partition);
-  if (it == partitions_.end() || offset <= it->second.lastTracked) return false;
-  it->second.entries.push_back({offset, false});
-  it->second.lastTracked = offset;
+bool OffsetTracker::trackLocked(Partition& p, int64_t offset) {
+  if (offset <= p.lastTracked) return false;
+  p.entries.push_back({offset, false});
+  p.lastTracked = offset;
   return true;
 }
 
-void OffsetTracker::complete(const TopicPartition& partition, int64_t offset) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = partitions_.find(partition);
-  if (it == partitions_.end()) return;
-  Partition& p = it->second;
+void OffsetTracker::completeLocked(Partition& p, int64_t offset) {
   auto entry = std::lower_bound(p.entries.begin(), p.entries.end(), offset,
                                 [](const Entry& e, int64_t o) { return e.offset < o; });
   if (entry == p.entries.end() || entry->offset != offset || entry->done) return;
@@ -40,6 +34,42 @@ void OffsetTracker::complete(const TopicPartition& partition, int64_t offset) {
   while (!p.entries.empty() && p.entries.front().done) {
     p.position = p.entries.front().offset + 1;
     p.entries.pop_front();
+  }
+}
+
+bool OffsetTracker::track(const TopicPartition& partition, int64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = partitions_.find(partition);
+  return it != partitions_.end() && trackLocked(it->second, offset);
+}
+
+void OffsetTracker::complete(const TopicPartition& partition, int64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = partitions_.find(partition);
+  if (it != partitions_.end()) completeLocked(it->second, offset);
+}
+
+OffsetTracker::Partition* OffsetTracker::partitionOf(const Message& m,
+                                                     std::map<TopicPartition, Partition>::iterator& cached) {
+  const bool same = cached != partitions_.end() && cached->first.partition == m.partition && cached->first.topic == m.topic;
+  if (!same) cached = partitions_.find(m.topicPartition());
+  return cached == partitions_.end() ? nullptr : &cached->second;
+}
+
+void OffsetTracker::trackAll(std::vector<Message>& messages) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto cached = partitions_.end();
+  std::erase_if(messages, [&](const Message& m) {
+    Partition* p = partitionOf(m, cached);
+    return !p || !trackLocked(*p, m.offset);
+  });
+}
+
+void OffsetTracker::completeAll(std::span<const Message> messages) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto cached = partitions_.end();
+  for (const auto& m : messages) {
+    if (Partition* p = partitionOf(m, cached)) completeLocked(*p, m.offset);
   }
 }
 
@@ -65,6 +95,13 @@ std::optional<int64_t> OffsetTracker::position(const TopicPartition& partition) 
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return std::nullopt;
   return it->second.position;
+}
+
+std::optional<int64_t> OffsetTracker::lastTracked(const TopicPartition& partition) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end() || it->second.lastTracked < 0) return std::nullopt;
+  return it->second.lastTracked;
 }
 
 size_t OffsetTracker::outstanding(const TopicPartition& partition) const {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <vector>
 
 #include "worker/message.h"
@@ -28,10 +29,18 @@ class OffsetTracker {
   // Unknown partitions or offsets are ignored (work finishing after its partition was revoked).
   void complete(const TopicPartition& partition, int64_t offset);
 
+  // The batch forms of track() and complete(), one lock per call and one partition look-up per
+  // run of same-partition messages (the hot path: a poll's worth, a delivered batch).
+  // trackAll removes the messages track() would refuse.
+  void trackAll(std::vector<Message>& messages);
+  void completeAll(std::span<const Message> messages);
+
   // The commit position of every partition that has one (lowest contiguous completed + 1).
   std::vector<PartitionOffset> committable() const;
   std::vector<PartitionOffset> committable(const std::set<TopicPartition>& partitions) const;
   std::optional<int64_t> position(const TopicPartition& partition) const;
+  // The highest offset tracked since the partition was assigned.
+  std::optional<int64_t> lastTracked(const TopicPartition& partition) const;
   // Tracked offsets not yet completed.
   size_t outstanding(const TopicPartition& partition) const;
 
@@ -45,6 +54,11 @@ class OffsetTracker {
     std::optional<int64_t> position;  // next offset to commit
     int64_t lastTracked = -1;
   };
+
+  // The partition of `m`, reusing `cached` when `m` is in the same one (caller holds mu_).
+  Partition* partitionOf(const Message& m, std::map<TopicPartition, Partition>::iterator& cached);
+  static bool trackLocked(Partition& p, int64_t offset);
+  static void completeLocked(Partition& p, int64_t offset);
 
   mutable std::mutex mu_;
   std::map<TopicPartition, Partition> partitions_;

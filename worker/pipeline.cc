@@ -91,19 +91,14 @@ common::Status Pipeline::pollOnce(Source& source) {
 }
 
 void Pipeline::admit(std::vector<Message> messages) {
-  size_t admitted = 0;
-  for (auto& m : messages) {
-    if (!perMessage_) {
-      TopicPartition tp = m.topicPartition();
-      // Not assigned (any more): its new owner consumes it.
-      if (!tracker_.track(tp, m.offset)) continue;
-      lastConsumed_[tp] = m.offset;
-    }
-    flow_.admit(budgetBytes(m));
-    batcher_.add(std::move(m));
-    ++admitted;
-  }
-  metrics_.consumed.Increment(static_cast<double>(admitted));
+  // Not assigned (any more): its new owner consumes it.
+  if (!perMessage_) tracker_.trackAll(messages);
+  if (messages.empty()) return;
+  flow_.admit(static_cast<int64_t>(messages.size()), bytesOf(messages));
+  // One clock read per poll: they all arrived together.
+  const auto arrived = clock_.now();
+  for (auto& m : messages) batcher_.add(std::move(m), arrived);
+  metrics_.consumed.Increment(static_cast<double>(messages.size()));
 }
 
 void Pipeline::flushBatches(bool everything) {
@@ -160,9 +155,9 @@ void Pipeline::periodic(Source& source) {
     if (w.high < 0) continue;
     auto position = tracker_.position(w.partition);
     if (!position) {
-      auto consumed = lastConsumed_.find(w.partition);
-      if (consumed == lastConsumed_.end()) continue;
-      position = consumed->second + 1;
+      const auto consumed = tracker_.lastTracked(w.partition);
+      if (!consumed) continue;
+      position = *consumed + 1;
     }
     metrics_.setLag(w.partition, std::max<int64_t>(0, w.high - *position));
   }
@@ -243,7 +238,6 @@ std::vector<PartitionOffset> Pipeline::onRevoking(const std::vector<TopicPartiti
   for (const auto& tp : revoked) {
     tracker_.forget(tp);
     metrics_.removeLag(tp);
-    lastConsumed_.erase(tp);
   }
   return offsets;
 }
@@ -260,7 +254,7 @@ std::optional<Work> Pipeline::nextWork() {
     if (lanesStop_) return std::nullopt;
     const auto now = clock_.now();
     if (auto work = dispatcher_.take(now)) {
-      for (const auto& m : work->messages) ++held_[m.topicPartition()];
+      countHeld(work->messages, 1);
       return work;
     }
     common::Millis wait = 100ms;
@@ -400,7 +394,7 @@ void Pipeline::completeMessages(std::span<const Message> messages, Disposition d
   if (perMessage_) {
     settle(messages, disposition, common::Millis(0));
   } else {
-    for (const auto& m : messages) tracker_.complete(m.topicPartition(), m.offset);
+    tracker_.completeAll(messages);
   }
   letGo(messages);
 }
@@ -433,17 +427,21 @@ void Pipeline::letGo(std::span<const Message> messages) {
 void Pipeline::unhold(std::span<const Message> messages) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const TopicPartition* last = nullptr;
-    int64_t* count = nullptr;
-    for (const auto& m : messages) {
-      if (!last || last->partition != m.partition || last->topic != m.topic) {
-        count = &held_[m.topicPartition()];
-        last = &held_.find(m.topicPartition())->first;
-      }
-      --*count;
-    }
+    countHeld(messages, -1);
   }
   doneCv_.notify_all();
+}
+
+// Adds `delta` to held_ for each message, one map look-up per run of same-partition messages.
+// Caller holds mu_.
+void Pipeline::countHeld(std::span<const Message> messages, int64_t delta) {
+  auto cached = held_.end();
+  for (const auto& m : messages) {
+    if (cached == held_.end() || cached->first.partition != m.partition || cached->first.topic != m.topic) {
+      cached = held_.try_emplace(m.topicPartition(), 0).first;
+    }
+    cached->second += delta;
+  }
 }
 
 void Pipeline::releaseWork(const Work& work) {

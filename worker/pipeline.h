@@ -96,6 +96,7 @@ class Pipeline final : public RebalanceListener {
   void releaseWork(const Work& work);
   void letGo(std::span<const Message> messages);
   void unhold(std::span<const Message> messages);
+  void countHeld(std::span<const Message> messages, int64_t delta);
   void park(Work work, common::Millis delay);
   void stall(Work work, size_t from, const std::string& error);
   bool sleepFor(common::Millis delay);
@@ -130,7 +131,6 @@ class Pipeline final : public RebalanceListener {
   std::vector<std::thread> lanes_;
 
   // Consumer thread only.
-  std::map<TopicPartition, int64_t> lastConsumed_;
   common::SteadyTime lastPeriodic_{};
   Source* source_ = nullptr;
 };

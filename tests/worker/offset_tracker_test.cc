@@ -64,5 +64,33 @@ TEST(OffsetTracker, IgnoresUnknownPartitionsAndStaleCompletions) {
   EXPECT_TRUE(tracker.committable().empty());
 }
 
+Message at(const TopicPartition& tp, int64_t offset) {
+  Message m;
+  m.topic = tp.topic;
+  m.partition = tp.partition;
+  m.offset = offset;
+  return m;
+}
+
+TEST(OffsetTracker, TrackAllDropsWhatTrackRefusesAndCompleteAllCommitsThePrefix) {
+  OffsetTracker tracker;
+  tracker.assign(kP0);
+  tracker.assign(kP1);
+  const TopicPartition revoked{"t", 7};
+  std::vector<Message> polled = {at(kP0, 3), at(kP0, 4), at(revoked, 1), at(kP1, 8), at(kP0, 4), at(kP1, 9)};
+  tracker.trackAll(polled);
+  ASSERT_EQ(polled.size(), 4u);  // the unassigned partition and the repeated offset are gone
+  EXPECT_EQ(tracker.lastTracked(kP0), 4);
+  EXPECT_EQ(tracker.lastTracked(kP1), 9);
+  EXPECT_FALSE(tracker.lastTracked(revoked));
+
+  const std::vector<Message> delivered = {polled[1], polled[2], at(revoked, 1)};  // kP0@4, kP1@8
+  tracker.completeAll(delivered);
+  EXPECT_FALSE(tracker.position(kP0));  // 3 is not done
+  EXPECT_EQ(tracker.position(kP1), 9);
+  tracker.completeAll(std::span<const Message>(polled).first(1));
+  EXPECT_EQ(tracker.position(kP0), 5);
+}
+
 }  // namespace
 }  // namespace sluice::worker
