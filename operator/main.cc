@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "common/cli.h"
-#include "common/logging.h"
+#include "common/program.h"
 #include "common/shutdown.h"
 #include "common/version.h"
 #include "operator/run.h"
@@ -30,8 +30,7 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("workers", "4", "pipelines reconciled in parallel", "SLUICE_OPERATOR_WORKERS");
   cli.addSwitch("probe-non-loopback-sources",
                 "also contact sources outside loopback (host names, private and public addresses) to probe reachability and lag");
-  cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
-  cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
+  sluice::common::addLoggingOptions(cli);
   return cli;
 }
 
@@ -39,27 +38,7 @@ sluice::common::CommandLine makeCommandLine() {
 
 int main(int argc, char** argv) {
   auto cli = makeCommandLine();
-  if (auto st = cli.parse(argc, argv); !st) {
-    std::cerr << "sluice-operator: " << st.message() << "\n";
-    return 2;
-  }
-  if (cli.flag("help")) {
-    std::cout << cli.usage();
-    return 0;
-  }
-  if (cli.flag("version")) {
-    std::cout << "sluice-operator " << sluice::kVersion << "\n";
-    return 0;
-  }
-  auto format = sluice::common::parseLogFormat(cli.get("log-format"));
-  if (!format) {
-    std::cerr << "sluice-operator: --log-format: " << format.status().message() << "\n";
-    return 2;
-  }
-  if (auto st = sluice::common::setupLogging({cli.get("log-level"), *format}, "operator"); !st) {
-    std::cerr << "sluice-operator: --log-level: " << st.message() << "\n";
-    return 2;
-  }
+  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-operator", "operator")) return *exitCode;
   sluice::common::Shutdown::instance().install();
   sluice::op::OperatorOptions options;
   options.kubeconfig = cli.get("kubeconfig");

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "common/cli.h"
-#include "common/logging.h"
+#include "common/program.h"
 #include "common/shutdown.h"
 #include "common/spec/parse.h"
 #include "common/version.h"
@@ -30,8 +30,7 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("kubeconfig", "", "kubeconfig for the heartbeat outside a pod; in a pod the service account is used",
                 "KUBECONFIG");
   cli.addOption("heartbeat-seconds", "5", "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
-  cli.addOption("log-level", "info", "trace, debug, info, warn, error or off", "SLUICE_LOG_LEVEL");
-  cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
+  sluice::common::addLoggingOptions(cli);
   return cli;
 }
 
@@ -39,27 +38,7 @@ sluice::common::CommandLine makeCommandLine() {
 
 int main(int argc, char** argv) {
   auto cli = makeCommandLine();
-  if (auto st = cli.parse(argc, argv); !st) {
-    std::cerr << "sluice-worker: " << st.message() << "\n";
-    return 2;
-  }
-  if (cli.flag("help")) {
-    std::cout << cli.usage();
-    return 0;
-  }
-  if (cli.flag("version")) {
-    std::cout << "sluice-worker " << sluice::kVersion << "\n";
-    return 0;
-  }
-  auto format = sluice::common::parseLogFormat(cli.get("log-format"));
-  if (!format) {
-    std::cerr << "sluice-worker: --log-format: " << format.status().message() << "\n";
-    return 2;
-  }
-  if (auto st = sluice::common::setupLogging({cli.get("log-level"), *format}, "worker"); !st) {
-    std::cerr << "sluice-worker: --log-level: " << st.message() << "\n";
-    return 2;
-  }
+  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-worker", "worker")) return *exitCode;
   const std::string config = cli.get("config");
   if (config.empty()) {
     std::cerr << "sluice-worker: --config is required: the ConsumerPipeline manifest to run (see --help)\n";

@@ -5,6 +5,8 @@
 // with a message naming the field. The accepted manifests must pass both.
 #include <yaml-cpp/yaml.h>
 
+#include "tests/common/spec/spec_fixture.h"
+
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -14,47 +16,9 @@ namespace sluice::crdtest {
 
 inline const char* kCrdRelativePath = "crds/consumerpipelines.sluice.dev.yaml";
 
-inline const char* kBaseManifest = R"(apiVersion: sluice.dev/v1alpha1
-kind: ConsumerPipeline
-metadata:
-  name: orders
-  namespace: shop
-spec:
-  source:
-    kafka:
-      bootstrapServers: kafka:9092
-      topics: [orders]
-  sink:
-    http:
-      url: http://ingest.shop/batch
-)";
-
-// Sets the dotted path (e.g. "spec.batch.maxMessages") to a YAML value, creating the mappings on the
-// way; the value "~delete" removes the key instead.
-inline std::string withField(const std::string& path, const std::string& valueYaml,
-                             const std::string& base = kBaseManifest) {
-  YAML::Node root = YAML::Load(base);
-  std::vector<std::string> parts;
-  std::stringstream in(path);
-  for (std::string part; std::getline(in, part, '.');) parts.push_back(part);
-  std::vector<YAML::Node> chain{root};
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node next = chain.back()[parts[i]];
-    if (!next.IsDefined() || next.IsNull()) {
-      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      next.reset(chain.back()[parts[i]]);
-    }
-    chain.push_back(next);
-  }
-  if (valueYaml == "~delete") {
-    chain.back().remove(parts.back());
-  } else {
-    chain.back()[parts.back()] = YAML::Load(valueYaml);
-  }
-  YAML::Emitter out;
-  out << root;
-  return out.c_str();
-}
+// The base manifest and withField() are the spec tests' own: one fixture for both test suites.
+using spec::testing::kBaseManifest;
+using spec::testing::withField;
 
 // A NATS-sourced pipeline, for rules that depend on the source kind.
 inline const char* kNatsSpec = "{servers: ['nats://nats:4222'], stream: ORDERS}";

@@ -36,7 +36,7 @@ inline std::string withField(const std::string& path, const std::string& valueYa
     YAML::Node next = chain.back()[parts[i]];
     if (!next.IsDefined() || next.IsNull()) {
       chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      next = chain.back()[parts[i]];
+      next.reset(chain.back()[parts[i]]);  // rebind: assigning to a Node would copy into it
     }
     chain.push_back(next);
   }
