@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
@@ -113,6 +114,19 @@ common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline&
   if (!overrides) return overrides.status();
   props.insert(props.end(), overrides->begin(), overrides->end());
   return props;
+}
+
+QueueLimits queueLimits(const KafkaProperties& properties) {
+  QueueLimits limits;
+  for (const auto& [name, value] : properties) {
+    try {
+      if (name == "queued.min.messages") limits.messages = std::stoll(value);
+      if (name == "queued.max.messages.kbytes") limits.bytes = std::stoll(value) * 1024;
+    } catch (const std::exception&) {
+      // librdkafka itself rejects a non-numeric value when the consumer is created.
+    }
+  }
+  return limits;
 }
 
 KafkaProperties producerProperties(const std::string& bootstrapServers) {

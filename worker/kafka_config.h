@@ -3,6 +3,7 @@
 // without a broker (kafka_source.cc / kafka_sink.cc apply them). Secrets (SASL password) are read
 // here from files or SLUICE_SASL_USERNAME / SLUICE_SASL_PASSWORD and must never be logged: use
 // redacted() for anything printed.
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,6 +28,14 @@ common::Result<KafkaProperties> securityProperties(const std::optional<spec::Tls
 // membership from podName, and local queue limits derived from the backpressure budget.
 common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
                                                    const EnvLookup& env);
+
+// librdkafka's local prefetch queue limits in `properties` (the last queued.min.messages and
+// queued.max.messages.kbytes, librdkafka's defaults when absent), the latter in bytes.
+struct QueueLimits {
+  int64_t messages = 100000;
+  int64_t bytes = 65536LL * 1024;
+};
+QueueLimits queueLimits(const KafkaProperties& properties);
 
 // "name=value,name=value" (SLUICE_KAFKA_CONSUMER_PROPERTIES): librdkafka settings applied after
 // Sluice's own, an escape hatch for tuning (session.timeout.ms, fetch sizes, debug).

@@ -3,10 +3,12 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
 #include "worker/kafka_config.h"
+#include "worker/prefetch_waker.h"
 #include "worker/source.h"
 
 namespace sluice::worker {
@@ -14,6 +16,7 @@ namespace {
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+using QueueHandle = std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)>;
 
 PartitionList makeList(int size) {
   return PartitionList(rd_kafka_topic_partition_list_new(size), &rd_kafka_topic_partition_list_destroy);
@@ -48,9 +51,10 @@ Message toMessage(const rd_kafka_message_t* m) {
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics)
-      : listener_(listener), topics_(std::move(topics)) {}
+  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits)
+      : listener_(listener), topics_(std::move(topics)), waker_(limits.messages, limits.bytes) {}
   ~KafkaSource() override {
+    queue_.reset();  // before the handle it belongs to
     // Without close() the listener may be gone: skip the consumer close (and its callbacks).
     if (rk_ && !closed_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
@@ -76,10 +80,13 @@ class KafkaSource final : public Source {
   PartitionList listOf(const std::set<TopicPartition>& partitions) const;
   std::optional<common::Status> handleError(const rd_kafka_message_t* m);
   void retryRefusedCommit();
+  void wakeFetchersIfDrained(common::Millis timeout);
 
   RebalanceListener& listener_;
   std::vector<std::string> topics_;
   KafkaHandle rk_{nullptr, &rd_kafka_destroy};
+  QueueHandle queue_{nullptr, &rd_kafka_queue_destroy};  // the consumer queue, for its length
+  PrefetchWaker waker_;
   std::set<TopicPartition> assigned_;
   // A synchronous commit refused because the group was rebalancing; close() retries it.
   std::vector<PartitionOffset> refusedCommit_;
@@ -104,6 +111,7 @@ common::Status KafkaSource::open(const KafkaProperties& properties) {
     return common::invalidArgument(std::string("kafka consumer: ") + err);
   }
   rd_kafka_poll_set_consumer(rk_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
   auto topics = makeList(static_cast<int>(topics_.size()));
   for (const auto& topic : topics_) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -183,19 +191,43 @@ std::optional<common::Status> KafkaSource::handleError(const rd_kafka_message_t*
 
 common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, size_t maxMessages) {
   std::vector<Message> out;
+  // A queue emptied by the previous poll: wake the fetchers before blocking on it.
+  if (queue_ && rd_kafka_queue_length(queue_.get()) == 0) wakeFetchersIfDrained(timeout);
   int wait = static_cast<int>(timeout.count());
+  int64_t bytes = 0;
+  bool ranDry = false;
   while (out.size() < maxMessages) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait);
-    if (!m) break;
+    if (!m) {
+      ranDry = wait == 0;  // emptied the queue mid-poll (not a timeout on an empty one)
+      break;
+    }
     wait = 0;
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(m, &rd_kafka_message_destroy);
     if (m->err) {
       if (auto fatal = handleError(m); fatal) return *fatal;
       continue;
     }
+    bytes += static_cast<int64_t>(m->len + m->key_len);
     out.push_back(toMessage(m));
   }
+  waker_.consumed(static_cast<int64_t>(out.size()), bytes);
+  if (ranDry) wakeFetchersIfDrained(timeout);
   return out;
+}
+
+// See prefetch_waker.h: librdkafka 2.0.2 leaves a partition unfetched for up to 1 s after its queue
+// limit was reached (or after a resume). A request to the partitions' brokers wakes their threads,
+// which then fetch at once: ListOffsets for the latest offsets, one request per leader.
+void KafkaSource::wakeFetchersIfDrained(common::Millis timeout) {
+  if (paused_ || assigned_.empty() || !waker_.drained()) return;
+  auto list = listOf(assigned_);
+  for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;  // "latest"
+  const int wait = static_cast<int>(std::clamp<int64_t>(timeout.count(), 1, 100));
+  if (auto e = rd_kafka_offsets_for_times(rk_.get(), list.get(), wait); e != RD_KAFKA_RESP_ERR_NO_ERROR &&
+                                                                         e != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    spdlog::debug("waking the fetchers (ListOffsets): {}", rd_kafka_err2str(e));
+  }
 }
 
 PartitionList KafkaSource::listOf(const std::set<TopicPartition>& partitions) const {
@@ -213,12 +245,14 @@ common::Status KafkaSource::pauseOrResume(const rd_kafka_topic_partition_list_t*
 
 common::Status KafkaSource::pauseAll() {
   paused_ = true;
+  waker_.paused();
   auto list = listOf(assigned_);
   return pauseOrResume(list.get(), true);
 }
 
 common::Status KafkaSource::resumeAll() {
   paused_ = false;
+  waker_.resumed();
   auto list = listOf(assigned_);
   return pauseOrResume(list.get(), false);
 }
@@ -290,7 +324,7 @@ common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipe
   if (!pipeline.spec.source.kafka) return common::invalidArgument("spec.source.kafka is required for a Kafka source");
   auto properties = consumerProperties(pipeline, podName, processEnv());
   if (!properties) return properties.status();
-  auto source = std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics);
+  auto source = std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics, queueLimits(*properties));
   if (auto st = source->open(*properties); !st) return st;
   return std::unique_ptr<Source>(std::move(source));
 }

@@ -103,6 +103,22 @@ TEST(KafkaConfig, EnvironmentOverridesComeLast) {
   EXPECT_TRUE(propertyOverrides("")->empty());
 }
 
+TEST(KafkaConfig, QueueLimitsAreTheLastSettingOrLibrdkafkasDefault) {
+  EXPECT_EQ(queueLimits({}).messages, 100000);
+  EXPECT_EQ(queueLimits({}).bytes, 65536LL * 1024);
+  const auto limits = queueLimits({{"queued.min.messages", "10"},
+                                   {"queued.max.messages.kbytes", "2048"},
+                                   {"queued.min.messages", "5000"}});
+  EXPECT_EQ(limits.messages, 5000);
+  EXPECT_EQ(limits.bytes, 2048 * 1024);
+  // The budget-derived consumer settings are what the source's PrefetchWaker sees.
+  auto props = consumerProperties(pipeline(), "", fakeEnv({}));
+  ASSERT_TRUE(props);
+  const auto m = asMap(*props);
+  EXPECT_EQ(queueLimits(*props).messages, std::stoll(m.at("queued.min.messages")));
+  EXPECT_EQ(queueLimits(*props).bytes, std::stoll(m.at("queued.max.messages.kbytes")) * 1024);
+}
+
 TEST(KafkaConfig, ProducerIsIdempotentWithAcksAll) {
   auto m = asMap(producerProperties("127.0.0.1:9092"));
   EXPECT_EQ(m["acks"], "all");
