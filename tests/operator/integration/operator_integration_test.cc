@@ -16,17 +16,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 namespace res = kube::resources;
 
-json pipelineManifest(const std::string& ns, const std::string& name, int maxMessages = 500) {
-  return {{"apiVersion", "sluice.dev/v1alpha1"},
-          {"kind", "ConsumerPipeline"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec",
-           {{"source", {{"kafka", {{"bootstrapServers", "127.0.0.1:1"}, {"topics", json::array({"orders"})}}}}},
-            {"batch", {{"maxMessages", maxMessages}}},
-            {"sink", {{"log", json::object()}}},
-            {"scaling", {{"minReplicas", 1}, {"maxReplicas", 3}, {"lagPerReplica", 100}}}}}};
-}
-
 class OperatorIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
