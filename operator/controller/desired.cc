@@ -71,10 +71,13 @@ json secretVolumes(const std::vector<SecretUse>& secrets, json& mounts) {
   return volumes;
 }
 
+// The pod's identity from the downward API: the heartbeat Lease is named after the pod and owned by
+// it (name + uid make the owner reference), so the worker needs no `get pods` permission.
 json containerEnv(const spec::WorkerSpec& worker) {
   json env = json::array({
       {{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
       {{"name", "POD_NAMESPACE"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}},
+      {{"name", "POD_UID"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.uid"}}}}}},
   });
   for (const auto& var : worker.env) env.push_back({{"name", var.name}, {"value", var.value}});
   return env;

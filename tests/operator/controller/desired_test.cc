@@ -156,5 +156,22 @@ TEST(Desired, RoleGrantsOnlyItsPipelineAndLeases) {
   }
 }
 
+// The heartbeat Lease's owner reference needs the pod's name and uid: both come from the downward
+// API, so the worker never reads its pod and its Role grants nothing on pods.
+TEST(Desired, WorkerGetsItsPodIdentityFromTheDownwardApiNotFromPodAccess) {
+  const auto loaded = load("kafka-basic");
+  const json deployment = desiredDeployment(loaded.pipeline, loaded.object, {"img", std::nullopt});
+  std::map<std::string, std::string> fieldPaths;
+  for (const auto& var : deployment["spec"]["template"]["spec"]["containers"][0]["env"]) {
+    const std::string path = var.value("/valueFrom/fieldRef/fieldPath"_json_pointer, std::string());
+    if (!path.empty()) fieldPaths[var["name"]] = path;
+  }
+  EXPECT_EQ(fieldPaths, (std::map<std::string, std::string>{
+                            {"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_UID", "metadata.uid"}}));
+  for (const auto& rule : desiredRole(loaded.pipeline, loaded.object)["rules"]) {
+    for (const auto& resource : rule["resources"]) EXPECT_NE(resource, "pods");
+  }
+}
+
 }  // namespace
 }  // namespace sluice::controller
