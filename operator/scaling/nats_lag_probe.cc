@@ -39,6 +39,15 @@ Status natsError(natsStatus s, const std::string& what) {
   }
 }
 
+natsStatus applyTls(natsOptions* opts, const NatsConnectionSettings& c) {
+  if (!c.tls) return NATS_OK;
+  natsStatus s = natsOptions_SetSecure(opts, true);
+  if (s == NATS_OK && !c.caPem.empty()) s = natsOptions_SetCATrustedCertificates(opts, c.caPem.c_str());
+  if (s == NATS_OK && !c.certPem.empty()) s = natsOptions_SetCertificatesChain(opts, c.certPem.c_str(), c.keyPem.c_str());
+  if (s == NATS_OK && c.insecureSkipVerify) s = natsOptions_SkipServerVerification(opts, true);
+  return s;
+}
+
 natsStatus applyCredentials(natsOptions* opts, const NatsConnectionSettings& c) {
   if (!c.credsFile.empty()) return natsOptions_SetUserCredentialsFromFiles(opts, c.credsFile.c_str(), nullptr);
   if (!c.token.empty()) return natsOptions_SetToken(opts, c.token.c_str());
@@ -55,6 +64,7 @@ Result<std::shared_ptr<NatsConnection>> connect(const NatsConnectionSettings& c,
   natsStatus s = natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size()));
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), timeout.count());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);  // keep trying; probes report failures
+  if (s == NATS_OK) s = applyTls(opts.get(), c);
   if (s == NATS_OK) s = applyCredentials(opts.get(), c);
   if (s != NATS_OK) return common::invalidArgument("NATS connection options: " + lastError(s));
   natsConnection* nc = nullptr;
@@ -78,7 +88,8 @@ Result<std::shared_ptr<NatsConnection>> connect(const NatsConnectionSettings& c,
 std::string NatsConnectionSettings::key() const {
   std::string k;
   for (const std::string& s : servers) k += s + ',';
-  return k + '\n' + credsFile + '\n' + token + '\n' + username + '\n' + password;
+  k += '\n' + credsFile + '\n' + token + '\n' + username + '\n' + password;
+  return k + '\n' + (tls ? "tls" : "") + (insecureSkipVerify ? "-insecure" : "") + '\n' + caPem + '\n' + certPem + '\n' + keyPem;
 }
 
 NatsConnectionPool::NatsConnectionPool() = default;

@@ -23,6 +23,12 @@ struct NatsConnectionSettings {
   std::string token;
   std::string username;
   std::string password;
+  // TLS, PEM held in memory (the controller read it from a Secret; nothing is written to disk).
+  bool tls = false;
+  std::string caPem;    // empty: the system's CAs
+  std::string certPem;  // client certificate and key (mutual TLS), both or neither
+  std::string keyPem;
+  bool insecureSkipVerify = false;
   std::string key() const;
 };
 

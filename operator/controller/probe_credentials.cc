@@ -1,0 +1,198 @@
+#include "operator/controller/probe_credentials.h"
+
+#include <optional>
+
+#include "operator/controller/desired.h"
+#include "operator/kube/config.h"
+
+namespace sluice::controller {
+namespace {
+
+using common::Result;
+using common::Status;
+
+// The Secret one tls/sasl/auth block names, or nullptr for a block without a secretRef.
+Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& ref, const SecretsByName& secrets,
+                                        const std::string& field) {
+  if (!ref || ref->name.empty()) return static_cast<const SecretValues*>(nullptr);
+  const auto found = secrets.find(ref->name);
+  if (found == secrets.end()) {
+    return common::notFound("Secret \"" + ref->name + "\" named by " + field + ".secretRef does not exist");
+  }
+  return &found->second;
+}
+
+// One credential of a block with a secretRef: the Secret key its *File field names. An empty field
+// means the default key (what workerManifest points the field at); a path inside the Secret's
+// mount names the rest of the path; any other path is a file on the worker the operator cannot read.
+struct Credential {
+  const char* fileField;    // "caFile"
+  std::string file;         // the field's value in the spec
+  const char* defaultKey;   // "ca.crt"; nullptr: no default, the field must name the key
+};
+
+Status notReadable(const std::string& field, const std::string& file, const std::string& secret) {
+  return common::invalidArgument(field + " (" + file + ") is a file on the worker, not a key of Secret \"" + secret +
+                                 "\" (" + kSecretsDir + "/" + secret + "/<key>): the operator cannot read it to probe lag");
+}
+
+// The value, nullopt when the Secret lacks an optional default key.
+Result<std::optional<std::string>> lookup(const SecretValues& values, const std::string& secret,
+                                          const std::string& block, const Credential& credential, bool required) {
+  std::string key;
+  if (credential.file.empty()) {
+    if (!credential.defaultKey) return std::optional<std::string>();
+    key = credential.defaultKey;
+  } else {
+    const std::string mount = std::string(kSecretsDir) + "/" + secret + "/";
+    if (credential.file.rfind(mount, 0) != 0 || credential.file.size() == mount.size()) {
+      return notReadable(block + "." + credential.fileField, credential.file, secret);
+    }
+    key = credential.file.substr(mount.size());
+    required = true;  // named explicitly: it must be there
+  }
+  const auto found = values.find(key);
+  if (found != values.end()) return std::optional<std::string>(found->second);
+  if (!required) return std::optional<std::string>();
+  return common::invalidArgument("Secret \"" + secret + "\" named by " + block + ".secretRef has no key \"" + key + "\"");
+}
+
+struct TlsMaterial {
+  std::string caPem;
+  std::string certPem;
+  std::string keyPem;
+};
+
+// ca.crt, tls.crt and tls.key are each optional (system CAs; no client certificate), but a client
+// certificate needs its key and the other way round.
+Result<TlsMaterial> tlsMaterial(const spec::TlsSpec& tls, const SecretsByName& secrets, const std::string& block) {
+  auto secret = blockSecret(tls.secretRef, secrets, block);
+  if (!secret) return secret.status();
+  TlsMaterial out;
+  if (!*secret) {
+    for (const auto& [field, file] : {std::pair{"caFile", tls.caFile}, {"certFile", tls.certFile}, {"keyFile", tls.keyFile}}) {
+      if (!file.empty()) {
+        return common::invalidArgument(block + "." + field + " (" + file +
+                                       ") is a file on the worker and no secretRef names a Secret: the operator "
+                                       "cannot read it to probe lag");
+      }
+    }
+    return out;
+  }
+  const std::string& name = tls.secretRef->name;
+  const std::vector<std::pair<Credential, std::string*>> wanted = {{{"caFile", tls.caFile, "ca.crt"}, &out.caPem},
+                                                                   {{"certFile", tls.certFile, "tls.crt"}, &out.certPem},
+                                                                   {{"keyFile", tls.keyFile, "tls.key"}, &out.keyPem}};
+  for (const auto& [credential, target] : wanted) {
+    auto value = lookup(**secret, name, block, credential, false);
+    if (!value) return value.status();
+    if (*value) *target = **value;
+  }
+  if (out.certPem.empty() != out.keyPem.empty()) {
+    return common::invalidArgument("Secret \"" + name + "\" named by " + block +
+                                   ".secretRef must hold both tls.crt and tls.key for a client certificate, or neither");
+  }
+  return out;
+}
+
+}  // namespace
+
+SecretValues decodeSecret(const nlohmann::json& secret) {
+  SecretValues out;
+  const auto data = secret.find("data");
+  if (data != secret.end() && data->is_object()) {
+    for (const auto& [key, value] : data->items()) {
+      if (value.is_string()) out[key] = kube::base64Decode(value.get<std::string>());
+    }
+  }
+  const auto stringData = secret.find("stringData");
+  if (stringData != secret.end() && stringData->is_object()) {
+    for (const auto& [key, value] : stringData->items()) {
+      if (value.is_string()) out[key] = value.get<std::string>();
+    }
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec::KafkaSourceSpec& kafka,
+                                                              const SecretsByName& secrets) {
+  std::map<std::string, std::string> props;
+  const bool useTls = kafka.tls && kafka.tls->enabled;
+  props["security.protocol"] = kafka.sasl ? (useTls ? "SASL_SSL" : "SASL_PLAINTEXT") : (useTls ? "SSL" : "PLAINTEXT");
+  if (useTls) {
+    auto tls = tlsMaterial(*kafka.tls, secrets, "spec.source.kafka.tls");
+    if (!tls) return tls.status();
+    if (!tls->caPem.empty()) props["ssl.ca.pem"] = tls->caPem;
+    if (!tls->certPem.empty()) props["ssl.certificate.pem"] = tls->certPem;
+    if (!tls->keyPem.empty()) props["ssl.key.pem"] = tls->keyPem;
+    if (kafka.tls->insecureSkipVerify) {
+      props["enable.ssl.certificate.verification"] = "false";
+      props["ssl.endpoint.identification.algorithm"] = "none";
+    }
+  }
+  if (!kafka.sasl) return props;
+  const std::string block = "spec.source.kafka.sasl";
+  auto secret = blockSecret(kafka.sasl->secretRef, secrets, block);
+  if (!secret) return secret.status();
+  if (!*secret) {
+    return common::invalidArgument(block +
+                                   " has no secretRef: its credentials are files or environment variables on the "
+                                   "worker, which the operator cannot read to probe lag");
+  }
+  const std::string& name = kafka.sasl->secretRef->name;
+  auto user = lookup(**secret, name, block, {"usernameFile", kafka.sasl->usernameFile, "username"}, true);
+  if (!user) return user.status();
+  auto password = lookup(**secret, name, block, {"passwordFile", kafka.sasl->passwordFile, "password"}, true);
+  if (!password) return password.status();
+  props["sasl.mechanisms"] = spec::toString(kafka.sasl->mechanism);
+  props["sasl.username"] = **user;
+  props["sasl.password"] = **password;
+  return props;
+}
+
+Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& secrets,
+                         scaling::NatsConnectionSettings& settings) {
+  if (nats.tls && nats.tls->enabled) {
+    auto tls = tlsMaterial(*nats.tls, secrets, "spec.source.nats.tls");
+    if (!tls) return tls.status();
+    settings.tls = true;
+    settings.caPem = tls->caPem;
+    settings.certPem = tls->certPem;
+    settings.keyPem = tls->keyPem;
+    settings.insecureSkipVerify = nats.tls->insecureSkipVerify;
+  }
+  if (!nats.auth) return Status::ok();
+  const auto& auth = *nats.auth;
+  const std::string block = "spec.source.nats.auth";
+  if (!auth.credsFile.empty() || !auth.nkeySeedFile.empty()) {
+    return common::invalidArgument(block + (auth.credsFile.empty() ? ".nkeySeedFile" : ".credsFile") +
+                                   ": the lag probe's NATS client takes these only as files, which the operator does "
+                                   "not write; use tokenFile or usernameFile/passwordFile to have the lag probed");
+  }
+  auto secret = blockSecret(auth.secretRef, secrets, block);
+  if (!secret) return secret.status();
+  if (!*secret) {
+    return common::invalidArgument(block + " has no secretRef: its credentials are files on the worker, which the "
+                                           "operator cannot read to probe lag");
+  }
+  const std::string& name = auth.secretRef->name;
+  if (!auth.tokenFile.empty()) {
+    auto token = lookup(**secret, name, block, {"tokenFile", auth.tokenFile, nullptr}, true);
+    if (!token) return token.status();
+    settings.token = **token;
+    return Status::ok();
+  }
+  if (auth.usernameFile.empty()) {
+    return common::invalidArgument(block + " names Secret \"" + name +
+                                   "\" but none of tokenFile, usernameFile/passwordFile points into it");
+  }
+  auto user = lookup(**secret, name, block, {"usernameFile", auth.usernameFile, nullptr}, true);
+  if (!user) return user.status();
+  auto password = lookup(**secret, name, block, {"passwordFile", auth.passwordFile, nullptr}, true);
+  if (!password) return password.status();
+  settings.username = **user;
+  settings.password = **password;
+  return Status::ok();
+}
+
+}  // namespace sluice::controller

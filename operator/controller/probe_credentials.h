@@ -1,0 +1,41 @@
+#pragma once
+// Credentials for the lag probes from the Secrets a pipeline's source names: pure. The reconciler
+// reads the Secrets (it already checks that they exist) and passes their data in; these functions
+// turn spec.source.kafka.tls/sasl into librdkafka properties and spec.source.nats.tls/auth into
+// NatsConnectionSettings, the same keys the worker reads from the mounted Secret (ca.crt, tls.crt,
+// tls.key, username, password; NATS: the keys the *File fields name under the mount).
+//
+// The operator never writes credentials to disk: PEM goes to librdkafka's ssl.*.pem and nats.c's
+// in-memory TLS settings. What cannot be passed in memory (a NATS .creds file or NKey seed, or a
+// credential given only as a path on the worker's filesystem) is refused with a message saying so,
+// and the pipeline is then not lag-probed, as before.
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "common/spec/pipeline.h"
+#include "operator/scaling/nats_lag_probe.h"
+
+namespace sluice::controller {
+
+using SecretValues = std::map<std::string, std::string>;  // key -> decoded value
+using SecretsByName = std::map<std::string, SecretValues>;  // the Secrets that exist, by name
+
+// A v1 Secret's `data` (base64) decoded, merged with `stringData` (which a fake or a dry run may
+// hold) the way the API server would.
+SecretValues decodeSecret(const nlohmann::json& secret);
+
+// librdkafka properties (security.protocol, ssl.ca.pem, ssl.certificate.pem, ssl.key.pem,
+// sasl.mechanisms, sasl.username, sasl.password, ...) for the Kafka source. Errors, each naming the
+// field and the Secret: NotFound when a named Secret is not in `secrets`; InvalidArgument when a
+// key is missing or a credential is only a file path.
+common::Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec::KafkaSourceSpec& kafka,
+                                                                      const SecretsByName& secrets);
+
+// Fills the TLS and credential fields of `settings` for the NATS source; errors as above.
+common::Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& secrets,
+                                 scaling::NatsConnectionSettings& settings);
+
+}  // namespace sluice::controller
