@@ -28,6 +28,8 @@ sluice::common::CommandLine makeCommandLine() {
                 "POD_NAMESPACE");
   cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
   cli.addOption("workers", "4", "pipelines reconciled in parallel", "SLUICE_OPERATOR_WORKERS");
+  cli.addOption("lag-probe-threads", "2", "threads probing the sources' lag (off the reconcile path)",
+                "SLUICE_LAG_PROBE_THREADS");
   cli.addSwitch("probe-non-loopback-sources",
                 "also contact sources outside loopback (host names, private and public addresses) to probe reachability and lag");
   sluice::common::addLoggingOptions(cli);
@@ -52,6 +54,12 @@ int main(int argc, char** argv) {
   options.workers = std::atoi(cli.get("workers").c_str());
   if (options.workers < 1 || options.workers > 64) {
     std::cerr << "sluice-operator: --workers must be between 1 and 64 (got " << cli.get("workers") << ")\n";
+    return 2;
+  }
+  options.lagProbeThreads = std::atoi(cli.get("lag-probe-threads").c_str());
+  if (options.lagProbeThreads < 1 || options.lagProbeThreads > 64) {
+    std::cerr << "sluice-operator: --lag-probe-threads must be between 1 and 64 (got " << cli.get("lag-probe-threads")
+              << ")\n";
     return 2;
   }
   options.probeNonLoopbackSources = cli.flag("probe-non-loopback-sources");

@@ -83,6 +83,7 @@ class Operator {
     controller::ReconcilerOptions out;
     out.workerImage = options_.workerImage;
     out.probe.allowNonLoopback = options_.probeNonLoopbackSources;
+    out.onLagSample = [this](const std::string& key) { queue_.add(key); };
     out.onScalingPoll = [this](const std::string& key, const controller::ScalingObservation& observed) {
       const auto [ns, name] = kube::splitKey(key);
       const auto& outcome = observed.outcome;
@@ -223,6 +224,13 @@ void Operator::workerLoop() {
 
 void Operator::startWorkers() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { workerLoop(); });
+  // Lag probes run here, never inside reconcile: a slow broker delays only its own samples. Only
+  // keys a (leading) reconcile tracked are probed.
+  for (int i = 0; i < std::max(1, options_.lagProbeThreads); ++i) {
+    threads_.emplace_back([this] {
+      while (!cancel_.cancelled()) reconciler_.lagSampler().runOnce(std::chrono::milliseconds(500));
+    });
+  }
   threads_.emplace_back([this] {
     while (cancel_.sleepFor(std::chrono::seconds(2))) refreshMetrics();
   });
@@ -259,6 +267,7 @@ void Operator::stop() {
   healthServer_->setReady(false);
   cancel_.cancel();
   queue_.shutDown();
+  reconciler_.lagSampler().shutDown();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
 }

@@ -2,8 +2,9 @@
 // Wires the operator: kube client, informers, controller, leader election, servers.
 //
 // Threads: one per watcher (pipelines and owned Deployments, per watched namespace), `workers`
-// reconcile threads, the leader elector (with --leader-elect), a metrics refresher; the metrics
-// and health servers own theirs. Everything stops on common::Shutdown.
+// reconcile threads, `lagProbeThreads` lag probe threads (controller::LagSampler), the leader
+// elector (with --leader-elect), a metrics refresher; the metrics and health servers own theirs.
+// Everything stops on common::Shutdown.
 #include <string>
 
 #include "common/result.h"
@@ -20,6 +21,7 @@ struct OperatorOptions {
   std::string leaderElectionNamespace;
   std::string identity;
   int workers = 4;
+  int lagProbeThreads = 2;
   bool probeNonLoopbackSources = false;
 };
 

@@ -27,6 +27,8 @@ inline constexpr const char* kProbeSkipped = "ProbeSkipped";
 inline constexpr const char* kScalingInProgress = "ScalingInProgress";
 inline constexpr const char* kScalingStable = "Stable";
 inline constexpr const char* kScalingPaused = "Paused";
+inline constexpr const char* kLagSampleMissing = "AwaitingLagSample";  // the first probe has not finished
+inline constexpr const char* kLagSampleStale = "LagSampleStale";       // the last sample is too old
 // Degraded (also scaling::reasonName(Cause::kStalled) for lag that does not move)
 inline constexpr const char* kAsExpected = "AsExpected";
 inline constexpr const char* kDeploymentFailing = "DeploymentFailing";

@@ -57,7 +57,12 @@ Reconciler::Reconciler(kube::Client& client, const kube::ObjectCache& pipelines,
       deployments_(deployments),
       prober_(prober),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      sampler_(clock, options_.onLagSample) {}
+
+std::chrono::milliseconds staleSampleAge(int pollIntervalSeconds) {
+  return std::chrono::seconds(3 * std::max(pollIntervalSeconds, 1) + 10);
+}
 
 std::optional<Reconciler::Memo> Reconciler::memo(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -76,6 +81,7 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   if (!object || object->contains("/metadata/deletionTimestamp"_json_pointer)) {
     // Gone or going: the garbage collector removes what it owned (owner references); the
     // autoscaler and its lag probe (and so its pooled connection) go with the memo.
+    sampler_.untrack(key);
     std::lock_guard<std::mutex> lock(mu_);
     memos_.erase(key);
     scalers_.erase(key);
@@ -101,13 +107,14 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const auto deployment = deployments_.get(deploymentKey);
   observed.deployment = deployment.get();
   observed.scaling = step.observation;
-  std::optional<EventSpec> scaled;
-  if (step.fresh && step.observation) scaled = step.observation->event;
+  observed.scalingHeld = step.held;
+  // Counted and announced only now that the Deployment carries the decision.
+  const std::optional<EventSpec> scaled = step.observation ? reportScaling(key) : std::nullopt;
   const Status written = writeStatus(*object, observed, *created, scaled);
   auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval);
-  if (step.observation) {
-    requeue = std::min(requeue, std::chrono::milliseconds(
-                                    1000LL * std::max(pipeline.spec.scaling.pollIntervalSeconds, 1)));
+  if (step.observation || step.held) {
+    // New samples queue the key themselves; this only notices a sample going stale.
+    requeue = std::min(requeue, staleSampleAge(pipeline.spec.scaling.pollIntervalSeconds));
   }
   return {written, requeue};
 }
@@ -119,32 +126,37 @@ Reconciler::ScalingState* Reconciler::scalingState(const std::string& key) {
   return state.get();
 }
 
-// The lag probe for the pipeline's current source settings; rebuilt when they change, nullptr
-// (with the reason logged once) when the source may not or cannot be probed.
-scaling::LagProbe* Reconciler::lagProbe(ScalingState& state, const spec::ConsumerPipeline& pipeline) {
+// Tells the sampler what to probe for the pipeline's current source settings (a new probe when
+// they change). False, with the reason logged once, when the source may not or cannot be probed.
+bool Reconciler::trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline) {
   std::string why;
   std::string fingerprint;
-  std::unique_ptr<scaling::LagProbe> probe;
+  LagSampler::ProbeFactory make;
   if (!mayContactSource(pipeline.spec, options_.probe, why)) {
     fingerprint = "skip:" + why;
   } else if (auto kafka = kafkaProbeConfig(pipeline, why)) {
     fingerprint = "kafka:" + kafka->connection.key() + "|" + kafka->groupId + "|" +
                   std::string(spec::toString(kafka->startFrom));
     for (const auto& topic : kafka->topics) fingerprint += "|" + topic;
-    probe = std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, std::move(*kafka));
+    make = [this, config = std::move(*kafka)] { return std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, config); };
   } else if (auto nats = natsProbeConfig(pipeline, why)) {
-    fingerprint = "nats:" + nats->connection.key() + "|" + nats->stream + "|" + nats->consumer;
-    probe = std::make_unique<scaling::NatsLagProbe>(natsPool_, std::move(*nats));
+    fingerprint = "nats:" + nats->connection.key() + "|" + nats->stream + "|" + nats->consumer + "|" +
+                  nats->filterSubject;
+    make = [this, config = std::move(*nats)] { return std::make_unique<scaling::NatsLagProbe>(natsPool_, config); };
   } else {
     fingerprint = "skip:" + why;
   }
-  if (fingerprint == state.probeFingerprint) return state.probe.get();
-  if (!probe) {
-    spdlog::info("pipeline {}/{}: not autoscaling: {}", pipeline.metadata.namespace_, pipeline.metadata.name, why);
+  if (fingerprint != state.probeFingerprint && !make) {
+    spdlog::info("pipeline {}: not autoscaling: {}", key, why);
   }
-  state.probe = std::move(probe);
   state.probeFingerprint = fingerprint;
-  return state.probe.get();
+  if (!make) {
+    sampler_.untrack(key);
+    return false;
+  }
+  const auto interval = std::chrono::seconds(std::max(pipeline.spec.scaling.pollIntervalSeconds, 1));
+  sampler_.track(key, fingerprint, interval, make);
+  return true;
 }
 
 // The worker heartbeat Leases of the pipeline. A failed list is logged once per distinct error and
@@ -163,36 +175,59 @@ std::vector<json> Reconciler::workerLeases(ScalingState& state, const spec::Cons
   return {};
 }
 
-// At most one autoscaler poll per pollIntervalSeconds: reconciles triggered by watch events in
-// between reuse the last poll, so its decision keeps being applied and no Event repeats.
+// One autoscaler poll per new lag sample: reconciles triggered by watch events in between reuse
+// the last poll, so its decision keeps being applied and no Event repeats. Without a usable
+// sample (none yet, or older than staleSampleAge) the replicas hold and `held` says why.
 Reconciler::ScalingStep Reconciler::scale(const std::string& key, const spec::ConsumerPipeline& pipeline,
                                           const json* deployment) {
-  if (options_.replicas) return {options_.replicas(pipeline), nullptr, false};
+  if (options_.replicas) return {options_.replicas(pipeline), nullptr, std::nullopt};
   const int fallback = defaultReplicas(pipeline.spec.scaling);
-  if (!options_.autoscale) return {fallback, nullptr, false};
+  if (!options_.autoscale) return {fallback, nullptr, std::nullopt};
   ScalingState& state = *scalingState(key);
-  scaling::LagProbe* probe = lagProbe(state, pipeline);
-  if (!probe) {
+  if (!trackLagProbe(key, state, pipeline)) {
     state.last.reset();
-    return {fallback, nullptr, false};
-  }
-  const auto interval = std::chrono::seconds(std::max(pipeline.spec.scaling.pollIntervalSeconds, 1));
-  if (state.last && clock_.now() - state.polledAt < interval) {
-    return {state.last->outcome.decision.to, &*state.last, false};
+    state.sampleSequence = 0;
+    return {fallback, nullptr, std::nullopt};
   }
   int current = fallback;
   if (state.last) current = state.last->outcome.decision.to;  // applied, maybe not cached yet
   if (deployment) current = deployment->value("/spec/replicas"_json_pointer, current);
-  const auto lag = probe->probe();
-  const auto leases = workerLeases(state, pipeline);
-  state.last = pollScaling(state.autoscaler, pipeline.spec, current, leases, lag, clock_.wallNow());
-  state.polledAt = clock_.now();
-  if (options_.onScalingPoll) options_.onScalingPoll(key, *state.last);
-  const auto& decision = state.last->outcome.decision;
-  if (decision.changed()) {
-    spdlog::info("pipeline {}: scaling {} -> {}: {}", key, decision.from, decision.to, decision.reason);
+  const auto sample = sampler_.latest(key);
+  const std::string source = sourceSummary(pipeline.spec);
+  if (!sample) {
+    return {current, nullptr,
+            Condition{condition::kScaling, "Unknown", reason::kLagSampleMissing,
+                      "holding " + std::to_string(current) + " replicas until the first lag sample of " + source}};
   }
-  return {decision.to, &*state.last, true};
+  if (sample->sequence != state.sampleSequence || !state.last) {
+    const auto leases = workerLeases(state, pipeline);
+    state.last = pollScaling(state.autoscaler, pipeline.spec, current, leases, sample->lag, clock_.wallNow());
+    state.sampleSequence = sample->sequence;
+    state.reported = false;
+    const auto& decision = state.last->outcome.decision;
+    if (decision.changed()) {
+      spdlog::info("pipeline {}: scaling {} -> {}: {}", key, decision.from, decision.to, decision.reason);
+    }
+    return {decision.to, &*state.last, std::nullopt};
+  }
+  const auto age = clock_.now() - sample->takenAt;
+  if (age > staleSampleAge(pipeline.spec.scaling.pollIntervalSeconds)) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(age).count();
+    return {current, nullptr,
+            Condition{condition::kScaling, "Unknown", reason::kLagSampleStale,
+                      "holding " + std::to_string(current) + " replicas: the last lag sample of " + source + " is " +
+                          std::to_string(seconds) + " s old (the probe is slow or behind)"}};
+  }
+  return {state.last->outcome.decision.to, &*state.last, std::nullopt};
+}
+
+// The poll's metrics and its Scaled event, once per poll (the first successful apply after it).
+std::optional<EventSpec> Reconciler::reportScaling(const std::string& key) {
+  ScalingState& state = *scalingState(key);
+  if (state.reported || !state.last) return std::nullopt;
+  state.reported = true;
+  if (options_.onScalingPoll) options_.onScalingPoll(key, *state.last);
+  return state.last->event;
 }
 
 // Applies the five owned objects unless exactly these were applied recently and the Deployment is

@@ -1,14 +1,19 @@
 #pragma once
 // reconcile(key): level-based and idempotent. Reads the pipeline from the informer cache, parses
-// it, checks Secrets and the source, polls the autoscaler at most once per pollIntervalSeconds
-// (lag probe + worker heartbeat Leases -> autoscale.h, pure apart from the autoscaler's clock),
-// computes the desired objects (desired.h, pure) with the decided replica count and applies them
-// with server-side apply (one field manager owns spec.replicas), computes the status (status.h,
-// pure) and writes it with one merge patch to /status when it changed, and records Events
-// (transitions, and Scaled with the autoscaler's reason). The poll is just requeueAfter.
+// it, checks Secrets and the source, and polls the autoscaler once per new lag sample (the
+// LagSampler probes each source on its own threads and schedule; reconcile only reads its latest
+// sample, so no broker I/O sits before the apply; the sample + worker heartbeat Leases ->
+// autoscale.h, pure apart from the autoscaler's clock). A missing or stale sample holds the
+// replicas and says so in the Scaling condition. It then computes the desired objects (desired.h,
+// pure) with the decided replica count and applies them with server-side apply (one field manager
+// owns spec.replicas), computes the status (status.h, pure) and writes it with one merge patch to
+// /status when it changed, and records Events (transitions, and Scaled with the autoscaler's
+// reason, once the apply that carries the decision succeeded). A new sample queues the key
+// (ReconcilerOptions::onLagSample); requeueAfter covers the TCP probe refresh and staleness.
 //
 // Threading: reconcile() is called from several worker threads, never for the same key at once
-// (the work queue guarantees it); the small per-key memo below has its own lock.
+// (the work queue guarantees it); the small per-key memo below has its own lock. The sampler's
+// probe threads are run by the owner (lagSampler().runOnce()).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -21,6 +26,7 @@
 #include "common/result.h"
 #include "operator/controller/autoscale.h"
 #include "operator/controller/desired.h"
+#include "operator/controller/lag_sampler.h"
 #include "operator/controller/source_probe.h"
 #include "operator/controller/status.h"
 #include "operator/kube/cache.h"
@@ -44,9 +50,16 @@ struct ReconcilerOptions {
   std::chrono::seconds resync{300};        // re-apply owned objects even when nothing changed
   ReplicaPolicy replicas;                  // empty = the autoscaler, else defaultReplicas
   bool autoscale = true;                   // poll the autoscaler (lag probe + worker Leases)
-  // Called after every fresh autoscaler poll (metrics); `key` is "namespace/name".
+  // Called once per autoscaler poll, after the apply carrying its decision succeeded (metrics);
+  // `key` is "namespace/name".
   std::function<void(const std::string& key, const ScalingObservation&)> onScalingPoll;
+  // Called from a probe thread when a new lag sample of `key` is published: queue the key.
+  std::function<void(const std::string& key)> onLagSample;
 };
+
+// A lag sample older than this holds the replicas (Scaling=Unknown, LagSampleStale): three poll
+// intervals, plus room for one probe that runs into its timeouts.
+std::chrono::milliseconds staleSampleAge(int pollIntervalSeconds);
 
 class Reconciler {
  public:
@@ -54,23 +67,25 @@ class Reconciler {
              TcpProber& prober, common::Clock& clock, ReconcilerOptions options);
 
   ReconcileResult reconcile(const std::string& key);
+  // The lag probes' scheduler; the owner runs its probe threads.
+  LagSampler& lagSampler() { return sampler_; }
 
  private:
-  // Per pipeline key, between polls: the autoscaler, its lag probe and the last poll. Used only by
-  // that key's reconcile (the work queue serialises a key); the map itself is guarded by mu_.
+  // Per pipeline key, between polls: the autoscaler, which lag sample it used last and that poll.
+  // Used only by that key's reconcile (the work queue serialises a key); the map is guarded by mu_.
   struct ScalingState {
     explicit ScalingState(common::Clock& clock) : autoscaler(clock) {}
     scaling::PipelineAutoscaler autoscaler;
-    std::unique_ptr<scaling::LagProbe> probe;
-    std::string probeFingerprint;
+    std::string probeFingerprint;  // what the sampler was told to probe ("skip:<why>" when nothing)
+    uint64_t sampleSequence = 0;   // the LagSample the last poll used
     std::optional<ScalingObservation> last;
-    common::SteadyTime polledAt{};
-    std::string leaseError;  // logged once per distinct error
+    bool reported = true;          // last's metrics and Scaled event emitted (after a good apply)
+    std::string leaseError;        // logged once per distinct error
   };
   struct ScalingStep {
     std::optional<int> replicas;              // what the Deployment apply writes
-    const ScalingObservation* observation = nullptr;
-    bool fresh = false;                       // polled now (events, metrics)
+    ScalingObservation* observation = nullptr;
+    std::optional<Condition> held;            // no usable lag sample: the replicas hold, this is why
   };
   struct Memo {
     std::string appliedHash;
@@ -89,7 +104,8 @@ class Reconciler {
   void recordEvent(const nlohmann::json& object, const EventSpec& event);
   ScalingStep scale(const std::string& key, const spec::ConsumerPipeline& pipeline, const nlohmann::json* deployment);
   ScalingState* scalingState(const std::string& key);
-  scaling::LagProbe* lagProbe(ScalingState& state, const spec::ConsumerPipeline& pipeline);
+  bool trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline);
+  std::optional<EventSpec> reportScaling(const std::string& key);
   std::vector<nlohmann::json> workerLeases(ScalingState& state, const spec::ConsumerPipeline& pipeline);
   std::optional<Memo> memo(const std::string& key);
   void remember(const std::string& key, const std::function<void(Memo&)>& update);
@@ -103,8 +119,10 @@ class Reconciler {
   std::mutex mu_;
   std::map<std::string, Memo> memos_;
   std::map<std::string, std::unique_ptr<ScalingState>> scalers_;
+  // Declared before the sampler: its probes use the pools' connections and go first.
   scaling::KafkaAdminPool kafkaPool_;
   scaling::NatsConnectionPool natsPool_;
+  LagSampler sampler_;
 };
 
 // The Event object for `event` about `pipelineObject` (core/v1), named uniquely by time.

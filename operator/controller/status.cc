@@ -72,6 +72,7 @@ Condition scalingCondition(const json& pipelineObject, const Observations& obser
   if (pipelineObject.value("/spec/scaling/paused"_json_pointer, false)) {
     return {condition::kScaling, "False", reason::kScalingPaused, "scaling is paused (spec.scaling.paused)"};
   }
+  if (observed.scalingHeld) return *observed.scalingHeld;
   if (observed.scaling) {
     const auto& decision = observed.scaling->outcome.decision;
     const bool moving = !observed.deployment || desired != current;

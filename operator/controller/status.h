@@ -18,6 +18,13 @@ enum class SourceState { kReachable, kUnreachable, kSkipped };
 
 struct ScalingObservation;  // autoscale.h: one autoscaler poll
 
+struct Condition {
+  std::string type;
+  std::string status;  // "True" | "False" | "Unknown"
+  std::string reason;
+  std::string message;
+};
+
 struct SourceObservation {
   SourceState state = SourceState::kSkipped;
   std::string message;
@@ -31,14 +38,10 @@ struct Observations {
   // The autoscaler's poll, when the lag was probed: desiredReplicas and the lag probe's view of the
   // source win over the Deployment and the TCP probe; its status fields are merged in.
   const ScalingObservation* scaling = nullptr;
+  // The autoscaler could not poll (no lag sample yet, or a stale one): the replicas hold and this
+  // is the Scaling condition.
+  std::optional<Condition> scalingHeld;
   std::string sourceSummary;  // status.source ("kafka:orders"); empty leaves it out
-};
-
-struct Condition {
-  std::string type;
-  std::string status;  // "True" | "False" | "Unknown"
-  std::string reason;
-  std::string message;
 };
 
 // Sets `condition` in a metav1.Condition list, keeping lastTransitionTime unless status changed.

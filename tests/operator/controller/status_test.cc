@@ -144,6 +144,21 @@ TEST(Status, ScalingAndScaledEvent) {
   EXPECT_TRUE(transitionEvents(pending, status, true).size() == 1u);  // only WorkersCreated
 }
 
+TEST(Status, AHeldScalingIsTheScalingConditionAndKeepsTheDeploymentsReplicas) {
+  common::FakeClock clock;
+  const json d = deployment(3, 3, 3);
+  Observations observed;
+  observed.deployment = &d;
+  observed.scalingHeld = Condition{condition::kScaling, "Unknown", reason::kLagSampleStale,
+                                   "holding 3 replicas: the last lag sample of kafka:orders is 40 s old"};
+  const json status = computeStatus(pipeline(), observed, json::object(), clock.wallNow());
+  EXPECT_EQ(status["desiredReplicas"], 3);
+  EXPECT_EQ(conditionField(status, condition::kScaling, "status"), "Unknown");
+  EXPECT_EQ(conditionField(status, condition::kScaling, "reason"), reason::kLagSampleStale);
+  EXPECT_EQ(conditionField(status, condition::kReady, "status"), "True");  // the workers still run
+  EXPECT_FALSE(status.contains("lag"));  // the last known lag stays as it was (merge patch)
+}
+
 TEST(Status, FailingDeploymentDegrades) {
   common::FakeClock clock;
   json d = deployment(1, 1, 0);
