@@ -2,6 +2,7 @@
 #include "operator/scaling/kafka_lag_probe.h"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
@@ -35,8 +36,18 @@ Status kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   }
 }
 
+// librdkafka's own log lines (connection refused, broker down, ...) into the operator's log instead
+// of stderr. librdkafka's errors and warnings become warnings (not errors): the failures that matter
+// reach the pipeline's status through the probe's Result, these lines are the detail behind them.
+// Called on librdkafka's threads; spdlog's loggers are thread-safe.
+void logToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const auto spdLevel = level <= 4 ? spdlog::level::warn : level <= 6 ? spdlog::level::info : spdlog::level::debug;
+  spdlog::log(spdLevel, "Kafka lag probe client {}: {}: {}", rk ? rd_kafka_name(rk) : "-", facility, message);
+}
+
 Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings& settings) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, &logToSpdlog);
   char err[512];
   std::map<std::string, std::string> props = settings.properties;
   props["bootstrap.servers"] = settings.bootstrapServers;
