@@ -60,16 +60,14 @@ void Batcher::groupKeys(Batch& batch) const {
 
 Batch Batcher::removePartitions(const std::set<TopicPartition>& partitions) {
   Batch removed;
-  std::deque<Pending> kept;
-  for (auto& p : pending_) {
-    if (partitions.count(p.message.topicPartition())) {
-      pendingBytes_ -= budgetBytes(p.message);
-      removed.push_back(std::move(p.message));
-    } else {
-      kept.push_back(std::move(p));
-    }
+  auto revoked = std::stable_partition(pending_.begin(), pending_.end(), [&](const Pending& p) {
+    return partitions.count(p.message.topicPartition()) == 0;
+  });
+  for (auto it = revoked; it != pending_.end(); ++it) {
+    pendingBytes_ -= budgetBytes(it->message);
+    removed.push_back(std::move(it->message));
   }
-  pending_ = std::move(kept);
+  pending_.eraseFrom(revoked);
   return removed;
 }
 

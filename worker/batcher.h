@@ -5,11 +5,11 @@
 // first message arrived), so sinks receive runs of one key together.
 // Threading: owned by the consumer thread; not thread-safe. Time comes from the injected clock.
 #include <chrono>
-#include <deque>
 #include <set>
 
 #include "common/clock.h"
 #include "worker/message.h"
+#include "worker/vec_queue.h"
 
 namespace sluice::worker {
 
@@ -48,7 +48,7 @@ class Batcher {
   BatchLimits limits_;
   bool groupByKey_;
   const common::Clock& clock_;
-  std::deque<Pending> pending_;
+  VecQueue<Pending> pending_;
   int64_t pendingBytes_ = 0;
 };
 

@@ -128,7 +128,7 @@ Batch Dispatcher::dropPartitions(const std::set<TopicPartition>& partitions) {
     auto keep = std::stable_partition(group.queue.begin(), group.queue.end(), [&](const Message& m) { return !revoked(m); });
     queued_ -= static_cast<size_t>(group.queue.end() - keep);
     std::move(keep, group.queue.end(), std::back_inserter(dropped));
-    group.queue.erase(keep, group.queue.end());
+    group.queue.eraseFrom(keep);
   }
   std::vector<Parked> stillParked;
   for (auto& p : parked_) {

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/spec/pipeline.h"
 #include "worker/message.h"
+#include "worker/vec_queue.h"
 
 namespace sluice::worker {
 
@@ -53,7 +54,7 @@ class Dispatcher {
 
  private:
   struct Group {
-    std::deque<Message> queue;
+    VecQueue<Message> queue;
     bool held = false;
     bool ready = false;  // listed in ready_
   };

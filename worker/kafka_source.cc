@@ -4,8 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "worker/kafka_config.h"
 #include "worker/prefetch_waker.h"
@@ -28,12 +31,12 @@ std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* 
   return out;
 }
 
-Message toMessage(const rd_kafka_message_t* m) {
-  Message out;
+// Copies the record into `out` (a fresh Message, filled in place: no temporary to move).
+void copyMessage(const rd_kafka_message_t* m, Message& out) {
   out.topic = rd_kafka_topic_name(m->rkt);
   out.partition = m->partition;
   out.offset = m->offset;
-  if (m->key) out.key = std::string(static_cast<const char*>(m->key), m->key_len);
+  if (m->key) out.key.emplace(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) out.value.assign(static_cast<const char*>(m->payload), m->len);
   rd_kafka_timestamp_type_t type;
   out.timestampMs = rd_kafka_message_timestamp(m, &type);
@@ -46,15 +49,74 @@ Message toMessage(const rd_kafka_message_t* m) {
       out.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
     }
   }
-  return out;
 }
+
+// Sends a ListOffsets ("latest") for the given partitions to their leaders from its own thread, so
+// the consumer thread never waits for the answer. Each request is an op on the leader's broker
+// thread, which wakes it up and makes it decide afresh which partitions to fetch (see
+// prefetch_waker.h). Requests made while one is running coalesce into the next.
+class FetcherNudger {
+ public:
+  explicit FetcherNudger(rd_kafka_t* rk) : rk_(rk), thread_([this] { loop(); }) {}
+  ~FetcherNudger() { stop(); }
+  FetcherNudger(const FetcherNudger&) = delete;
+  FetcherNudger& operator=(const FetcherNudger&) = delete;
+
+  void nudge(const std::set<TopicPartition>& partitions) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      partitions_ = partitions;
+      requested_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return requested_ || stopping_; });
+      if (stopping_) return;
+      requested_ = false;
+      PartitionList list = makeList(static_cast<int>(partitions_.size()));
+      for (const auto& tp : partitions_) {
+        rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = RD_KAFKA_OFFSET_END;
+      }
+      lock.unlock();
+      if (list->cnt > 0) {
+        if (auto e = rd_kafka_offsets_for_times(rk_, list.get(), 1000); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          spdlog::debug("waking the fetchers (ListOffsets): {}", rd_kafka_err2str(e));
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  rd_kafka_t* rk_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<TopicPartition> partitions_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 class KafkaSource final : public Source {
  public:
   KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits)
       : listener_(listener), topics_(std::move(topics)), waker_(limits.messages, limits.bytes) {}
   ~KafkaSource() override {
-    queue_.reset();  // before the handle it belongs to
+    nudger_.reset();  // its thread uses the handle
+    queue_.reset();   // before the handle it belongs to
     // Without close() the listener may be gone: skip the consumer close (and its callbacks).
     if (rk_ && !closed_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
@@ -80,13 +142,14 @@ class KafkaSource final : public Source {
   PartitionList listOf(const std::set<TopicPartition>& partitions) const;
   std::optional<common::Status> handleError(const rd_kafka_message_t* m);
   void retryRefusedCommit();
-  void wakeFetchersIfDrained(common::Millis timeout);
+  void wakeFetchers();
 
   RebalanceListener& listener_;
   std::vector<std::string> topics_;
   KafkaHandle rk_{nullptr, &rd_kafka_destroy};
   QueueHandle queue_{nullptr, &rd_kafka_queue_destroy};  // the consumer queue, for its length
   PrefetchWaker waker_;
+  std::unique_ptr<FetcherNudger> nudger_;
   std::set<TopicPartition> assigned_;
   // A synchronous commit refused because the group was rebalancing; close() retries it.
   std::vector<PartitionOffset> refusedCommit_;
@@ -112,6 +175,7 @@ common::Status KafkaSource::open(const KafkaProperties& properties) {
   }
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+  nudger_ = std::make_unique<FetcherNudger>(rk_.get());
   auto topics = makeList(static_cast<int>(topics_.size()));
   for (const auto& topic : topics_) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -191,8 +255,10 @@ std::optional<common::Status> KafkaSource::handleError(const rd_kafka_message_t*
 
 common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, size_t maxMessages) {
   std::vector<Message> out;
-  // A queue emptied by the previous poll: wake the fetchers before blocking on it.
-  if (queue_ && rd_kafka_queue_length(queue_.get()) == 0) wakeFetchersIfDrained(timeout);
+  const size_t queued = queue_ ? rd_kafka_queue_length(queue_.get()) : 0;
+  // A queue emptied by the previous poll: wake the fetchers before waiting on it.
+  if (queued == 0 && waker_.emptied()) wakeFetchers();
+  out.reserve(std::min(maxMessages, std::max<size_t>(queued, 1)));  // no regrowth moves
   int wait = static_cast<int>(timeout.count());
   int64_t bytes = 0;
   bool ranDry = false;
@@ -209,25 +275,16 @@ common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, s
       continue;
     }
     bytes += static_cast<int64_t>(m->len + m->key_len);
-    out.push_back(toMessage(m));
+    copyMessage(m, out.emplace_back());
   }
-  waker_.consumed(static_cast<int64_t>(out.size()), bytes);
-  if (ranDry) wakeFetchersIfDrained(timeout);
+  if (waker_.consumed(static_cast<int64_t>(out.size()), bytes) || (ranDry && waker_.emptied())) wakeFetchers();
   return out;
 }
 
-// See prefetch_waker.h: librdkafka 2.0.2 leaves a partition unfetched for up to 1 s after its queue
-// limit was reached (or after a resume). A request to the partitions' brokers wakes their threads,
-// which then fetch at once: ListOffsets for the latest offsets, one request per leader.
-void KafkaSource::wakeFetchersIfDrained(common::Millis timeout) {
-  if (paused_ || assigned_.empty() || !waker_.drained()) return;
-  auto list = listOf(assigned_);
-  for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;  // "latest"
-  const int wait = static_cast<int>(std::clamp<int64_t>(timeout.count(), 1, 100));
-  if (auto e = rd_kafka_offsets_for_times(rk_.get(), list.get(), wait); e != RD_KAFKA_RESP_ERR_NO_ERROR &&
-                                                                         e != RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    spdlog::debug("waking the fetchers (ListOffsets): {}", rd_kafka_err2str(e));
-  }
+// See prefetch_waker.h.
+void KafkaSource::wakeFetchers() {
+  if (paused_ || assigned_.empty() || !nudger_) return;
+  nudger_->nudge(assigned_);
 }
 
 PartitionList KafkaSource::listOf(const std::set<TopicPartition>& partitions) const {
@@ -309,6 +366,7 @@ void KafkaSource::retryRefusedCommit() {
 common::Status KafkaSource::close() {
   if (closed_) return common::Status::ok();
   closed_ = true;
+  if (nudger_) nudger_->stop();
   retryRefusedCommit();
   // Revokes the assignment through onRebalance (listener drains and commits), then leaves.
   if (auto e = rd_kafka_consumer_close(rk_.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -5,68 +5,64 @@
 namespace sluice::worker {
 namespace {
 
-TEST(PrefetchWakerTest, DryQueueBeforeHalfAQueueConsumedIsJustAnIdleTopic) {
-  PrefetchWaker waker(1000, 1 << 20);
-  waker.consumed(499, 499 * 100);
-  EXPECT_FALSE(waker.drained());
-  // The count is kept: the next dry queue after more messages wakes.
-  waker.consumed(1, 100);
-  EXPECT_TRUE(waker.drained());
-}
-
-TEST(PrefetchWakerTest, WakesOnceThenCountsAgain) {
+TEST(PrefetchWakerTest, WakesOnceHalfAQueueOfMessagesWasConsumed) {
   PrefetchWaker waker(1000, 1 << 30);
-  waker.consumed(600, 600);
-  EXPECT_TRUE(waker.drained());
-  EXPECT_FALSE(waker.drained());  // nothing consumed since: an idle topic is not poked
-  waker.consumed(499, 499);
-  EXPECT_FALSE(waker.drained());
-  waker.consumed(1, 1);
-  EXPECT_TRUE(waker.drained());
+  EXPECT_FALSE(waker.consumed(499, 499));
+  EXPECT_TRUE(waker.consumed(1, 1));
+  // The count starts again.
+  EXPECT_FALSE(waker.consumed(499, 499));
+  EXPECT_TRUE(waker.consumed(600, 600));
 }
 
 TEST(PrefetchWakerTest, TheByteLimitCountsToo) {
   // Large messages reach queued.max.messages.kbytes long before queued.min.messages.
   PrefetchWaker waker(100000, 1000000);
-  waker.consumed(10, 499999);
-  EXPECT_FALSE(waker.drained());
-  waker.consumed(1, 1);
-  EXPECT_TRUE(waker.drained());
+  EXPECT_FALSE(waker.consumed(10, 499999));
+  EXPECT_TRUE(waker.consumed(1, 1));
+}
+
+TEST(PrefetchWakerTest, AnEmptyQueueWakesWhenAnythingWasConsumedSinceTheLastWake) {
+  PrefetchWaker waker(1000, 1 << 20);
+  EXPECT_FALSE(waker.emptied());  // nothing consumed yet: an idle topic is not asked
+  EXPECT_FALSE(waker.consumed(10, 1000));
+  EXPECT_TRUE(waker.emptied());   // the fetcher may have stopped before the half-way mark
+  EXPECT_FALSE(waker.emptied());  // and once is enough
+  EXPECT_TRUE(waker.consumed(500, 500));
+  EXPECT_FALSE(waker.emptied());  // just woken
 }
 
 TEST(PrefetchWakerTest, PauseForgetsWhatWasConsumed) {
   PrefetchWaker waker(10, 1000);
-  waker.consumed(9, 9);
+  EXPECT_FALSE(waker.consumed(4, 4));
   waker.paused();
-  waker.consumed(4, 4);
-  EXPECT_FALSE(waker.drained());
+  EXPECT_FALSE(waker.emptied());
+  EXPECT_FALSE(waker.consumed(4, 4));
 }
 
 TEST(PrefetchWakerTest, AfterAResumeAnEmptyQueueWakesUntilAMessageArrives) {
   PrefetchWaker waker(1000, 1 << 20);
-  waker.paused();
-  EXPECT_FALSE(waker.drained());
   waker.resumed();
-  EXPECT_TRUE(waker.drained());
-  EXPECT_TRUE(waker.drained());  // the resume may not have been served yet: try again
-  waker.consumed(0, 0);          // an empty poll is not data
-  EXPECT_TRUE(waker.drained());
-  waker.consumed(1, 100);
-  EXPECT_FALSE(waker.drained());
+  EXPECT_TRUE(waker.emptied());
+  EXPECT_TRUE(waker.emptied());  // the resume may not have been served yet: try again
+  EXPECT_FALSE(waker.consumed(0, 0));
+  EXPECT_TRUE(waker.emptied());  // an empty poll is not data
+  EXPECT_FALSE(waker.consumed(1, 100));
+  EXPECT_TRUE(waker.emptied());   // one message consumed since the last wake
+  EXPECT_FALSE(waker.emptied());  // the resume's extra wakes are over
 }
 
 TEST(PrefetchWakerTest, AnIdleTopicAfterAResumeIsAskedOnlyAFewTimes) {
   PrefetchWaker waker(1000, 1 << 20);
   waker.resumed();
-  for (int i = 0; i < PrefetchWaker::kWakesAfterResume; ++i) EXPECT_TRUE(waker.drained()) << i;
-  EXPECT_FALSE(waker.drained());
+  for (int i = 0; i < PrefetchWaker::kWakesAfterResume; ++i) EXPECT_TRUE(waker.emptied()) << i;
+  EXPECT_FALSE(waker.emptied());
 }
 
 TEST(PrefetchWakerTest, TinyLimitsStillNeedOneMessage) {
   PrefetchWaker waker(1, 1);
-  EXPECT_FALSE(waker.drained());
-  waker.consumed(1, 1);
-  EXPECT_TRUE(waker.drained());
+  EXPECT_FALSE(waker.emptied());
+  EXPECT_FALSE(waker.consumed(0, 0));
+  EXPECT_TRUE(waker.consumed(1, 1));
 }
 
 }  // namespace
