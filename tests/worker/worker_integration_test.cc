@@ -271,6 +271,9 @@ TEST_F(WorkerIntegration, LosesNothingWhenAWorkerJoinsAndAnotherLeaves) {
   settings_.sinkUrl = receiver.url();
   settings_.maxMessages = 50;
   settings_.concurrency = 2;
+  // A small budget keeps most of the backlog in Kafka: with the default (10 000) the first worker
+  // could take half the topic in flight and drain all of it on SIGTERM, leaving nothing to hand over.
+  settings_.maxInFlightMessages = 1000;
   auto first = std::make_unique<WorkerProcess>("group-first", manifest(bootstrap_, settings_));
   ASSERT_TRUE(receiver.waitForDistinct(3000, 60s)) << first->log();
   WorkerProcess second("group-second", manifest(bootstrap_, settings_));
