@@ -86,6 +86,15 @@ common::Result<KafkaProperties> propertyOverrides(const std::string& text) {
   return props;
 }
 
+namespace {
+
+// librdkafka's share of the byte budget for prefetching: a quarter, at least 1 MiB.
+int64_t prefetchBytes(const spec::BackpressureSpec& budget) {
+  return std::clamp<int64_t>(budget.maxInFlightBytes / 4, 1 << 20, 2097151LL * 1024);
+}
+
+}  // namespace
+
 common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
                                                    const EnvLookup& env) {
   const auto& kafka = *pipeline.spec.source.kafka;
@@ -101,10 +110,14 @@ common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline&
       {"enable.partition.eof", "false"},
       {"auto.offset.reset", kafka.startFrom == spec::StartFrom::kEarliest ? "earliest" : "latest"},
       // librdkafka's own prefetch queue is bounded from the same budget: a quarter of the bytes
-      // (at least 1 MiB) and at most the message budget.
-      {"queued.max.messages.kbytes", std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 4 / 1024, 1024, 2097151))},
+      // (at least 1 MiB) and at most the message budget. A fetch response may overshoot those limits
+      // by one response, so a response is bounded too: an eighth of the prefetch share in total (at
+      // least 1 MiB; librdkafka's default, 50 MiB, made one response bring ~80 000 small messages
+      // into a queue meant for 10 000), at most 1 MiB per partition.
+      {"queued.max.messages.kbytes", std::to_string(prefetchBytes(budget) / 1024)},
       {"queued.min.messages", std::to_string(std::clamp<int64_t>(budget.maxInFlightMessages, 1, 10000000))},
       {"fetch.message.max.bytes", std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 8, 65536, 1048576))},
+      {"fetch.max.bytes", std::to_string(std::clamp<int64_t>(prefetchBytes(budget) / 8, 1048576, 52428800))},
   };
   if (!podName.empty()) props.emplace_back("group.instance.id", podName);
   auto security = securityProperties(kafka.tls, kafka.sasl, env);

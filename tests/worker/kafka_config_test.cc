@@ -41,6 +41,8 @@ TEST(KafkaConfig, ConsumerUsesCooperativeStickyAndManualOffsetStore) {
   EXPECT_EQ(m["enable.auto.offset.store"], "false");
   EXPECT_EQ(m["auto.offset.reset"], "latest");
   EXPECT_EQ(m["queued.max.messages.kbytes"], "16384");  // a quarter of the 64 MiB budget
+  EXPECT_EQ(m["fetch.max.bytes"], "2097152");            // an eighth of that per fetch response
+  EXPECT_EQ(m["fetch.message.max.bytes"], "1048576");
   EXPECT_EQ(m["security.protocol"], "PLAINTEXT");
   EXPECT_FALSE(m.count("group.instance.id"));
 }

@@ -234,8 +234,10 @@ TEST_F(WorkerIntegration, MemoryStaysBoundedBehindASlowSink) {
   createTopic(bootstrap_, settings_.topic, 4);
   const int count = 60000;  // ~60 MiB of 1 KiB values waiting
   produce(bootstrap_, settings_.topic, keyedRecords(count, 100, 1000));
+  // 100 messages per 100 ms per lane: 4 lanes take ~4 000/s, so most of the 60 000 still wait at
+  // the end of the 8 s window however fast the fetching.
   HttpReceiver receiver([](const std::vector<Received>&, int) {
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(100ms);
     return Reply{};
   });
   settings_.sinkUrl = receiver.url();
