@@ -1,6 +1,19 @@
 #include "worker/nats_config.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace sluice::worker {
+
+int64_t natsMaxDeliver(const spec::PipelineSpec& spec) {
+  if (!spec.processing.deadLetter) return -1;
+  return std::max(1, spec.processing.retry.maxAttempts) + 2;
+}
+
+bool deliveriesExhausted(uint64_t numDelivered, const spec::PipelineSpec& spec) {
+  if (!spec.processing.deadLetter) return false;
+  return numDelivered > static_cast<uint64_t>(std::max(1, spec.processing.retry.maxAttempts));
+}
 
 NatsConsumerSettings desiredConsumer(const spec::ConsumerPipeline& pipeline) {
   const auto& spec = pipeline.spec;
@@ -11,6 +24,7 @@ NatsConsumerSettings desiredConsumer(const spec::ConsumerPipeline& pipeline) {
     s.ackWaitSeconds = spec.source.nats->ackWaitSeconds;
   }
   s.maxAckPending = spec.backpressure.maxInFlightMessages;
+  s.maxDeliver = natsMaxDeliver(spec);
   return s;
 }
 
@@ -41,6 +55,44 @@ std::vector<std::string> consumerDrift(const NatsConsumerSettings& want, const N
   compare(out, "maxAckPending", have.maxAckPending, want.maxAckPending);
   compare(out, "maxDeliver", have.maxDeliver, want.maxDeliver);
   return out;
+}
+
+namespace {
+
+template <typename T>
+bool parseNumber(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::optional<NatsAckMetadata> parseAckSubject(std::string_view reply) {
+  constexpr std::string_view kPrefix = "$JS.ACK.";
+  if (reply.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::vector<std::string_view> tokens;
+  for (std::string_view rest = reply.substr(kPrefix.size());;) {
+    const size_t dot = rest.find('.');
+    tokens.push_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  // 7 tokens: the original form; 9 or more: <domain>.<account hash> first (and maybe a random token last).
+  size_t first = 0;
+  if (tokens.size() >= 9) {
+    first = 2;
+  } else if (tokens.size() != 7) {
+    return std::nullopt;
+  }
+  NatsAckMetadata meta;
+  meta.stream = std::string(tokens[first]);
+  meta.consumer = std::string(tokens[first + 1]);
+  const bool ok = parseNumber(tokens[first + 2], meta.numDelivered) &&
+                  parseNumber(tokens[first + 3], meta.streamSequence) &&
+                  parseNumber(tokens[first + 4], meta.consumerSequence) &&
+                  parseNumber(tokens[first + 5], meta.timestampNanos) && parseNumber(tokens[first + 6], meta.numPending);
+  if (!ok) return std::nullopt;
+  return meta;
 }
 
 NatsKeyRule keyRuleOf(const spec::NatsSourceSpec& source) { return {source.keyHeader, source.keySubjectToken}; }

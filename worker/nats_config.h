@@ -24,10 +24,45 @@ struct NatsConsumerSettings {
 };
 
 // MaxAckPending follows the in-flight message budget, so the server never hands a worker more
-// unacknowledged messages than it may hold. MaxDeliver is unlimited: retries happen inside one
-// delivery (RetryPolicy), what runs out of attempts is dead-lettered and terminated by the worker,
-// and a finite MaxDeliver would let the server drop a message silently.
+// unacknowledged messages than it may hold. MaxDeliver is natsMaxDeliver(spec).
 NatsConsumerSettings desiredConsumer(const spec::ConsumerPipeline& pipeline);
+
+// MaxDeliver for a consumer the worker creates, from processing.retry and the dead-letter setting.
+//
+// The worker's own retries (processing.retry.maxAttempts, with backoff) all happen inside ONE server
+// delivery: the message stays held and InProgress keeps AckWait from running out. So the server
+// only redelivers a message whose delivery ended unsettled: the worker crashed, was killed or OOM'd,
+// or stopped past its drain deadline (it naks what it still holds). Each such delivery counts as one
+// failed attempt, which is how a message that crashes the worker does not crash-loop it forever:
+//   - with a dead-letter destination: MaxDeliver = maxAttempts + 2. A message arriving with
+//     NumDelivered > maxAttempts (maxAttempts unsettled deliveries already) is dead-lettered on
+//     arrival, before the sink sees it, and terminated (deliveriesExhausted). The last delivery is a
+//     spare in case the worker dies while dead-lettering, so the server never stops delivering a
+//     message before the worker had its chance to dead-letter it.
+//   - without one: unlimited (-1). Nothing is ever skipped silently: a message the sink refuses
+//     stops its lane (Degraded) and a message that crashes the worker crash-loops it, visibly.
+// (The server only publishes a $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES advisory when it gives
+// up, which nobody may be watching; hence the worker must act before that.)
+int64_t natsMaxDeliver(const spec::PipelineSpec& spec);
+
+// True when a message delivered `numDelivered` times must be dead-lettered on arrival (see above).
+bool deliveriesExhausted(uint64_t numDelivered, const spec::PipelineSpec& spec);
+
+// What the server put in a JetStream message's reply (ack) subject:
+//   $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<timestamp ns>.<pending>
+// or, from servers with domains, $JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<same 5>[.<token>].
+struct NatsAckMetadata {
+  std::string stream;
+  std::string consumer;
+  uint64_t numDelivered = 0;
+  uint64_t streamSequence = 0;
+  uint64_t consumerSequence = 0;
+  int64_t timestampNanos = 0;
+  uint64_t numPending = 0;
+};
+
+// nullopt when `reply` is not a JetStream ack subject (a status message, or a core message).
+std::optional<NatsAckMetadata> parseAckSubject(std::string_view reply);
 
 // "maxAckPending is 500, the pipeline wants 10000" per differing setting; empty when they agree.
 std::vector<std::string> consumerDrift(const NatsConsumerSettings& want, const NatsConsumerSettings& have);

@@ -1,7 +1,25 @@
 // NatsSource: a JetStream durable pull consumer (nats.c). Every method runs on the consumer thread
-// (source.h). The natsMsg of every message handed to the pipeline is kept until the pipeline settles
-// it (ack / term / nak by deliveryId); while it waits, InProgress is sent every third of AckWait so
-// the server does not redeliver work that is merely queued, parked for a retry or in a slow sink.
+// (source.h); nats.c's own threads only fill the inbox subscription's queue and run the connection
+// callbacks in nats_connection.cc, which touch nothing of ours.
+//
+// Pulling: the source sends its pull requests itself ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>,
+// one at a time, replies to an inbox of its own) and reads the answers from a plain synchronous
+// subscription, instead of natsSubscription_FetchRequest. In nats.c 3.4.1 (Debian's libnats3.4) a
+// fetch that starts with messages left over from an earlier request (they arrive after that fetch
+// returned) sends a request for `Batch - leftovers`, then loops until its count *equals* that
+// reduced number: when the leftovers are more than half the batch the count is already past it, and
+// the loop appends to its Batch-sized array until the request expires. That heap overflow was the
+// bench's "malloc(): invalid size" abort (a core showed a returned list of 6880 messages for a batch
+// of at most 5000). Leftovers are normal with a budget-sized batch and short expiries, so the library
+// fetch cannot be used safely on that version; the protocol is small.
+//
+// Acknowledging: every message is copied into a worker::Message and its natsMsg freed at once; only
+// its reply (ack) subject is kept until the pipeline settles it, and ack / nak / term / in-progress
+// are publishes of the JetStream ack protocol to it (what natsMsg_Ack and friends do). So in-flight
+// memory is the budgeted copy plus ~100 bytes of subject per message (within the per-message
+// allowance of budgetBytes), not a second copy of the payload. While a message waits, InProgress is
+// sent every third of AckWait so the server does not redeliver work that is merely queued, parked
+// for a retry or in a slow sink.
 #include "worker/nats_source.h"
 
 #include <spdlog/spdlog.h>
@@ -20,11 +38,20 @@ namespace {
 using namespace std::chrono_literals;
 using SubscriptionPtr = std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)>;
 using ConsumerInfoPtr = std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)>;
-using MetaDataPtr = std::unique_ptr<jsMsgMetaData, decltype(&jsMsgMetaData_Destroy)>;
 
 constexpr int64_t kNanosPerMilli = 1000000;
 constexpr int64_t kNanosPerSecond = 1000000000;
 constexpr common::Millis kMinFetchWait{10};
+// The lag gauge comes from the messages' metadata while they flow; when none arrived for this long
+// it is read from the consumer info instead, so an idle worker does not report a stale lag.
+constexpr common::Millis kLagRefresh{5000};
+constexpr int64_t kConsumerInfoWaitMs = 2000;
+
+// The JetStream acknowledgement protocol: the body published to a message's reply subject.
+constexpr char kAckBody[] = "+ACK";
+constexpr char kNakBody[] = "-NAK";
+constexpr char kTermBody[] = "+TERM";
+constexpr char kInProgressBody[] = "+WPI";
 
 NatsConsumerSettings settingsOf(const jsConsumerInfo& info) {
   NatsConsumerSettings s;
@@ -54,24 +81,30 @@ std::vector<std::pair<std::string, std::string>> headersOf(natsMsg* m) {
   return out;
 }
 
+// What one message read from the inbox means for the pull in progress.
+enum class PullStep {
+  kContinue,  // a message (taken) or a status to ignore (heartbeat, an earlier request's end)
+  kEnd,       // the server ended the current request (no messages, expired, or a 409 limit)
+};
+
 struct NatsSourceSettings {
   NatsEndpoint endpoint;
   std::string stream;
   NatsConsumerSettings consumer;
   NatsKeyRule keyRule;
   int64_t maxInFlightBytes = 0;
+  spec::PipelineSpec spec;
 };
 
 class NatsSource final : public Source {
  public:
-  NatsSource(NatsSourceSettings settings, WorkerMetrics& metrics, common::Clock& clock)
+  NatsSource(NatsSourceSettings settings, DeadLetterSink* deadLetter, WorkerMetrics& metrics, common::Clock& clock)
       : settings_(std::move(settings)),
+        deadLetter_(deadLetter),
         metrics_(metrics),
         clock_(clock),
-        keepAliveEvery_(std::max<common::Millis>(common::Millis(settings_.consumer.ackWaitSeconds * 1000 / 3), 300ms)) {}
-  ~NatsSource() override {
-    outstanding_.clear();  // messages before the subscription and connection they came from
-  }
+        keepAliveEvery_(std::max<common::Millis>(common::Millis(settings_.consumer.ackWaitSeconds * 1000 / 3), 300ms)),
+        pullSubject_("$JS.API.CONSUMER.MSG.NEXT." + settings_.stream + "." + settings_.consumer.durable) {}
   NatsSource(const NatsSource&) = delete;
   NatsSource& operator=(const NatsSource&) = delete;
 
@@ -94,30 +127,41 @@ class NatsSource final : public Source {
 
  private:
   struct Outstanding {
-    NatsMsgPtr msg;
+    std::string reply;  // the ack subject: all the server needs to settle this delivery
     common::SteadyTime touched;
   };
   common::Status ensureConsumer();
   common::Status checkExisting(const jsConsumerInfo& info);
   common::Status subscribe();
-  Message toMessage(natsMsg* m, uint64_t deliveryId);
+  void takeLeftovers(std::vector<Message>& out, size_t batch, int64_t& bytes);
+  common::Status pull(std::vector<Message>& out, size_t batch, common::Millis wait);
+  PullStep accept(natsMsg* m, std::string_view currentRequest, std::vector<Message>& out, int64_t& bytes);
+  PullStep requestEnded(natsMsg* m, std::string_view currentRequest);
+  bool deadLetterOnArrival(const Message& message, uint64_t numDelivered, const std::string& reply);
+  natsStatus publishAck(const std::string& reply, const char* body);
   void keepAlive();
+  void refreshLag();
   common::Status fetchFailed(natsStatus s, common::Millis timeout);
 
   NatsSourceSettings settings_;
+  DeadLetterSink* deadLetter_;
   WorkerMetrics& metrics_;
   common::Clock& clock_;
   const common::Millis keepAliveEvery_;
+  const std::string pullSubject_;
   NatsConnectionPtr nc_{nullptr, &natsConnection_Destroy};
   JetStreamPtr js_{nullptr, &jsCtx_Destroy};
   SubscriptionPtr sub_{nullptr, &natsSubscription_Destroy};
+  std::string inbox_;  // requests reply to <inbox_>.<request number>
+  uint64_t requestNumber_ = 0;
   std::unordered_map<uint64_t, Outstanding> outstanding_;
   uint64_t nextDeliveryId_ = 1;
   int64_t fetchMaxBytes_ = 0;
   bool paused_ = false;
   bool closed_ = false;
   int64_t lastPending_ = -1;
-  std::string boundFilter_;  // the existing consumer's filter subject
+  common::SteadyTime lastPendingAt_{};
+  common::SteadyTime lastLagRefresh_{};
   common::SteadyTime lastKeepAlive_{};
   common::SteadyTime lastFetchWarning_{};
 };
@@ -181,7 +225,6 @@ common::Status NatsSource::checkExisting(const jsConsumerInfo& info) {
                                    " is a push consumer: spec.source.nats.consumer must name a pull consumer");
   }
   const auto have = settingsOf(info);
-  boundFilter_ = have.filterSubject;
   const auto drift = consumerDrift(settings_.consumer, have);
   metrics_.sourceConfigDrift.Set(drift.empty() ? 0 : 1);
   for (const auto& difference : drift) {
@@ -195,39 +238,143 @@ common::Status NatsSource::checkExisting(const jsConsumerInfo& info) {
 }
 
 common::Status NatsSource::subscribe() {
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = settings_.stream.c_str();
-  so.Consumer = settings_.consumer.durable.c_str();
+  natsInbox* inbox = nullptr;
+  if (const natsStatus s = natsInbox_Create(&inbox); s != NATS_OK) return common::internalError(natsError(s, "inbox"));
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
   natsSubscription* sub = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const char* subject = boundFilter_.empty() ? nullptr : boundFilter_.c_str();
-  const natsStatus s = js_PullSubscribe(&sub, js_.get(), subject, settings_.consumer.durable.c_str(), nullptr, &so, &jerr);
-  if (s != NATS_OK) {
-    return common::unavailable(natsError(s, "pull subscribe to " + settings_.stream + "/" + settings_.consumer.durable));
+  const std::string subject = inbox_ + ".*";
+  if (const natsStatus s = natsConnection_SubscribeSync(&sub, nc_.get(), subject.c_str()); s != NATS_OK) {
+    return common::unavailable(natsError(s, "subscribing to the pull inbox"));
   }
   sub_.reset(sub);
+  // What the server sends is bounded by the pull requests (sized by the free budget) and by
+  // MaxAckPending, not by nats.c's slow-consumer limits, which would drop messages silently.
+  if (const natsStatus s = natsSubscription_SetPendingLimits(sub, -1, -1); s != NATS_OK) {
+    return common::internalError(natsError(s, "pull inbox limits"));
+  }
   spdlog::info("nats: consuming {}/{} (fetches up to {} bytes)", settings_.stream, settings_.consumer.durable,
                fetchMaxBytes_);
   return common::Status::ok();
 }
 
-Message NatsSource::toMessage(natsMsg* m, uint64_t deliveryId) {
-  Message out;
-  out.topic = natsMsg_GetSubject(m);
-  out.stream = settings_.stream;
-  out.deliveryId = deliveryId;
-  if (const char* data = natsMsg_GetData(m)) out.value.assign(data, static_cast<size_t>(natsMsg_GetDataLength(m)));
-  jsMsgMetaData* raw = nullptr;
-  if (natsMsg_GetMetaData(&raw, m) == NATS_OK) {
-    MetaDataPtr meta(raw, &jsMsgMetaData_Destroy);
-    out.offset = static_cast<int64_t>(meta->Sequence.Stream);
-    out.timestampMs = meta->Timestamp / kNanosPerMilli;
-    lastPending_ = static_cast<int64_t>(meta->NumPending);
+natsStatus NatsSource::publishAck(const std::string& reply, const char* body) {
+  return natsConnection_PublishString(nc_.get(), reply.c_str(), body);
+}
+
+// A status message (no ack subject) ends the current request when it answers it; statuses of
+// earlier requests and idle heartbeats are ignored.
+PullStep NatsSource::requestEnded(natsMsg* m, std::string_view currentRequest) {
+  if (currentRequest.empty() || currentRequest != natsMsg_GetSubject(m)) return PullStep::kContinue;
+  const char* status = nullptr;
+  if (natsMsgHeader_Get(m, "Status", &status) != NATS_OK || !status) return PullStep::kContinue;
+  const std::string_view code(status);
+  if (code == "100") return PullStep::kContinue;
+  if (code != "404" && code != "408") {
+    // 409: the consumer was deleted, MaxWaiting or MaxRequestBatch exceeded, a message above
+    // max_bytes...: the next poll asks again; say why at most every 5 s.
+    const char* description = nullptr;
+    natsMsgHeader_Get(m, "Description", &description);
+    const auto now = clock_.now();
+    if (now - lastFetchWarning_ >= 5s) {
+      lastFetchWarning_ = now;
+      spdlog::warn("nats: pull from {}/{} ended with {} {}", settings_.stream, settings_.consumer.durable, code,
+                   description ? description : "");
+    }
   }
-  out.headers = headersOf(m);
-  out.key = natsKey(settings_.keyRule, out.topic, out.headers);
-  return out;
+  return PullStep::kEnd;
+}
+
+// A JetStream message (its reply is an ack subject) is copied out and held by its reply subject.
+PullStep NatsSource::accept(natsMsg* m, std::string_view currentRequest, std::vector<Message>& out, int64_t& bytes) {
+  const char* reply = natsMsg_GetReply(m);
+  const auto meta = reply ? parseAckSubject(reply) : std::nullopt;
+  if (!meta) return requestEnded(m, currentRequest);
+  Message message;
+  message.topic = natsMsg_GetSubject(m);
+  message.stream = settings_.stream;
+  message.offset = static_cast<int64_t>(meta->streamSequence);
+  message.timestampMs = meta->timestampNanos / kNanosPerMilli;
+  if (const char* data = natsMsg_GetData(m)) message.value.assign(data, static_cast<size_t>(natsMsg_GetDataLength(m)));
+  message.headers = headersOf(m);
+  message.key = natsKey(settings_.keyRule, message.topic, message.headers);
+  lastPending_ = static_cast<int64_t>(meta->numPending);
+  lastPendingAt_ = clock_.now();
+  std::string ack(reply);
+  if (deliveriesExhausted(meta->numDelivered, settings_.spec) && deadLetterOnArrival(message, meta->numDelivered, ack)) {
+    return PullStep::kContinue;
+  }
+  bytes += natsMsg_GetDataLength(m);
+  message.deliveryId = nextDeliveryId_++;
+  outstanding_.emplace(message.deliveryId, Outstanding{std::move(ack), lastPendingAt_});
+  out.push_back(std::move(message));
+  return PullStep::kContinue;
+}
+
+// A message whose earlier deliveries all ended unsettled (the worker crashed, was killed or stopped
+// on it) as often as processing.retry.maxAttempts allows goes to the dead-letter destination before
+// the sink sees it, then is terminated (see natsMaxDeliver). False when it could not be sent: the
+// pipeline then handles it like any other message.
+bool NatsSource::deadLetterOnArrival(const Message& message, uint64_t numDelivered, const std::string& reply) {
+  const int earlier = static_cast<int>(numDelivered - 1);
+  const std::string error = "delivered " + std::to_string(numDelivered) +
+                            " times by the server without being settled (the worker crashed, was killed or stopped "
+                            "before finishing it each time)";
+  if (auto st = deadLetter_ ? deadLetter_->send(message, error, earlier)
+                            : common::Status(common::ErrorCode::kUnavailable, "no dead-letter destination");
+      !st) {
+    spdlog::error("dead-lettering {}@{} on arrival failed, processing it instead: {}", message.topic, message.offset,
+                  st.toString());
+    return false;
+  }
+  metrics_.deadLettered.Increment();
+  spdlog::warn("dead-lettered {}@{} on arrival: {}", message.topic, message.offset, error);
+  if (const natsStatus s = publishAck(reply, kTermBody); s != NATS_OK) {
+    spdlog::warn("{} (it is in the dead-letter destination; the server may deliver it once more)",
+                 natsError(s, "term " + message.topic));
+  }
+  return true;
+}
+
+// Answers to earlier requests that arrived after their poll returned, without waiting.
+void NatsSource::takeLeftovers(std::vector<Message>& out, size_t batch, int64_t& bytes) {
+  int waiting = 0;
+  int waitingBytes = 0;
+  if (natsSubscription_GetPending(sub_.get(), &waiting, &waitingBytes) != NATS_OK) return;
+  for (; waiting > 0 && out.size() < batch && bytes < fetchMaxBytes_; --waiting) {
+    natsMsg* raw = nullptr;
+    if (natsSubscription_NextMsg(&raw, sub_.get(), 1) != NATS_OK) return;
+    NatsMsgPtr m(raw, &natsMsg_Destroy);
+    accept(m.get(), std::string_view(), out, bytes);
+  }
+}
+
+// One pull request for up to `batch` messages, read until the batch or the byte cap is reached, the
+// server ends the request (404, 408, 409) or `wait` is over. What arrives later is a leftover for
+// the next poll. The server expires the request a little before the worker stops waiting, so its
+// 408 usually arrives in time (as nats.c does).
+common::Status NatsSource::pull(std::vector<Message>& out, size_t batch, common::Millis wait) {
+  wait = std::max(wait, kMinFetchWait);
+  const int64_t expires = (wait >= 20ms ? wait - 10ms : wait).count() * kNanosPerMilli;
+  const std::string request = inbox_ + "." + std::to_string(++requestNumber_);
+  const std::string body = "{\"batch\":" + std::to_string(batch) + ",\"max_bytes\":" + std::to_string(fetchMaxBytes_) +
+                           ",\"expires\":" + std::to_string(expires) + "}";
+  natsStatus s = natsConnection_PublishRequest(nc_.get(), pullSubject_.c_str(), request.c_str(), body.data(),
+                                               static_cast<int>(body.size()));
+  if (s != NATS_OK) return fetchFailed(s, wait);
+  const auto deadline = clock_.now() + wait;
+  int64_t bytes = 0;
+  while (out.size() < batch && bytes < fetchMaxBytes_) {
+    const auto left = std::chrono::duration_cast<common::Millis>(deadline - clock_.now());
+    if (left <= common::Millis(0)) break;
+    natsMsg* raw = nullptr;
+    s = natsSubscription_NextMsg(&raw, sub_.get(), left.count());
+    if (s == NATS_TIMEOUT) break;
+    if (s != NATS_OK) return out.empty() ? fetchFailed(s, wait) : common::Status::ok();
+    NatsMsgPtr m(raw, &natsMsg_Destroy);
+    if (accept(m.get(), request, out, bytes) == PullStep::kEnd) break;
+  }
+  return common::Status::ok();
 }
 
 common::Status NatsSource::fetchFailed(natsStatus s, common::Millis timeout) {
@@ -242,7 +389,8 @@ common::Status NatsSource::fetchFailed(natsStatus s, common::Millis timeout) {
   return common::Status::ok();
 }
 
-// One fetch at a time, sized by the pipeline's free budget (maxMessages) and a byte cap.
+// One pull at a time, sized by the pipeline's free budget (maxMessages) and a byte cap. Leftovers of
+// earlier pulls come first; when there are any, they are this poll's answer.
 common::Result<std::vector<Message>> NatsSource::poll(common::Millis timeout, size_t maxMessages) {
   keepAlive();
   std::vector<Message> out;
@@ -250,26 +398,11 @@ common::Result<std::vector<Message>> NatsSource::poll(common::Millis timeout, si
     std::this_thread::sleep_for(std::clamp<common::Millis>(timeout, common::Millis(1), 20ms));
     return out;
   }
-  jsFetchRequest request;
-  jsFetchRequest_Init(&request);
-  request.Batch = static_cast<int>(std::clamp<size_t>(maxMessages, 1, 100000));
-  request.MaxBytes = fetchMaxBytes_;
-  request.Expires = std::max(timeout, kMinFetchWait).count() * kNanosPerMilli;
-  natsMsgList list{nullptr, 0};
-  const natsStatus s = natsSubscription_FetchRequest(&list, sub_.get(), &request);
-  const auto now = clock_.now();
-  out.reserve(static_cast<size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) {
-    if (!list.Msgs[i]) continue;
-    const uint64_t id = nextDeliveryId_++;
-    out.push_back(toMessage(list.Msgs[i], id));
-    outstanding_.emplace(id, Outstanding{NatsMsgPtr(list.Msgs[i], &natsMsg_Destroy), now});
-    list.Msgs[i] = nullptr;  // owned by outstanding_ now
-  }
-  natsMsgList_Destroy(&list);
-  if (s != NATS_OK && s != NATS_TIMEOUT && out.empty()) {
-    if (auto st = fetchFailed(s, timeout); !st) return st;
-  }
+  const size_t batch = std::clamp<size_t>(maxMessages, 1, 100000);
+  int64_t bytes = 0;
+  takeLeftovers(out, batch, bytes);
+  if (!out.empty()) return out;
+  if (auto st = pull(out, batch, timeout); !st) return st;
   return out;
 }
 
@@ -283,7 +416,7 @@ void NatsSource::keepAlive() {
   for (auto& [id, held] : outstanding_) {
     if (now - held.touched < keepAliveEvery_) continue;
     held.touched = now;
-    if (natsMsg_InProgress(held.msg.get(), nullptr) != NATS_OK) ++failed;
+    if (publishAck(held.reply, kInProgressBody) != NATS_OK) ++failed;
   }
   if (failed > 0) spdlog::warn("nats: InProgress failed for {} held message(s); the server may redeliver them", failed);
 }
@@ -294,19 +427,21 @@ common::Status NatsSource::settle(std::span<const Settlement> settlements) {
   for (const auto& settlement : settlements) {
     auto it = outstanding_.find(settlement.deliveryId);
     if (it == outstanding_.end()) continue;  // released on close already
-    natsMsg* m = it->second.msg.get();
+    const std::string& reply = it->second.reply;
     natsStatus s = NATS_OK;
     switch (settlement.disposition) {
       case Disposition::kDelivered:
-        s = natsMsg_Ack(m, nullptr);
+        s = publishAck(reply, kAckBody);
         break;
       case Disposition::kDeadLettered:
-        s = natsMsg_Term(m, nullptr);
+        s = publishAck(reply, kTermBody);
         break;
-      case Disposition::kReleased:
-        s = settlement.redeliverAfter.count() > 0 ? natsMsg_NakWithDelay(m, settlement.redeliverAfter.count(), nullptr)
-                                                  : natsMsg_Nak(m, nullptr);
+      case Disposition::kReleased: {
+        const int64_t delay = settlement.redeliverAfter.count() * kNanosPerMilli;
+        s = delay > 0 ? publishAck(reply, ("-NAK {\"delay\":" + std::to_string(delay) + "}").c_str())
+                      : publishAck(reply, kNakBody);
         break;
+      }
     }
     if (s != NATS_OK && failed++ == 0) first = s;
     outstanding_.erase(it);
@@ -316,7 +451,29 @@ common::Status NatsSource::settle(std::span<const Settlement> settlements) {
   return common::Status::ok();
 }
 
+// num_pending from the consumer info: a request to the server, so at most every kLagRefresh and only
+// when no message brought a fresher number.
+void NatsSource::refreshLag() {
+  const auto now = clock_.now();
+  if (now - lastPendingAt_ < kLagRefresh || now - lastLagRefresh_ < kLagRefresh) return;
+  lastLagRefresh_ = now;
+  jsOptions opts;
+  jsOptions_Init(&opts);
+  opts.Wait = kConsumerInfoWaitMs;
+  jsConsumerInfo* raw = nullptr;
+  const natsStatus s = js_GetConsumerInfo(&raw, js_.get(), settings_.stream.c_str(), settings_.consumer.durable.c_str(),
+                                          &opts, nullptr);
+  if (s != NATS_OK) {
+    spdlog::debug("{}", natsError(s, "consumer info for the lag of " + settings_.stream));
+    return;
+  }
+  ConsumerInfoPtr info(raw, &jsConsumerInfo_Destroy);
+  lastPending_ = static_cast<int64_t>(info->NumPending);
+  lastPendingAt_ = now;
+}
+
 std::vector<PartitionWatermark> NatsSource::watermarks() {
+  if (!closed_) refreshLag();
   if (lastPending_ < 0) return {};
   return {PartitionWatermark{TopicPartition{settings_.stream, 0}, -1, lastPending_}};
 }
@@ -328,11 +485,12 @@ common::Status NatsSource::close() {
   closed_ = true;
   size_t released = 0;
   for (auto& [id, held] : outstanding_) {
-    if (natsMsg_Nak(held.msg.get(), nullptr) == NATS_OK) ++released;
+    if (publishAck(held.reply, kNakBody) == NATS_OK) ++released;
   }
   outstanding_.clear();
   if (released > 0) spdlog::info("nats: released {} undelivered message(s) for redelivery", released);
   const natsStatus s = natsConnection_FlushTimeout(nc_.get(), 5000);
+  if (sub_) natsSubscription_Unsubscribe(sub_.get());
   sub_.reset();
   natsConnection_Close(nc_.get());
   if (s != NATS_OK) return common::unavailable(natsError(s, "flushing acks on close"));
@@ -342,8 +500,8 @@ common::Status NatsSource::close() {
 }  // namespace
 
 common::Result<std::unique_ptr<Source>> makeNatsSource(const spec::ConsumerPipeline& pipeline,
-                                                       const std::string& podName, WorkerMetrics& metrics,
-                                                       common::Clock& clock) {
+                                                       const std::string& podName, DeadLetterSink* deadLetter,
+                                                       WorkerMetrics& metrics, common::Clock& clock) {
   const auto& nats = pipeline.spec.source.nats;
   if (!nats) return common::invalidArgument("spec.source.nats is required for a NATS source");
   NatsSourceSettings settings;
@@ -354,7 +512,8 @@ common::Result<std::unique_ptr<Source>> makeNatsSource(const spec::ConsumerPipel
   settings.consumer = desiredConsumer(pipeline);
   settings.keyRule = keyRuleOf(*nats);
   settings.maxInFlightBytes = pipeline.spec.backpressure.maxInFlightBytes;
-  auto source = std::make_unique<NatsSource>(std::move(settings), metrics, clock);
+  settings.spec = pipeline.spec;
+  auto source = std::make_unique<NatsSource>(std::move(settings), deadLetter, metrics, clock);
   if (auto st = source->open(); !st) return st;
   return std::unique_ptr<Source>(std::move(source));
 }

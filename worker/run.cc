@@ -27,9 +27,9 @@ PipelineTiming timingFor(const spec::PipelineSpec& spec) {
 
 // The configured source (switch on spec.source: exactly one is set, validation saw to it).
 common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline, const RunOptions& options,
-                                                   Pipeline& engine, WorkerMetrics& metrics) {
+                                                   Pipeline& engine, DeadLetterSink* deadLetter, WorkerMetrics& metrics) {
   if (pipeline.spec.source.nats) {
-    return makeNatsSource(pipeline, options.podName, metrics, common::SystemClock::instance());
+    return makeNatsSource(pipeline, options.podName, deadLetter, metrics, common::SystemClock::instance());
   }
   return makeKafkaSource(pipeline, options.podName, engine);
 }
@@ -65,7 +65,7 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
                   timingFor(pipeline.spec));
   (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
 
-  auto source = makeSource(pipeline, options, engine, metrics);
+  auto source = makeSource(pipeline, options, engine, deadLetter->get(), metrics);
   if (!source) return source.status();
   spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
                (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));

@@ -4,7 +4,8 @@
 // the clock runs from the consumer's first delivery to its ack floor reaching N, read from the
 // server's consumer info by this parent for both, so both are measured the same way. Prints a table.
 //
-//   nats_bench <nats-url> [messages=200000] [bytes=100] [rounds=3]
+//   nats_bench [--worker PATH] <nats-url> [messages=200000] [bytes=100] [rounds=3]
+// --worker runs another sluice-worker binary (e.g. a sanitizer build's); default: this build's.
 // (nats_bench --raw <url> <stream> <consumer> <count> is the raw loop's own process.)
 #include <nats/nats.h>
 #include <signal.h>
@@ -102,6 +103,8 @@ struct Result {
   double seconds = 0;
   long peakRssKiB = 0;
   long redelivered = 0;
+  bool died = false;   // the child ended abnormally before finishing (reaped here)
+  bool reaped = false;  // the child exited on its own (reaped here)
 };
 
 // Polls the consumer until its ack floor reaches `count`, sampling the child's RSS meanwhile.
@@ -109,8 +112,20 @@ Result watch(jsCtx* js, const std::string& stream, const std::string& consumer, 
   Result r;
   Clock::time_point first{};
   const auto deadline = Clock::now() + std::chrono::minutes(5);
+  bool exited = false;  // the raw loop exits on its own once it has acked everything
   while (Clock::now() < deadline) {
-    r.peakRssKiB = std::max(r.peakRssKiB, rssKiB(child, "VmRSS:"));
+    int status = 0;
+    if (!exited && waitpid(child, &status, WNOHANG) == child) {
+      exited = true;
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::fprintf(stderr, "%s: its process ended before finishing (%s %d)\n", consumer.c_str(),
+                     WIFSIGNALED(status) ? "signal" : "exit status",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        r.died = true;
+        return r;
+      }
+    }
+    if (!exited) r.peakRssKiB = std::max(r.peakRssKiB, rssKiB(child, "VmRSS:"));
     jsConsumerInfo* ci = nullptr;
     if (js_GetConsumerInfo(&ci, js, stream.c_str(), consumer.c_str(), nullptr, nullptr) == NATS_OK) {
       const auto now = Clock::now();
@@ -119,6 +134,7 @@ Result watch(jsCtx* js, const std::string& stream, const std::string& consumer, 
       r.redelivered = ci->NumRedelivered;
       jsConsumerInfo_Destroy(ci);
       if (finished) {
+        r.reaped = exited;
         r.seconds = std::chrono::duration<double>(now - first).count();
         return r;
       }
@@ -128,6 +144,8 @@ Result watch(jsCtx* js, const std::string& stream, const std::string& consumer, 
   std::fprintf(stderr, "%s did not finish within 5 minutes\n", consumer.c_str());
   return r;
 }
+
+std::string workerBinary = SLUICE_WORKER_BINARY;
 
 pid_t spawnWorker(const std::string& url, const std::string& stream, const std::string& consumer, const std::string& dir) {
   const std::string config = dir + "/" + consumer + ".yaml";
@@ -145,7 +163,7 @@ pid_t spawnWorker(const std::string& url, const std::string& stream, const std::
     const std::string log = dir + "/" + consumer + ".log";
     freopen(log.c_str(), "w", stdout);
     freopen(log.c_str(), "a", stderr);
-    execl(SLUICE_WORKER_BINARY, SLUICE_WORKER_BINARY, "--config", config.c_str(), "--metrics-address", "127.0.0.1:0",
+    execl(workerBinary.c_str(), workerBinary.c_str(), "--config", config.c_str(), "--metrics-address", "127.0.0.1:0",
           "--health-address", "127.0.0.1:0", static_cast<char*>(nullptr));
     std::_Exit(127);
   }
@@ -173,8 +191,14 @@ pid_t spawnRaw(const std::string& url, const std::string& stream, const std::str
 
 int main(int argc, char** argv) {
   if (argc == 6 && std::string(argv[1]) == "--raw") rawLoop(argv[2], argv[3], argv[4], std::atol(argv[5]));
+  if (argc >= 3 && std::string(argv[1]) == "--worker") {
+    workerBinary = argv[2];
+    argv[2] = argv[0];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <nats-url> [messages=500000] [bytes=100] [rounds=3]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--worker PATH] <nats-url> [messages=200000] [bytes=100] [rounds=3]\n", argv[0]);
     return 2;
   }
   const std::string url = argv[1];
@@ -212,14 +236,19 @@ int main(int argc, char** argv) {
     addConsumer(js, stream, rawName, 10000);
     const pid_t rawPid = spawnRaw(url, stream, rawName, count);
     const Result r = watch(js, stream, rawName, count, rawPid);
-    stop(rawPid, SIGKILL);
+    if (!r.died && !r.reaped) stop(rawPid, SIGKILL);
     raw.push_back(r.seconds);
     rawRss.push_back(r.peakRssKiB);
 
     const std::string workerName = "sluice" + std::to_string(round);
     const pid_t workerPid = spawnWorker(url, stream, workerName, dir);
     const Result w = watch(js, stream, workerName, count, workerPid);
-    stop(workerPid, SIGTERM);
+    if (w.died) {
+      std::fprintf(stderr, "sluice-worker died in round %d: see %s/%s.log\n", round + 1, dir.c_str(), workerName.c_str());
+      js_DeleteStream(js, stream.c_str(), nullptr, nullptr);
+      return 1;
+    }
+    if (!w.reaped) stop(workerPid, SIGTERM);
     worker.push_back(w.seconds);
     workerRss.push_back(w.peakRssKiB);
     std::printf("round %d: raw loop %.2f s (%.0f msg/s, %ld MiB), sluice-worker %.2f s (%.0f msg/s, %ld MiB, %ld redelivered)\n",

@@ -1,5 +1,6 @@
-// Tests worker/nats_config.cc: the consumer a pipeline wants, drift against an existing consumer,
-// and key extraction from headers and subject tokens.
+// Tests worker/nats_config.cc: the consumer a pipeline wants (MaxDeliver from the retry settings),
+// drift against an existing consumer, ack subject metadata, and key extraction from headers and
+// subject tokens.
 #include "worker/nats_config.h"
 
 #include <gtest/gtest.h>
@@ -29,6 +30,69 @@ TEST(DesiredConsumer, FollowsTheSpecAndTheBudget) {
   EXPECT_EQ(want.ackWaitSeconds, 12);
   EXPECT_EQ(want.maxAckPending, 2500);
   EXPECT_EQ(want.maxDeliver, -1);
+}
+
+spec::DeadLetterSpec natsDeadLetter() {
+  spec::DeadLetterSpec dlq;
+  dlq.nats = spec::NatsDeadLetterSpec{};
+  dlq.nats->subject = "orders.dlq";
+  return dlq;
+}
+
+TEST(MaxDeliver, FromTheRetrySettingsWhenThereIsADeadLetterDestination) {
+  struct Row {
+    int maxAttempts;
+    bool deadLetter;
+    int64_t expected;
+  };
+  const Row rows[] = {{5, true, 7}, {1, true, 3}, {0, true, 3}, {20, true, 22}, {5, false, -1}, {1, false, -1}};
+  for (const auto& row : rows) {
+    auto p = natsPipeline();
+    p.spec.processing.retry.maxAttempts = row.maxAttempts;
+    if (row.deadLetter) p.spec.processing.deadLetter = natsDeadLetter();
+    EXPECT_EQ(natsMaxDeliver(p.spec), row.expected) << row.maxAttempts << " " << row.deadLetter;
+    EXPECT_EQ(desiredConsumer(p).maxDeliver, row.expected);
+  }
+}
+
+// The worker dead-letters on arrival before the server's last delivery, so the server never stops
+// delivering a message the worker has not dead-lettered.
+TEST(MaxDeliver, ExhaustedDeliveriesComeBeforeTheServersLimit) {
+  auto p = natsPipeline();
+  p.spec.processing.retry.maxAttempts = 3;
+  p.spec.processing.deadLetter = natsDeadLetter();
+  for (uint64_t delivered = 1; delivered <= 3; ++delivered) EXPECT_FALSE(deliveriesExhausted(delivered, p.spec)) << delivered;
+  EXPECT_TRUE(deliveriesExhausted(4, p.spec));
+  EXPECT_LT(4, natsMaxDeliver(p.spec)) << "a spare delivery after the one that dead-letters";
+  p.spec.processing.deadLetter.reset();
+  EXPECT_FALSE(deliveriesExhausted(1000, p.spec)) << "without a destination nothing is skipped";
+}
+
+TEST(AckSubject, ParsesBothForms) {
+  const auto v1 = parseAckSubject("$JS.ACK.ORDERS.workers.3.1042.977.1732312345123000000.55");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->stream, "ORDERS");
+  EXPECT_EQ(v1->consumer, "workers");
+  EXPECT_EQ(v1->numDelivered, 3u);
+  EXPECT_EQ(v1->streamSequence, 1042u);
+  EXPECT_EQ(v1->consumerSequence, 977u);
+  EXPECT_EQ(v1->timestampNanos, 1732312345123000000);
+  EXPECT_EQ(v1->numPending, 55u);
+  const auto v2 = parseAckSubject("$JS.ACK.hub.ACCHASH.ORDERS.workers.1.7.6.1732312345123000000.0.rnd");
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->stream, "ORDERS");
+  EXPECT_EQ(v2->streamSequence, 7u);
+  EXPECT_EQ(v2->numPending, 0u);
+  const auto noToken = parseAckSubject("$JS.ACK._.ACCHASH.ORDERS.workers.1.7.6.1732312345123000000.0");
+  ASSERT_TRUE(noToken);
+  EXPECT_EQ(noToken->consumer, "workers");
+}
+
+TEST(AckSubject, RejectsWhatIsNotAnAckSubject) {
+  for (const char* reply : {"", "_INBOX.abc.1", "$JS.ACK.ORDERS.workers.3.1042.977.17", "$JS.ACK.S.c.x.1.1.1.1",
+                            "$JS.ACK.S.c.1.1.1.1.-1", "$JS.ACKS.S.c.1.1.1.1.1"}) {
+    EXPECT_FALSE(parseAckSubject(reply)) << reply;
+  }
 }
 
 TEST(DesiredConsumer, NamedConsumerWins) {
