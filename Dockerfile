@@ -17,22 +17,31 @@ FROM debian:${DEBIAN_SUITE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
-      g++ cmake ninja-build pkg-config \
+      g++ cmake ninja-build pkg-config ccache \
       libssl-dev libcpprest-dev libboost-system-dev librdkafka-dev libnats-dev libyaml-cpp-dev \
       libspdlog-dev prometheus-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 COPY . .
-# Warnings stay warnings here: a newer compiler's new warning must not break a release image
-# (the CI build with -Werror is where they are caught).
-RUN cmake -S . -B /build -G Ninja \
-      -DCMAKE_BUILD_TYPE=Release \
+# ccache: when the builder mounts a compiler cache at /ccache (scripts/check-packaging passes the
+# host's, `buildah bud -v <dir>:/ccache`), objects the CI build already compiled are reused. For that
+# the flags and the relative paths match scripts/test's build: RelWithDebInfo (install -s strips the
+# debug info), -Werror (bookworm's g++ 12 is the compiler CI uses; pass --build-arg SLUICE_WERROR=OFF
+# for another suite), the build folder inside the source tree. Without a mount it caches into the
+# throwaway build stage.
+ARG SLUICE_WERROR=ON
+ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1
+RUN cmake -S . -B /src/build -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+      -DCMAKE_C_COMPILER_LAUNCHER=ccache \
       -DSLUICE_UNIT_TESTS_ONLY=OFF \
-      -DSLUICE_WERROR=OFF \
- && cmake --build /build --target sluice-operator sluice-worker -j "$(nproc)" \
+      -DSLUICE_WERROR=${SLUICE_WERROR} \
+ && cmake --build /src/build --target sluice-operator sluice-worker -j "$(nproc)" \
+ && (ccache --show-stats 2>/dev/null | grep -Ei "hits|misses" || true) \
  && mkdir -p /out/bin \
- && install -m 0755 -s /build/operator/sluice-operator /build/worker/sluice-worker /out/bin/ \
+ && install -m 0755 -s /src/build/operator/sluice-operator /src/build/worker/sluice-worker /out/bin/ \
  && /out/bin/sluice-operator --version && /out/bin/sluice-worker --version
 
 # The Debian packages that own every shared library the binaries load, derived from the binaries

@@ -4,11 +4,13 @@
 #   sluice-worker (discard sink), kcat -C -e -q (to /dev/null), a KafkaJS eachBatch consumer,
 #   and a minimal raw librdkafka batch loop.
 # Then sluice-worker with an HTTP sink taking ~1 ms per request: batches of 500 vs 1 message per
-# request. Prints a table (messages/s, peak RSS). Figures go to bench/README.md by hand.
+# request. Prints a table (messages/s, peak RSS, CPU seconds used). Figures go to bench/README.md
+# by hand. sluice-worker runs with the spec's default backpressure budget (10 000 messages, 64 MiB).
 #
 #   bench/run-kafka.sh [messages] [value-bytes]        defaults: 1000000 100
 #
-# Environment: SLUICE_BUILD_DIR (default build/), SLUICE_STATE (dev-env state dir).
+# Environment: SLUICE_BUILD_DIR (default build/), SLUICE_STATE (dev-env state dir), ROUNDS (default 1:
+# the four consumers in turn this many times, for a shared machine whose load varies).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,7 @@ N="${1:-1000000}"
 BYTES="${2:-100}"
 BUILD="${SLUICE_BUILD_DIR:-$ROOT/build}"
 HTTP_N="${HTTP_N:-20000}"   # messages measured in the HTTP comparison
+ROUNDS="${ROUNDS:-1}"       # the four consumers run in turn, this many times
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja >/dev/null
 ninja -C "$BUILD" -j2 sluice-worker sluice-kafka-tool bench-raw-librdkafka bench-slow-http-sink | tail -1
@@ -33,7 +36,11 @@ WORK="$(mktemp -d /tmp/sluice-bench.XXXXXX)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 RESULTS=()
-row() { RESULTS+=("$(printf '%-44s %12s %12s' "$1" "$2" "$3")"); echo "  $1: $2 msg/s, peak RSS $3 MiB"; }
+row() {  # label msg/s rss-MiB cpu-seconds
+  RESULTS+=("$(printf '%-44s %12s %12s %10s' "$1" "$2" "$3" "$4")")
+  echo "  $1: $2 msg/s, peak RSS $3 MiB, CPU $4 s"
+}
+cpu_of() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$1/stat"; }  # utime+stime of a live process
 
 # sluice-worker <label> <sink-yaml> <maxMessages> <count>: runs until <count> delivered.
 run_worker() {
@@ -48,7 +55,6 @@ spec:
     kafka: {bootstrapServers: "$KAFKA_BOOTSTRAP", topics: ["$TOPIC"], groupId: "$group", startFrom: earliest}
   batch: {maxMessages: $max, maxBytes: 1048576, maxWaitMs: 100}
   processing: {ordering: partition, concurrency: 4}
-  backpressure: {maxInFlightMessages: 50000, maxInFlightBytes: 67108864, resumeRatio: 0.5}
   sink:
     $sink
 YAML
@@ -62,11 +68,12 @@ YAML
     delivered=$(awk '$1=="sluice_worker_delivered_total"{printf "%d",$2}' <<<"$scrape"); delivered=${delivered:-0}
     [[ -z "$start" && $delivered -gt 0 ]] && start=$(now)
   done
-  local end rss
+  local end rss cpu
   end=$(now)
   rss=$(awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status")
+  cpu=$(cpu_of "$pid")
   kill -TERM "$pid"; wait "$pid" || true
-  row "$label" "$(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')" "$rss"
+  row "$label" "$(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')" "$rss" "$cpu"
 }
 
 # timed <label> <command...>: wall time and max RSS of a command that exits at the end.
@@ -74,19 +81,22 @@ timed() {
   local label="$1"; shift
   local start end
   start=$(now)
-  /usr/bin/time -f '%M' -o "$WORK/rss" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
+  /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
   end=$(now)
   local rate
   rate=$(grep -oE '= [0-9]+ msg/s' "$WORK/out" | grep -oE '[0-9]+' || true)
   [[ -n "$rate" ]] || rate=$(awk -v n="$N" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')
-  row "$label" "$rate" "$(awk '{printf "%.0f", $1/1024}' "$WORK/rss")"
+  row "$label" "$rate" "$(awk '{printf "%.0f", $1/1024}' "$WORK/rss")" "$(awk '{printf "%.2f", $2+$3}' "$WORK/rss")"
 }
 
-echo "== $N messages of $BYTES bytes, 8 partitions, topic $TOPIC"
-run_worker "sluice-worker (discard sink)" "discard: {}" 500 "$N"
-timed "kcat -C -e -q > /dev/null (wall, incl. start)" kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -e -q
-timed "KafkaJS eachBatch (node $(node --version))" node "$ROOT/bench/node/kafkajs-consumer.js" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-js-$RANDOM" "$N"
-timed "raw librdkafka batch loop" "$BUILD/bench/kafka/bench-raw-librdkafka" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-raw-$RANDOM" "$N"
+echo "== $N messages of $BYTES bytes, 8 partitions, topic $TOPIC, $ROUNDS round(s)"
+for ((round = 1; round <= ROUNDS; round++)); do
+  r=""; (( ROUNDS > 1 )) && r=" [round $round]"
+  run_worker "sluice-worker (discard sink)$r" "discard: {}" 500 "$N"
+  timed "kcat -C -e -q > /dev/null (wall, incl. start)$r" kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -e -q
+  timed "KafkaJS eachBatch (node $(node --version))$r" node "$ROOT/bench/node/kafkajs-consumer.js" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-js-$RANDOM" "$N"
+  timed "raw librdkafka batch loop$r" "$BUILD/bench/kafka/bench-raw-librdkafka" "$KAFKA_BOOTSTRAP" "$TOPIC" "g-raw-$RANDOM" "$N"
+done
 
 SINK_PORT="$(free_port)"
 "$BUILD/bench/kafka/bench-slow-http-sink" "$SINK_PORT" 1 & SINK_PID=$!
@@ -97,5 +107,5 @@ run_worker "sluice-worker HTTP, batches of 500" "http: {url: \"http://127.0.0.1:
 run_worker "sluice-worker HTTP, 1 message per request" "http: {url: \"http://127.0.0.1:$SINK_PORT/\", format: json}" 1 "$HTTP_N"
 
 echo
-printf '%-44s %12s %12s\n' "consumer" "msg/s" "peak RSS MiB"
+printf '%-44s %12s %12s %10s\n' "consumer" "msg/s" "peak RSS MiB" "CPU s"
 printf '%s\n' "${RESULTS[@]}"
