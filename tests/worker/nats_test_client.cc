@@ -65,6 +65,43 @@ std::optional<NatsConsumerState> NatsTestClient::consumer(const std::string& str
   return out;
 }
 
+void NatsTestClient::createConsumer(const std::string& stream, const std::string& consumer,
+                                    const std::string& filterSubject, int ackWaitSeconds, int64_t maxAckPending,
+                                    int64_t maxDeliver) {
+  jsConsumerConfig cfg;
+  jsConsumerConfig_Init(&cfg);
+  cfg.Durable = consumer.c_str();
+  cfg.AckPolicy = js_AckExplicit;
+  cfg.DeliverPolicy = js_DeliverAll;
+  cfg.AckWait = int64_t{ackWaitSeconds} * 1000000000;
+  cfg.MaxAckPending = maxAckPending;
+  cfg.MaxDeliver = maxDeliver;
+  cfg.FilterSubject = filterSubject.c_str();
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_AddConsumer(&ci, impl_->js, stream.c_str(), &cfg, nullptr, &jerr), NATS_OK) << consumer << " jerr " << jerr;
+  jsConsumerInfo_Destroy(ci);
+}
+
+uint64_t NatsTestClient::pullAndAbandon(const std::string& stream, const std::string& consumer) {
+  const std::string subject = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer;
+  natsMsg* reply = nullptr;
+  if (natsConnection_RequestString(&reply, impl_->nc, subject.c_str(), "{\"batch\":1,\"expires\":4000000000}", 5000) !=
+      NATS_OK) {
+    return 0;
+  }
+  // $JS.ACK.<stream>.<consumer>.<delivered>.<...>; a status reply (408) has no ack subject.
+  const std::string ack = natsMsg_GetReply(reply) ? natsMsg_GetReply(reply) : "";
+  natsMsg_Destroy(reply);
+  const std::string prefix = "$JS.ACK." + stream + "." + consumer + ".";
+  if (ack.rfind(prefix, 0) != 0) return 0;
+  return std::stoull(ack.substr(prefix.size(), ack.find('.', prefix.size()) - prefix.size()));
+}
+
+void NatsTestClient::purgeStream(const std::string& stream) {
+  ASSERT_EQ(js_PurgeStream(impl_->js, stream.c_str(), nullptr, nullptr), NATS_OK) << stream;
+}
+
 uint64_t NatsTestClient::storedCount(const std::string& stream) {
   jsStreamInfo* si = nullptr;
   if (js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, nullptr) != NATS_OK) return 0;

@@ -44,6 +44,13 @@ class NatsTestClient {
   // JetStream publish of every record (async, then waits for all acks). Fails the test on error.
   void publish(const std::vector<NatsRecord>& records);
   std::optional<NatsConsumerState> consumer(const std::string& stream, const std::string& consumer);
+  // A durable pull consumer with explicit acks, as a worker (or a person) may have created it.
+  void createConsumer(const std::string& stream, const std::string& consumer, const std::string& filterSubject,
+                      int ackWaitSeconds, int64_t maxAckPending, int64_t maxDeliver);
+  // Pulls one message and drops it unacknowledged, like a worker killed while holding it; returns
+  // the delivery count the server gave it (0 when nothing came within 5 s).
+  uint64_t pullAndAbandon(const std::string& stream, const std::string& consumer);
+  void purgeStream(const std::string& stream);
   // Messages stored in the stream, in sequence order (up to `limit`).
   std::vector<StoredMessage> stored(const std::string& stream, uint64_t limit);
   uint64_t storedCount(const std::string& stream);
