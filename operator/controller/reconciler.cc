@@ -102,16 +102,24 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   observed.sourceSummary = sourceSummary(pipeline.spec);
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const ScalingStep step = scale(key, pipeline, deployments_.get(deploymentKey).get());
-  auto created = applyOwned(key, pipeline, *object, step.replicas);
+  json applied;
+  auto created = applyOwned(key, pipeline, *object, step.replicas, applied);
   if (!created) return {created.status(), std::nullopt};
   const auto deployment = deployments_.get(deploymentKey);
-  observed.deployment = deployment.get();
+  // Just created: the watch has not delivered it yet, but the apply answered with it, so the first
+  // status already describes it (and the watch event that follows changes nothing).
+  observed.deployment = deployment ? deployment.get() : (applied.is_object() ? &applied : nullptr);
   observed.scaling = step.observation;
   observed.scalingHeld = step.held;
   // Counted and announced only now that the Deployment carries the decision.
   const std::optional<EventSpec> scaled = step.observation ? reportScaling(key) : std::nullopt;
   const Status written = writeStatus(*object, observed, *created, scaled);
-  auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval);
+  // Watches bring every change of the pipeline and its Deployment; what they cannot bring is a
+  // source that became (un)reachable or a Secret that appeared, so only those are polled. Else
+  // the next visit is the resync.
+  const bool polled = observed.source && observed.source->state != SourceState::kSkipped;
+  auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(
+      polled || !observed.missingSecrets.empty() ? options_.probeInterval : options_.resync);
   if (step.observation || step.held) {
     // New samples queue the key themselves; this only notices a sample going stale.
     requeue = std::min(requeue, staleSampleAge(pipeline.spec.scaling.pollIntervalSeconds));
@@ -231,26 +239,41 @@ std::optional<EventSpec> Reconciler::reportScaling(const std::string& key) {
 }
 
 // Applies the five owned objects unless exactly these were applied recently and the Deployment is
-// still there. Returns whether the Deployment was created by this call.
+// still there, or (after a restart, when the memo is empty) the cached Deployment carries the hash
+// of exactly these objects: steady state and restarts make no writes. The ServiceAccount, the
+// ConfigMap and then the Deployment go first (pods need the account to be admitted and, on a
+// change, must not start before the new pipeline.yaml is in place); the Role and RoleBinding
+// follow (a worker retries its heartbeat until they exist). Returns whether the Deployment was
+// created by this call; `applied` gets the Deployment as the API server returned it.
 Result<bool> Reconciler::applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline, const json& object,
-                                    std::optional<int> replicas) {
+                                    std::optional<int> replicas, json& applied) {
   DesiredOptions desired{options_.workerImage, replicas};
-  const DesiredObjects objects = desiredObjects(pipeline, object, desired);
+  DesiredObjects objects = desiredObjects(pipeline, object, desired);
   const std::string hash = hashOf(objects);
+  objects.deployment["metadata"]["annotations"][kAppliedHashAnnotation] = hash;
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
-  const bool deploymentCached = deployments_.get(deploymentKey) != nullptr;
+  const auto cached = deployments_.get(deploymentKey);
   const auto previous = memo(key);
-  if (previous && previous->appliedHash == hash && deploymentCached &&
-      clock_.now() - previous->appliedAt < options_.resync) {
+  if (previous && previous->appliedHash == hash && cached && clock_.now() - previous->appliedAt < options_.resync) {
+    return false;
+  }
+  const bool neverApplied = !previous || previous->appliedHash.empty();  // by this process
+  if (neverApplied && cached &&
+      cached->value("/metadata/annotations"_json_pointer, json::object()).value(kAppliedHashAnnotation, "") == hash) {
+    remember(key, [&](Memo& m) {
+      m.appliedHash = hash;
+      m.appliedAt = clock_.now();
+    });
     return false;
   }
   const std::vector<std::pair<const kube::ResourceType*, const json*>> order = {
-      {&kube::resources::kServiceAccounts, &objects.serviceAccount}, {&kube::resources::kRoles, &objects.role},
-      {&kube::resources::kRoleBindings, &objects.roleBinding},       {&kube::resources::kConfigMaps, &objects.configMap},
-      {&kube::resources::kDeployments, &objects.deployment}};
+      {&kube::resources::kServiceAccounts, &objects.serviceAccount}, {&kube::resources::kConfigMaps, &objects.configMap},
+      {&kube::resources::kDeployments, &objects.deployment},         {&kube::resources::kRoles, &objects.role},
+      {&kube::resources::kRoleBindings, &objects.roleBinding}};
   for (const auto& [type, body] : order) {
-    auto applied = client_.apply(*type, *body);
-    if (!applied) return applied.status();
+    auto result = client_.apply(*type, *body);
+    if (!result) return result.status();
+    if (type == &kube::resources::kDeployments) applied = std::move(*result);
   }
   remember(key, [&](Memo& m) {
     m.appliedHash = hash;
@@ -258,7 +281,7 @@ Result<bool> Reconciler::applyOwned(const std::string& key, const spec::Consumer
   });
   // Created now: no Deployment yet and never applied by this process (the memo may already hold a
   // source probe, so look at what was applied, not whether a memo exists).
-  return !deploymentCached && (!previous || previous->appliedHash.empty());
+  return !cached && neverApplied;
 }
 
 std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, Status& error) {

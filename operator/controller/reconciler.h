@@ -34,6 +34,11 @@
 
 namespace sluice::controller {
 
+// On the worker Deployment's metadata (not the pod template: it must not roll the pods): the hash
+// of the five owned objects as last applied, so a restarted operator skips applies that would
+// change nothing.
+inline constexpr const char* kAppliedHashAnnotation = "sluice.dev/applied-hash";
+
 struct ReconcileResult {
   common::Status status;  // an error means: requeue with rate limiting
   std::optional<std::chrono::milliseconds> requeueAfter;
@@ -47,7 +52,8 @@ struct ReconcilerOptions {
   std::string workerImage;
   ProbePolicy probe;
   std::chrono::seconds probeInterval{30};  // source re-probe and status refresh (requeueAfter)
-  std::chrono::seconds resync{300};        // re-apply owned objects even when nothing changed
+  std::chrono::seconds resync{300};        // re-apply owned objects even when nothing changed, and
+                                           // revisit pipelines whose source is not polled
   ReplicaPolicy replicas;                  // empty = the autoscaler, else defaultReplicas
   bool autoscale = true;                   // poll the autoscaler (lag probe + worker Leases)
   // Called once per autoscaler poll, after the apply carrying its decision succeeded (metrics);
@@ -96,7 +102,7 @@ class Reconciler {
   };
 
   common::Result<bool> applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline,
-                                  const nlohmann::json& object, std::optional<int> replicas);
+                                  const nlohmann::json& object, std::optional<int> replicas, nlohmann::json& applied);
   std::vector<SecretUse> missingSecrets(const spec::ConsumerPipeline& pipeline, common::Status& error);
   SourceObservation observeSource(const std::string& key, const spec::ConsumerPipeline& pipeline);
   common::Status writeStatus(const nlohmann::json& object, const Observations& observed, bool deploymentCreated,
