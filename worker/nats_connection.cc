@@ -6,6 +6,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "worker/nkey.h"
+
 namespace sluice::worker {
 namespace {
 
@@ -60,9 +62,12 @@ common::Status applyAuth(natsOptions* opts, const spec::NatsAuthSpec& auth) {
                  "auth.credsFile " + auth.credsFile);
   }
   if (!auth.nkeySeedFile.empty()) {
-    // nats.c wants the public key beside the seed: "<seed file>.pub" (the `nk -pubout` output).
-    auto pub = readSecretFile(auth.nkeySeedFile + ".pub", "auth.nkeySeedFile (public key)");
-    if (!pub) return pub.status();
+    // nats.c signs the server's nonce with the seed it reads from the file, and wants the user's
+    // public key beside it: derived from the same seed, so the Secret needs only the seed.
+    auto content = readSecretFile(auth.nkeySeedFile, "auth.nkeySeedFile");
+    if (!content) return content.status();
+    auto pub = nkeyPublicKey(nkeySeedIn(*content));
+    if (!pub) return common::invalidArgument("auth.nkeySeedFile " + auth.nkeySeedFile + ": " + pub.status().message());
     return check(natsOptions_SetNKeyFromSeed(opts, pub->c_str(), auth.nkeySeedFile.c_str()), "auth.nkeySeedFile");
   }
   if (!auth.tokenFile.empty()) {

@@ -17,6 +17,19 @@ NatsTestClient::NatsTestClient(const std::string& url) : impl_(std::make_unique<
   }
 }
 
+NatsTestClient::NatsTestClient(const std::string& url, const std::string& seedFile, const std::string& nkeyPublic)
+    : impl_(std::make_unique<Impl>()) {
+  natsOptions* opts = nullptr;
+  EXPECT_EQ(natsOptions_Create(&opts), NATS_OK);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetNKeyFromSeed(opts, nkeyPublic.c_str(), seedFile.c_str());
+  EXPECT_EQ(natsConnection_Connect(&impl_->nc, opts), NATS_OK) << "connect to " << url << " as " << nkeyPublic;
+  natsOptions_Destroy(opts);
+  if (impl_->nc) {
+    EXPECT_EQ(natsConnection_JetStream(&impl_->js, impl_->nc, nullptr), NATS_OK);
+  }
+}
+
 NatsTestClient::~NatsTestClient() {
   if (impl_->js) jsCtx_Destroy(impl_->js);
   if (impl_->nc) natsConnection_Destroy(impl_->nc);

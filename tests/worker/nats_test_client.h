@@ -35,6 +35,8 @@ struct StoredMessage {
 class NatsTestClient {
  public:
   explicit NatsTestClient(const std::string& url);
+  // Authenticates as the NKey user whose seed is in `seedFile` (public key `nkeyPublic`).
+  NatsTestClient(const std::string& url, const std::string& seedFile, const std::string& nkeyPublic);
   ~NatsTestClient();
   NatsTestClient(const NatsTestClient&) = delete;
   NatsTestClient& operator=(const NatsTestClient&) = delete;

@@ -3,8 +3,15 @@
 // stream, subjects and durable consumer.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -434,6 +441,85 @@ TEST_F(NatsWorkerIntegration, NatsSinkPublishesIntoTheStreamThatCapturesTheSubje
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
   EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->numAckPending, 0);
+}
+
+// NKey authentication with only the seed in the Secret: a nats-server of our own (Debian's, on a free
+// loopback port) knows one NKey user; the worker derives the public key from the seed file, nats.c
+// signs the server's nonce with the seed, the server checks it against the configured key. A worker
+// holding another user's seed is refused.
+bool listening(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST(NatsNkeyAuthIntegration, ConsumesWithOnlyTheSeedFile) {
+  // Made with `nk -gen user -pubout` (nkeys v0.4.7) for these tests only; they grant nothing elsewhere.
+  const std::string seed = "SUAJ437U6UX464YIMFJ6HHZM5PASZ24REIP6SQEPK4YVYANNWI44KJ2BGE";
+  const std::string pub = "UASB6V4RZFTYB2UQZHGJ3OJPA3YZ3Z4RAWA3WG5LDNCCQKSR36RXBVVR";
+  const std::string otherSeed = "SUAMGFSIMRTFVC2OCIM6LK2MX4765VQRSIO3FX2JPCZDXGABDS7YMUGZCI";  // a user the server does not know
+  const std::string dir = "/tmp/" + uniqueName("sluice-nkey");
+  ASSERT_EQ(std::system(("mkdir -p " + dir + "/js").c_str()), 0);
+  const int port = freeLoopbackPort();
+  const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+  std::ofstream(dir + "/nats.conf") << "listen: 127.0.0.1:" << port << "\njetstream {store_dir: \"" << dir
+                                    << "/js\", max_mem: 64M, max_file: 64M}\nauthorization {users: [{nkey: " << pub
+                                    << "}]}\n";
+  std::ofstream(dir + "/user.nk") << seed << "\n";
+  const pid_t server = fork();
+  if (server == 0) {
+    freopen((dir + "/nats.log").c_str(), "w", stderr);
+    execlp("nats-server", "nats-server", "-c", (dir + "/nats.conf").c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ASSERT_GT(server, 0);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  } reap{server};
+  bool up = false;
+  for (auto end = std::chrono::steady_clock::now() + 20s; !up && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(100ms);
+    up = listening(port);
+  }
+  ASSERT_TRUE(up) << "nats-server did not come up on " << url;
+  NatsTestClient client(url, dir + "/user.nk", pub);
+  NatsSettings settings;
+  settings.stream = "NKEY";
+  settings.subjectPrefix = "nkey-in";
+  settings.consumer = "nkey-c";
+  client.createStream(settings.stream, {settings.subjectPrefix + ".>"});
+  client.publish(keyedRecords(settings.subjectPrefix, 200, 5));
+  HttpReceiver receiver;
+  settings.sinkUrl = receiver.url();
+  auto withSeed = [&](const std::string& file) {
+    std::string yaml = manifest(url, settings);
+    const std::string anchor = "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + "}";
+    return yaml.replace(yaml.find(anchor), anchor.size(),
+                        "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + ", auth: {nkeySeedFile: \"" + file +
+                            "\"}}");
+  };
+  {
+    std::ofstream(dir + "/other.nk") << otherSeed << "\n";
+    WorkerProcess refused("nats-nkey-refused", withSeed(dir + "/other.nk"));
+    EXPECT_NE(refused.waitExit(30s).value_or(0), 0) << refused.log();
+    EXPECT_NE(refused.log().find("Authorization Violation"), std::string::npos) << refused.log();
+    EXPECT_EQ(receiver.distinctValues(), 0u);
+  }
+  WorkerProcess worker("nats-nkey", withSeed(dir + "/user.nk"));
+  ASSERT_TRUE(receiver.waitForDistinct(200, 30s)) << worker.log();
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+  EXPECT_EQ(client.consumer(settings.stream, settings.consumer)->numAckPending, 0);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace
