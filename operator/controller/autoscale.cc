@@ -48,32 +48,32 @@ ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const sp
 }
 
 std::optional<scaling::KafkaLagProbeConfig> kafkaProbeConfig(const spec::ConsumerPipeline& pipeline,
-                                                             std::string& why) {
+                                                             const SecretsByName& secrets, std::string& why) {
   const auto& kafka = pipeline.spec.source.kafka;
   if (!kafka) return std::nullopt;
-  // TODO(issue 7): resolve TLS and SASL Secrets into librdkafka properties (ssl.ca.pem,
-  // sasl.username, ...). Until then such sources are not lag-probed and the replicas hold.
-  if ((kafka->tls && kafka->tls->enabled) || kafka->sasl) {
-    why = "the lag probe does not support TLS/SASL sources yet";
+  auto security = kafkaProbeSecurity(*kafka, secrets);
+  if (!security) {
+    why = security.status().message();
     return std::nullopt;
   }
   scaling::KafkaLagProbeConfig config;
   config.connection.bootstrapServers = kafka->bootstrapServers;
+  config.connection.properties = std::move(*security);
   config.topics = kafka->topics;
   config.groupId = spec::effectiveGroupId(pipeline);
   config.startFrom = kafka->startFrom;
   return config;
 }
 
-std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline, std::string& why) {
+std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline,
+                                                           const SecretsByName& secrets, std::string& why) {
   const auto& nats = pipeline.spec.source.nats;
   if (!nats) return std::nullopt;
-  // TODO(issue 7): resolve auth and TLS Secrets (creds, token, user/password) for the probe.
-  if ((nats->tls && nats->tls->enabled) || nats->auth) {
-    why = "the lag probe does not support NATS TLS/auth sources yet";
+  scaling::NatsLagProbeConfig config;
+  if (const auto security = natsProbeSecurity(*nats, secrets, config.connection); !security) {
+    why = security.message();
     return std::nullopt;
   }
-  scaling::NatsLagProbeConfig config;
   config.connection.servers = nats->servers;
   config.stream = nats->stream;
   config.consumer = spec::effectiveNatsConsumer(pipeline);

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
+#include "operator/controller/probe_credentials.h"
 #include "operator/controller/status.h"
 #include "operator/scaling/autoscaler.h"
 #include "operator/scaling/kafka_lag_probe.h"
@@ -45,10 +46,12 @@ ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const sp
                                int currentReplicas, const std::vector<nlohmann::json>& leases,
                                const common::Result<scaling::LagSnapshot>& lag, common::WallTime now);
 
-// Lag probe configuration for the pipeline's source. nullopt with `why` set when the lag cannot be
-// probed yet: TLS or SASL/auth settings (credentials from Secrets are not resolved yet).
+// Lag probe configuration for the pipeline's source, TLS/SASL/NATS auth resolved from `secrets`
+// (the data of the Secrets the spec names; see probe_credentials.h). nullopt with `why` set when the
+// lag cannot be probed: a Secret or key is missing, or a credential is one only the worker can read.
 std::optional<scaling::KafkaLagProbeConfig> kafkaProbeConfig(const spec::ConsumerPipeline& pipeline,
-                                                             std::string& why);
-std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline, std::string& why);
+                                                             const SecretsByName& secrets, std::string& why);
+std::optional<scaling::NatsLagProbeConfig> natsProbeConfig(const spec::ConsumerPipeline& pipeline,
+                                                           const SecretsByName& secrets, std::string& why);
 
 }  // namespace sluice::controller

@@ -195,4 +195,11 @@ Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& 
   return Status::ok();
 }
 
+Status sourceProbeSecurity(const spec::PipelineSpec& spec, const SecretsByName& secrets) {
+  if (spec.source.kafka) return kafkaProbeSecurity(*spec.source.kafka, secrets).status();
+  scaling::NatsConnectionSettings ignored;
+  if (spec.source.nats) return natsProbeSecurity(*spec.source.nats, secrets, ignored);
+  return Status::ok();
+}
+
 }  // namespace sluice::controller

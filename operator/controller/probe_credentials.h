@@ -38,4 +38,8 @@ common::Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec
 common::Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& secrets,
                                  scaling::NatsConnectionSettings& settings);
 
+// Whether the lag probe can use the settings of the pipeline's source (whichever it is); the error
+// of kafkaProbeSecurity/natsProbeSecurity otherwise.
+common::Status sourceProbeSecurity(const spec::PipelineSpec& spec, const SecretsByName& secrets);
+
 }  // namespace sluice::controller

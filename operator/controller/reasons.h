@@ -29,6 +29,9 @@ inline constexpr const char* kScalingStable = "Stable";
 inline constexpr const char* kScalingPaused = "Paused";
 inline constexpr const char* kLagSampleMissing = "AwaitingLagSample";  // the first probe has not finished
 inline constexpr const char* kLagSampleStale = "LagSampleStale";       // the last sample is too old
+// The lag probe cannot use the source's TLS/SASL/auth settings (a Secret or key missing, a file only
+// the worker can read): not autoscaling until the spec or the Secret is fixed.
+inline constexpr const char* kProbeCredentialsUnusable = "ProbeCredentialsUnusable";
 // Degraded (also scaling::reasonName(Cause::kStalled) for lag that does not move)
 inline constexpr const char* kAsExpected = "AsExpected";
 inline constexpr const char* kDeploymentFailing = "DeploymentFailing";

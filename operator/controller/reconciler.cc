@@ -96,12 +96,13 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const spec::ConsumerPipeline& pipeline = parsed.pipeline;
   Status secretError;
   Observations observed;
-  observed.missingSecrets = missingSecrets(pipeline, secretError);
+  SecretsByName secrets;  // the data of those that exist, for the lag probe's TLS/SASL settings
+  observed.missingSecrets = missingSecrets(pipeline, secrets, secretError);
   if (!secretError) return {secretError, std::nullopt};
   observed.source = observeSource(key, pipeline);
   observed.sourceSummary = sourceSummary(pipeline.spec);
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
-  const ScalingStep step = scale(key, pipeline, deployments_.get(deploymentKey).get());
+  const ScalingStep step = scale(key, pipeline, deployments_.get(deploymentKey).get(), secrets);
   json applied;
   auto created = applyOwned(key, pipeline, *object, step.replicas, applied);
   if (!created) return {created.status(), std::nullopt};
@@ -136,18 +137,19 @@ Reconciler::ScalingState* Reconciler::scalingState(const std::string& key) {
 
 // Tells the sampler what to probe for the pipeline's current source settings (a new probe when
 // they change). False, with the reason logged once, when the source may not or cannot be probed.
-bool Reconciler::trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline) {
+bool Reconciler::trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline,
+                               const SecretsByName& secrets) {
   std::string why;
   std::string fingerprint;
   LagSampler::ProbeFactory make;
   if (!mayContactSource(pipeline.spec, options_.probe, why)) {
     fingerprint = "skip:" + why;
-  } else if (auto kafka = kafkaProbeConfig(pipeline, why)) {
+  } else if (auto kafka = kafkaProbeConfig(pipeline, secrets, why)) {
     fingerprint = "kafka:" + kafka->connection.key() + "|" + kafka->groupId + "|" +
                   std::string(spec::toString(kafka->startFrom));
     for (const auto& topic : kafka->topics) fingerprint += "|" + topic;
     make = [this, config = std::move(*kafka)] { return std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, config); };
-  } else if (auto nats = natsProbeConfig(pipeline, why)) {
+  } else if (auto nats = natsProbeConfig(pipeline, secrets, why)) {
     fingerprint = "nats:" + nats->connection.key() + "|" + nats->stream + "|" + nats->consumer + "|" +
                   nats->filterSubject;
     make = [this, config = std::move(*nats)] { return std::make_unique<scaling::NatsLagProbe>(natsPool_, config); };
@@ -187,15 +189,21 @@ std::vector<json> Reconciler::workerLeases(ScalingState& state, const spec::Cons
 // the last poll, so its decision keeps being applied and no Event repeats. Without a usable
 // sample (none yet, or older than staleSampleAge) the replicas hold and `held` says why.
 Reconciler::ScalingStep Reconciler::scale(const std::string& key, const spec::ConsumerPipeline& pipeline,
-                                          const json* deployment) {
+                                          const json* deployment, const SecretsByName& secrets) {
   if (options_.replicas) return {options_.replicas(pipeline), nullptr, std::nullopt};
   const int fallback = defaultReplicas(pipeline.spec.scaling);
   if (!options_.autoscale) return {fallback, nullptr, std::nullopt};
   ScalingState& state = *scalingState(key);
-  if (!trackLagProbe(key, state, pipeline)) {
+  if (!trackLagProbe(key, state, pipeline, secrets)) {
     state.last.reset();
     state.sampleSequence = 0;
-    return {fallback, nullptr, std::nullopt};
+    // Credentials the probe cannot use are the user's to fix: say so in the status, not only the log.
+    std::optional<Condition> held;
+    if (const Status credentials = sourceProbeSecurity(pipeline.spec, secrets); !credentials) {
+      held = Condition{condition::kScaling, "False", reason::kProbeCredentialsUnusable,
+                       "not autoscaling, holding " + std::to_string(fallback) + " replicas: " + credentials.message()};
+    }
+    return {fallback, nullptr, held};
   }
   int current = fallback;
   if (state.last) current = state.last->outcome.decision.to;  // applied, maybe not cached yet
@@ -284,11 +292,15 @@ Result<bool> Reconciler::applyOwned(const std::string& key, const spec::Consumer
   return !cached && neverApplied;
 }
 
-std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, Status& error) {
+std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,
+                                                 Status& error) {
   std::vector<SecretUse> missing;
   for (const auto& use : referencedSecrets(pipeline.spec)) {
     auto secret = client_.get(kube::resources::kSecrets, pipeline.metadata.namespace_, use.name);
-    if (secret) continue;
+    if (secret) {
+      found[use.name] = decodeSecret(*secret);  // held for this reconcile only, never logged
+      continue;
+    }
     if (secret.status().code() == ErrorCode::kNotFound) {
       missing.push_back(use);
       continue;

@@ -27,6 +27,7 @@
 #include "operator/controller/autoscale.h"
 #include "operator/controller/desired.h"
 #include "operator/controller/lag_sampler.h"
+#include "operator/controller/probe_credentials.h"
 #include "operator/controller/source_probe.h"
 #include "operator/controller/status.h"
 #include "operator/kube/cache.h"
@@ -103,14 +104,18 @@ class Reconciler {
 
   common::Result<bool> applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline,
                                   const nlohmann::json& object, std::optional<int> replicas, nlohmann::json& applied);
-  std::vector<SecretUse> missingSecrets(const spec::ConsumerPipeline& pipeline, common::Status& error);
+  // The referenced Secrets that do not exist; the data of those that do goes into `found`.
+  std::vector<SecretUse> missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,
+                                        common::Status& error);
   SourceObservation observeSource(const std::string& key, const spec::ConsumerPipeline& pipeline);
   common::Status writeStatus(const nlohmann::json& object, const Observations& observed, bool deploymentCreated,
                              const std::optional<EventSpec>& scaled = std::nullopt);
   void recordEvent(const nlohmann::json& object, const EventSpec& event);
-  ScalingStep scale(const std::string& key, const spec::ConsumerPipeline& pipeline, const nlohmann::json* deployment);
+  ScalingStep scale(const std::string& key, const spec::ConsumerPipeline& pipeline, const nlohmann::json* deployment,
+                    const SecretsByName& secrets);
   ScalingState* scalingState(const std::string& key);
-  bool trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline);
+  bool trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline,
+                     const SecretsByName& secrets);
   std::optional<EventSpec> reportScaling(const std::string& key);
   std::vector<nlohmann::json> workerLeases(ScalingState& state, const spec::ConsumerPipeline& pipeline);
   std::optional<Memo> memo(const std::string& key);

@@ -169,19 +169,47 @@ TEST(ScalingStatus, StalledLagIsDegradedWithTheCauseAsReason) {
   EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), scaling::reasonName(scaling::Cause::kStalled));
 }
 
-TEST(ProbeConfig, PlainKafkaIsProbedWithTheEffectiveGroupAndTlsOrSaslIsSkipped) {
+TEST(ProbeConfig, KafkaIsProbedWithTheEffectiveGroupAndTheSaslSecret) {
   spec::ConsumerPipeline pipeline;
   pipeline.metadata.name = "orders";
   pipeline.metadata.namespace_ = "shop";
   pipeline.spec = kafkaSpec();
   std::string why;
-  auto config = kafkaProbeConfig(pipeline, why);
+  auto config = kafkaProbeConfig(pipeline, {}, why);
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->groupId, "shop.orders");
   EXPECT_EQ(config->topics, (std::vector<std::string>{"orders", "refunds"}));
+  EXPECT_EQ(config->connection.properties.at("security.protocol"), "PLAINTEXT");
+
   pipeline.spec.source.kafka->sasl = spec::SaslSpec{};
-  EXPECT_FALSE(kafkaProbeConfig(pipeline, why).has_value());
-  EXPECT_NE(why.find("SASL"), std::string::npos);
+  pipeline.spec.source.kafka->sasl->secretRef = spec::SecretRef{"kafka-user"};
+  config = kafkaProbeConfig(pipeline, {{"kafka-user", {{"username", "u"}, {"password", "p"}}}}, why);
+  ASSERT_TRUE(config.has_value()) << why;
+  EXPECT_EQ(config->connection.properties.at("security.protocol"), "SASL_PLAINTEXT");
+  EXPECT_EQ(config->connection.properties.at("sasl.username"), "u");
+
+  EXPECT_FALSE(kafkaProbeConfig(pipeline, {}, why).has_value());  // the Secret is missing
+  EXPECT_NE(why.find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef does not exist"), std::string::npos)
+      << why;
+}
+
+TEST(ProbeConfig, NatsTokenComesFromTheSecret) {
+  spec::ConsumerPipeline pipeline;
+  pipeline.metadata.name = "orders";
+  pipeline.metadata.namespace_ = "shop";
+  pipeline.spec.source.nats = spec::NatsSourceSpec{};
+  pipeline.spec.source.nats->servers = {"nats://127.0.0.1:4222"};
+  pipeline.spec.source.nats->stream = "ORDERS";
+  pipeline.spec.source.nats->auth = spec::NatsAuthSpec{};
+  pipeline.spec.source.nats->auth->secretRef = spec::SecretRef{"nats-token"};
+  pipeline.spec.source.nats->auth->tokenFile = "/var/run/secrets/sluice/nats-token/token";
+  std::string why;
+  const auto config = natsProbeConfig(pipeline, {{"nats-token", {{"token", "t0k"}}}}, why);
+  ASSERT_TRUE(config.has_value()) << why;
+  EXPECT_EQ(config->connection.token, "t0k");
+  EXPECT_EQ(config->connection.servers, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
+  EXPECT_FALSE(natsProbeConfig(pipeline, {{"nats-token", {}}}, why).has_value());
+  EXPECT_NE(why.find("has no key \"token\""), std::string::npos) << why;
 }
 
 TEST(MayContactSource, LoopbackAlwaysOtherwiseOnlyWhenAllowed) {

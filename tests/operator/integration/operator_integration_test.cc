@@ -226,6 +226,31 @@ TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   EXPECT_TRUE(op->running());  // a condition, not a crash
 }
 
+// The lag probe takes its SASL credentials from the Secret the spec names, read through the API:
+// a Secret without the password key stops autoscaling with a Scaling condition naming the key.
+TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScalingCondition) {
+  const json secret = {{"apiVersion", "v1"},
+                       {"kind", "Secret"},
+                       {"metadata", {{"name", "kafka-user"}, {"namespace", ns_}}},
+                       {"stringData", {{"username", "alice"}}}};
+  ASSERT_TRUE(client().create(res::kSecrets, ns_, secret).isOk());
+  auto op = startOperator();
+  json manifest = pipelineManifest(ns_, "secure");
+  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
+  ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
+  ASSERT_TRUE(eventually(30s, [&] {
+    const json status = get(res::kConsumerPipelines, "secure").value("status", json::object());
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c["type"] == "Scaling" && c["reason"] == "ProbeCredentialsUnusable") {
+        return c["message"].get<std::string>().find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef "
+                                                    "has no key \"password\"") != std::string::npos;
+      }
+    }
+    return false;
+  })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
+  EXPECT_EQ(op->log().find("alice"), std::string::npos);  // Secret data never reaches the log
+}
+
 TEST_F(OperatorIntegration, GracefulStopOnSigterm) {
   auto op = startOperator();
   ASSERT_TRUE(eventually(10s, [&] { return op->metricsPort() != 0; }));
