@@ -126,6 +126,7 @@ class Operator {
   std::vector<std::thread> threads_;
   std::atomic<bool> lostLease_{false};
   std::set<std::string> exported_;  // pipelines with metric series (refresher thread only)
+  unsigned refreshes_ = 0;           // refresher thread only
 };
 
 Status Operator::startServers() {
@@ -238,6 +239,9 @@ void Operator::startWorkers() {
 
 void Operator::refreshMetrics() {
   metrics_.queueDepth(queue_.depth());
+  // After a burst (hundreds of pipelines created or relisted) glibc keeps the freed JSON in its
+  // arenas; hand the free pages back every 30 s so the RSS at rest reflects what is live.
+  if (++refreshes_ % 15 == 0) malloc_trim(0);
   healthServer_->setReady(synced());
   std::set<std::string> now;
   if (mayWrite()) {  // only the leader exports pipeline series

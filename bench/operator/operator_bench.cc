@@ -44,7 +44,12 @@ std::map<std::string, std::string> readEnvFile(const std::string& path) {
     if (line.rfind("export ", 0) == 0) line = line.substr(7);
     const auto eq = line.find('=');
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    out[line.substr(0, eq)] = line.substr(eq + 1);
+    std::string value = line.substr(eq + 1);
+    // scripts/dev-env quotes values: export KUBECONFIG='/tmp/sluice-dev/kube/kubeconfig'
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    out[line.substr(0, eq)] = value;
   }
   return out;
 }
@@ -171,25 +176,39 @@ int main(int argc, char** argv) {
 
   const auto started = Clock::now();
   std::atomic<int> next{0};
-  std::atomic<int> failures{0};
+  int failures = 0;  // guarded by mu
+  std::string firstFailure;
   std::vector<std::thread> creators;
   for (int c = 0; c < args.clients; ++c) {
     creators.emplace_back([&] {
       for (int i = next++; i < args.pipelines; i = next++) {
         const std::string name = "p" + std::to_string(i);
         const auto t0 = Clock::now();
-        if (!client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name, args.bootstrap))) ++failures;
+        auto made = client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name, args.bootstrap));
         std::lock_guard<std::mutex> lock(mu);
+        if (!made) {
+          if (failures++ == 0) firstFailure = made.status().toString();
+          continue;
+        }
         created[name + "-worker"] = t0;
       }
     });
   }
   for (auto& t : creators) t.join();
+  if (failures == args.pipelines) {
+    std::cerr << "every create failed (is the CRD installed? kubectl apply -f crds/): " << firstFailure << "\n";
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    cancel.cancel();
+    watchThread.join();
+    (void)client.remove(kube::resources::kNamespaces, "", ns);
+    return 2;
+  }
   const double createSeconds = std::chrono::duration<double>(Clock::now() - started).count();
   const auto deadline = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < deadline) {
     std::lock_guard<std::mutex> lock(mu);
-    if (present.size() >= static_cast<size_t>(args.pipelines)) break;
+    if (present.size() >= created.size()) break;
     mu.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     mu.lock();
@@ -213,7 +232,7 @@ int main(int argc, char** argv) {
   const long rssRest = rssKiB(pid);
 
   std::printf("pipelines created      %d (%d create failures) in %.2f s with %d clients\n", args.pipelines,
-              failures.load(), createSeconds, args.clients);
+              failures, createSeconds, args.clients);
   std::printf("deployments present    %zu in %.2f s after the first create\n", latencies.size(), allSeconds);
   std::printf("create -> Deployment   p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(latencies, 0.5),
               percentile(latencies, 0.99), percentile(latencies, 1.0));
