@@ -5,10 +5,7 @@
 //
 //   operator_bench [--pipelines 500] [--rest-seconds 30] [--clients 8] [--bootstrap host:port]
 //                  [--env /tmp/sluice-dev/env]
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -28,31 +26,14 @@
 #include "operator/kube/config.h"
 #include "operator/kube/cpprest_transport.h"
 #include "operator/kube/watch.h"
-
-extern char** environ;
+#include "tests/support/env_values.h"
+#include "tests/support/subprocess.h"
 
 namespace {
 
 using namespace sluice;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-std::map<std::string, std::string> readEnvFile(const std::string& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("export ", 0) == 0) line = line.substr(7);
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    std::string value = line.substr(eq + 1);
-    // scripts/dev-env quotes values: export KUBECONFIG='/tmp/sluice-dev/kube/kubeconfig'
-    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    out[line.substr(0, eq)] = value;
-  }
-  return out;
-}
 
 struct Args {
   int pipelines = 500;
@@ -78,21 +59,17 @@ Args parseArgs(int argc, char** argv) {
   return args;
 }
 
-pid_t spawnOperator(const std::string& kubeconfig, const std::string& ns, const std::string& log) {
-  std::vector<std::string> argv = {std::string(SLUICE_BINARY_DIR) + "/operator/sluice-operator",
-                                   "--kubeconfig", kubeconfig, "--namespaces", ns,
-                                   "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0"};
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
+// The operator under test, its log truncated per run; SIGKILLed by the Subprocess destructor if
+// the bench leaves early.
+std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& kubeconfig, const std::string& ns,
+                                                           const std::string& log) {
+  auto op = std::make_unique<sluice::testing::Subprocess>(
+      std::vector<std::string>{std::string(SLUICE_BINARY_DIR) + "/operator/sluice-operator", "--kubeconfig", kubeconfig,
+                               "--namespaces", ns, "--metrics-address", "127.0.0.1:0", "--health-address",
+                               "127.0.0.1:0"},
+      log, sluice::testing::Subprocess::Log::kTruncate);
+  if (!op->start()) return nullptr;
+  return op;
 }
 
 long rssKiB(pid_t pid) {
@@ -134,7 +111,7 @@ double percentile(std::vector<double> values, double p) {
 
 int main(int argc, char** argv) {
   const Args args = parseArgs(argc, argv);
-  const auto env = readEnvFile(args.env);
+  const auto env = sluice::testing::readEnvFile(args.env).value_or(std::map<std::string, std::string>());
   if (!env.count("KUBECONFIG")) {
     std::cerr << "no KUBECONFIG in " << args.env << ": run scripts/dev-env up kube\n";
     return 2;
@@ -170,7 +147,15 @@ int main(int argc, char** argv) {
   while (!watcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   const std::string log = "/tmp/sluice-operator-bench.log";
-  const pid_t pid = spawnOperator(env.at("KUBECONFIG"), ns, log);
+  const auto op = spawnOperator(env.at("KUBECONFIG"), ns, log);
+  if (!op) {
+    std::cerr << "cannot start " << SLUICE_BINARY_DIR << "/operator/sluice-operator\n";
+    cancel.cancel();
+    watchThread.join();
+    (void)client.remove(kube::resources::kNamespaces, "", ns);
+    return 2;
+  }
+  const pid_t pid = op->pid();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // let it list and watch
   const long rssIdle = rssKiB(pid);
 
@@ -197,8 +182,8 @@ int main(int argc, char** argv) {
   for (auto& t : creators) t.join();
   if (failures == args.pipelines) {
     std::cerr << "every create failed (is the CRD installed? kubectl apply -f crds/): " << firstFailure << "\n";
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
+    op->signal(SIGTERM);
+    op->wait();
     cancel.cancel();
     watchThread.join();
     (void)client.remove(kube::resources::kNamespaces, "", ns);
@@ -241,9 +226,8 @@ int main(int argc, char** argv) {
   std::printf("operator CPU at rest   %.2f%% of one core over %d s (%d pipelines)\n",
               100.0 * (cpu1 - cpu0) / args.restSeconds, args.restSeconds, args.pipelines);
 
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  op->signal(SIGTERM);
+  op->wait();
   cancel.cancel();
   watchThread.join();
   (void)client.remove(kube::resources::kNamespaces, "", ns);

@@ -6,7 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
+
+#include "tests/support/env_values.h"
 
 namespace sluice::testing {
 
@@ -19,21 +20,7 @@ std::optional<std::map<std::string, std::string>> loadServiceEnv() {
   } else {
     path = "/tmp/sluice-dev/env";
   }
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::map<std::string, std::string> values;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) == 0) line = line.substr(7);
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    values[line.substr(0, eq)] = value;
-  }
-  return values;
+  return readEnvFile(path);
 }
 
 std::string requireServiceEnv(const std::string& name) {

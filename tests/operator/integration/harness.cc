@@ -1,18 +1,14 @@
 #include "tests/operator/integration/harness.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
 #include <regex>
 #include <sstream>
 
 #include "operator/kube/config.h"
 #include "operator/kube/cpprest_transport.h"
 #include "tests/support/env_file.h"
+#include "tests/support/http_get.h"
 
 namespace sluice::op::testing {
 
@@ -46,21 +42,7 @@ int OperatorProcess::metricsPort() {
 std::string OperatorProcess::scrapeMetrics() {
   const int port = metricsPort();
   if (port == 0) return "";
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string body;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    (void)!::write(fd, request.data(), request.size());
-    std::array<char, 8192> buf{};
-    ssize_t n;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0) body.append(buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return body;
+  return sluice::testing::httpGet(port, "/metrics").body;
 }
 
 double metricSum(const std::string& text, const std::string& metric) {
