@@ -488,6 +488,16 @@ common::Status NatsSource::close() {
     if (publishAck(held.reply, kNakBody) == NATS_OK) ++released;
   }
   outstanding_.clear();
+  // Answers that arrived after the last poll (never handed to the pipeline) go back too.
+  int waiting = 0;
+  int waitingBytes = 0;
+  if (sub_ && natsSubscription_GetPending(sub_.get(), &waiting, &waitingBytes) == NATS_OK) {
+    for (natsMsg* raw = nullptr; waiting-- > 0 && natsSubscription_NextMsg(&raw, sub_.get(), 1) == NATS_OK;) {
+      NatsMsgPtr m(raw, &natsMsg_Destroy);
+      const char* reply = natsMsg_GetReply(m.get());
+      if (reply && parseAckSubject(reply) && publishAck(reply, kNakBody) == NATS_OK) ++released;
+    }
+  }
   if (released > 0) spdlog::info("nats: released {} undelivered message(s) for redelivery", released);
   const natsStatus s = natsConnection_FlushTimeout(nc_.get(), 5000);
   if (sub_) natsSubscription_Unsubscribe(sub_.get());

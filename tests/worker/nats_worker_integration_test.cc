@@ -75,6 +75,12 @@ std::vector<NatsRecord> keyedRecords(const std::string& prefix, int count, int k
   return out;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;  // the worker under test is the sanitizer build's: RSS means nothing
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 int sequenceOf(const std::string& value) { return std::stoi(value.substr(value.find(':') + 1)); }
 
 class NatsWorkerIntegration : public ::testing::Test {
@@ -258,7 +264,9 @@ TEST_F(NatsWorkerIntegration, SlowSinkKeepsMemoryAndAckPendingWithinTheBudget) {
   EXPECT_GT(peakAckPending, 0);
   EXPECT_LE(peakAckPending, maxAckPending);
   EXPECT_GT(peakKiB, 0);
-  EXPECT_LT(peakKiB, limitKiB);
+  if (!kAddressSanitizer) {
+    EXPECT_LT(peakKiB, limitKiB) << "(not checked under ASan: shadow memory and quarantine)";
+  }
   EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the backlog must still be waiting";
   EXPECT_TRUE(sawPaused) << "fetching paused at the budget";
   EXPECT_NE(metrics.body.find("sluice_worker_source_config_drift 0"), std::string::npos);
