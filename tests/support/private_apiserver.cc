@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <vector>
 
 #include "tests/support/env_file.h"
 
@@ -59,10 +61,16 @@ common::Status PrivateApiServer::start() {
   if (!::mkdtemp(pattern.data())) return common::internalError("mkdtemp " + pattern + " failed");
   dir_ = pattern;
   kubeconfig_ = dir_ + "/kubeconfig";
-  port_ = freeLoopbackPort();
-  etcdPort_ = freeLoopbackPort();
-  const int etcdPeerPort = freeLoopbackPort();
-  if (port_ == 0 || etcdPort_ == 0 || etcdPeerPort == 0) return common::unavailable("no free loopback port");
+  // Three distinct ports (the kernel may hand out a just-closed port again).
+  std::vector<int> ports;
+  for (int attempt = 0; attempt < 20 && ports.size() < 3; ++attempt) {
+    const int port = freeLoopbackPort();
+    if (port != 0 && std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+  }
+  if (ports.size() < 3) return common::unavailable("no three free loopback ports");
+  port_ = ports[0];
+  etcdPort_ = ports[1];
+  const int etcdPeerPort = ports[2];
 
   // The PKI and kubeconfig exactly as scripts/dev-env makes them (one definition of both).
   const std::string scripts = std::string(SLUICE_SOURCE_DIR) + "/scripts/lib";
