@@ -28,7 +28,9 @@ common::Status check(natsStatus s, const std::string& what) {
   return common::invalidArgument(natsError(s, what));
 }
 
-void onDisconnected(natsConnection*, void* closure) {
+void onDisconnected(natsConnection* nc, void* closure) {
+  // nats.c also reports a deliberate natsConnection_Close (on stop) as a disconnect.
+  if (natsConnection_IsClosed(nc)) return;
   spdlog::warn("nats {}: disconnected, reconnecting", static_cast<const char*>(closure));
 }
 
