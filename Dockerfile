@@ -31,7 +31,8 @@ COPY . .
 # for another suite), the build folder inside the source tree. Without a mount it caches into the
 # throwaway build stage.
 ARG SLUICE_WERROR=ON
-ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1
+# ccache hashes the locale variables too: scripts/test builds with exactly LANG=C.UTF-8 as well.
+ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1 LANG=C.UTF-8
 RUN cmake -S . -B /src/build -G Ninja \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
