@@ -9,7 +9,7 @@ void Batcher::add(Message message) { add(std::move(message), clock_.now()); }
 
 void Batcher::add(Message message, common::SteadyTime arrived) {
   pendingBytes_ += budgetBytes(message);
-  pending_.push_back({arrived, std::move(message)});
+  pending_.emplace_back(arrived, std::move(message));  // one move, no temporary
 }
 
 bool Batcher::due() const {

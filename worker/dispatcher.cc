@@ -44,7 +44,7 @@ void Dispatcher::submit(Batch batch) {
       name = groupOf(message);
       group = &groups_[name];  // unordered_map references stay valid across inserts
     }
-    group->queue.push_back(std::move(message));
+    group->queue.emplace_back(std::move(message));
     ++queued_;
     markReady(name, *group);
   }

@@ -20,6 +20,10 @@ class VecQueue {
   size_t size() const { return items_.size() - head_; }
 
   void push_back(T value) { items_.push_back(std::move(value)); }
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    return items_.emplace_back(std::forward<Args>(args)...);
+  }
   T& front() { return items_[head_]; }
   const T& front() const { return items_[head_]; }
   T& back() { return items_.back(); }
