@@ -141,6 +141,7 @@ class NatsSource final : public Source {
   natsStatus publishAck(const std::string& reply, const char* body);
   void keepAlive();
   void refreshLag();
+  size_t releaseLeftovers();
   common::Status fetchFailed(natsStatus s, common::Millis timeout);
 
   NatsSourceSettings settings_;
@@ -154,6 +155,7 @@ class NatsSource final : public Source {
   SubscriptionPtr sub_{nullptr, &natsSubscription_Destroy};
   std::string inbox_;  // requests reply to <inbox_>.<request number>
   uint64_t requestNumber_ = 0;
+  common::SteadyTime pullOpenUntil_{};  // when the server will have expired the last pull request
   std::unordered_map<uint64_t, Outstanding> outstanding_;
   uint64_t nextDeliveryId_ = 1;
   int64_t fetchMaxBytes_ = 0;
@@ -363,6 +365,7 @@ common::Status NatsSource::pull(std::vector<Message>& out, size_t batch, common:
                                                static_cast<int>(body.size()));
   if (s != NATS_OK) return fetchFailed(s, wait);
   const auto deadline = clock_.now() + wait;
+  pullOpenUntil_ = deadline + 50ms;  // the server's expiry is earlier; the margin covers the trip there
   int64_t bytes = 0;
   while (out.size() < batch && bytes < fetchMaxBytes_) {
     const auto left = std::chrono::duration_cast<common::Millis>(deadline - clock_.now());
@@ -478,6 +481,28 @@ std::vector<PartitionWatermark> NatsSource::watermarks() {
   return {PartitionWatermark{TopicPartition{settings_.stream, 0}, -1, lastPending_}};
 }
 
+// Answers that arrived after the last poll (never handed to the pipeline), and any the last pull
+// request still brings until the server expires it (at most ~100 ms), are nak'ed: otherwise they
+// would wait out AckWait on a consumer nobody reads any more.
+size_t NatsSource::releaseLeftovers() {
+  size_t released = 0;
+  while (sub_) {
+    const auto left = std::chrono::duration_cast<common::Millis>(pullOpenUntil_ - clock_.now());
+    int waiting = 0;
+    int waitingBytes = 0;
+    if (natsSubscription_GetPending(sub_.get(), &waiting, &waitingBytes) != NATS_OK) break;
+    if (waiting == 0 && left <= common::Millis(0)) break;
+    natsMsg* raw = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&raw, sub_.get(), std::max<int64_t>(1, left.count()));
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) break;
+    NatsMsgPtr m(raw, &natsMsg_Destroy);
+    const char* reply = natsMsg_GetReply(m.get());
+    if (reply && parseAckSubject(reply) && publishAck(reply, kNakBody) == NATS_OK) ++released;
+  }
+  return released;
+}
+
 // Whatever the pipeline still holds goes back to the server at once (nak) instead of waiting out
 // AckWait, then acks and naks are flushed before the connection closes.
 common::Status NatsSource::close() {
@@ -488,16 +513,7 @@ common::Status NatsSource::close() {
     if (publishAck(held.reply, kNakBody) == NATS_OK) ++released;
   }
   outstanding_.clear();
-  // Answers that arrived after the last poll (never handed to the pipeline) go back too.
-  int waiting = 0;
-  int waitingBytes = 0;
-  if (sub_ && natsSubscription_GetPending(sub_.get(), &waiting, &waitingBytes) == NATS_OK) {
-    for (natsMsg* raw = nullptr; waiting-- > 0 && natsSubscription_NextMsg(&raw, sub_.get(), 1) == NATS_OK;) {
-      NatsMsgPtr m(raw, &natsMsg_Destroy);
-      const char* reply = natsMsg_GetReply(m.get());
-      if (reply && parseAckSubject(reply) && publishAck(reply, kNakBody) == NATS_OK) ++released;
-    }
-  }
+  released += releaseLeftovers();
   if (released > 0) spdlog::info("nats: released {} undelivered message(s) for redelivery", released);
   const natsStatus s = natsConnection_FlushTimeout(nc_.get(), 5000);
   if (sub_) natsSubscription_Unsubscribe(sub_.get());
