@@ -35,6 +35,7 @@ MetricsSample sampleMetrics(const WorkerMetrics& metrics, common::SteadyTime at)
   sample.inFlight = metrics.inFlightMessages.Value();
   sample.pausedPartitions = metrics.pausedPartitions.Value();
   sample.degraded = metrics.degraded.Value() > 0;
+  sample.sourceDrift = metrics.sourceDrift();
   return sample;
 }
 
@@ -69,6 +70,7 @@ scaling::WorkerReport reportBetween(const std::optional<MetricsSample>& previous
   report.heartbeatSeconds = context.heartbeatSeconds;
   report.inFlight = static_cast<int64_t>(std::llround(current.inFlight));
   report.paused = current.pausedPartitions > 0;
+  report.sourceDrift = current.sourceDrift;
   report.state = scaling::WorkerState::kRunning;
   if (current.degraded) report.state = scaling::WorkerState::kDegraded;
   if (context.draining) report.state = scaling::WorkerState::kDraining;

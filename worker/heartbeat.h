@@ -49,6 +49,7 @@ struct MetricsSample {
   double inFlight = 0;
   double pausedPartitions = 0;
   bool degraded = false;
+  std::string sourceDrift;  // WorkerMetrics::sourceDrift()
 };
 
 MetricsSample sampleMetrics(const WorkerMetrics& metrics, common::SteadyTime at);

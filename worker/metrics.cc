@@ -47,6 +47,17 @@ void WorkerMetrics::setLag(const TopicPartition& partition, int64_t lag) {
   g->Set(static_cast<double>(lag));
 }
 
+void WorkerMetrics::setSourceDrift(const std::string& difference) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sourceDrift_ = difference;
+  sourceConfigDrift.Set(difference.empty() ? 0 : 1);
+}
+
+std::string WorkerMetrics::sourceDrift() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sourceDrift_;
+}
+
 void WorkerMetrics::removeLag(const TopicPartition& partition) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = lag_.find(partition);

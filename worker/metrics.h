@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <string>
 
 #include "worker/message.h"
 
@@ -32,13 +33,19 @@ class WorkerMetrics {
   prometheus::Gauge& degraded;
   prometheus::Gauge& sourceConfigDrift;  // the source's existing consumer differs from the spec
 
+  // The source's difference from the spec in words (empty: none); sets sourceConfigDrift too. The
+  // heartbeat reports the text to the operator, which shows it as a Degraded condition.
+  void setSourceDrift(const std::string& difference);
+  std::string sourceDrift() const;
+
   void setLag(const TopicPartition& partition, int64_t lag);
   void removeLag(const TopicPartition& partition);
 
  private:
   prometheus::Family<prometheus::Gauge>& lagFamily_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<TopicPartition, prometheus::Gauge*> lag_;
+  std::string sourceDrift_;
 };
 
 }  // namespace sluice::worker

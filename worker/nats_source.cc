@@ -228,10 +228,12 @@ common::Status NatsSource::checkExisting(const jsConsumerInfo& info) {
   }
   const auto have = settingsOf(info);
   const auto drift = consumerDrift(settings_.consumer, have);
-  metrics_.sourceConfigDrift.Set(drift.empty() ? 0 : 1);
+  std::string summary;
   for (const auto& difference : drift) {
     spdlog::warn("nats consumer {} exists with other settings, kept as it is: {}", name, difference);
+    summary += (summary.empty() ? "" : "; ") + difference;
   }
+  metrics_.setSourceDrift(summary.empty() ? "" : "nats consumer " + name + " exists with other settings, kept as it is: " + summary);
   if (!have.ackExplicit) {
     return common::invalidArgument("nats consumer " + name +
                                    " does not use explicit acks: at-least-once delivery needs AckExplicit");

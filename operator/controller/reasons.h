@@ -35,6 +35,9 @@ inline constexpr const char* kProbeCredentialsUnusable = "ProbeCredentialsUnusab
 // Degraded (also scaling::reasonName(Cause::kStalled) for lag that does not move)
 inline constexpr const char* kAsExpected = "AsExpected";
 inline constexpr const char* kDeploymentFailing = "DeploymentFailing";
+// A worker reports that the source's existing consumer differs from the spec (NATS: the durable
+// consumer was created with other settings); the worker keeps it as it is and says so.
+inline constexpr const char* kSourceSettingsDiffer = "SourceSettingsDiffer";
 }  // namespace reason
 
 namespace event {

@@ -110,6 +110,12 @@ Condition degradedCondition(const Observations& observed, const std::string& ns)
     const auto& decision = observed.scaling->outcome.decision;
     return {condition::kDegraded, "True", scaling::reasonName(decision.cause), decision.reason};
   }
+  if (observed.scaling && !observed.scaling->workers.sourceDrift.empty()) {
+    return {condition::kDegraded, "True", reason::kSourceSettingsDiffer,
+            observed.scaling->workers.sourceDrift +
+                " (the worker does not change a shared consumer: delete it to have it created from the spec, or "
+                "make the spec match)"};
+  }
   return {condition::kDegraded, "False", reason::kAsExpected, "the workers run as specified"};
 }
 

@@ -19,6 +19,8 @@ bool readOptional(const json& j, const char* key, T& out) {
   if (it == j.end() || it->is_null()) return true;
   if constexpr (std::is_same_v<T, bool>) {
     if (!it->is_boolean()) return false;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
   } else {
     if (!it->is_number()) return false;
   }
@@ -48,8 +50,8 @@ common::Result<WorkerReport> fromJson(const json& j, const std::string& podHint)
                          readOptional(j, "processedPerSecond", r.processedPerSecond) &&
                          readOptional(j, "capacityPerSecond", capacity) &&
                          readOptional(j, "p95BatchMs", r.p95BatchMs) && readOptional(j, "inFlight", r.inFlight) &&
-                         readOptional(j, "paused", r.paused);
-  if (!numbersOk) return badReport(r.pod, "a numeric or boolean field has the wrong type");
+                         readOptional(j, "paused", r.paused) && readOptional(j, "sourceDrift", r.sourceDrift);
+  if (!numbersOk) return badReport(r.pod, "a numeric, boolean or text field has the wrong type");
   if (capacity >= 0) r.capacityPerSecond = capacity;
   if (r.heartbeatSeconds <= 0) r.heartbeatSeconds = kDefaultHeartbeatSeconds;
   return r;
@@ -121,6 +123,7 @@ std::string encodeReport(const WorkerReport& r) {
             {"inFlight", r.inFlight},
             {"paused", r.paused}};
   if (r.capacityPerSecond) j["capacityPerSecond"] = *r.capacityPerSecond;
+  if (!r.sourceDrift.empty()) j["sourceDrift"] = r.sourceDrift;
   return j.dump();
 }
 
@@ -153,6 +156,11 @@ WorkersStatus foldReports(const std::vector<WorkerReport>& reports, common::Wall
   std::sort(out.items.begin(), out.items.end(),
             [](const WorkerReport& a, const WorkerReport& b) { return a.pod < b.pod; });
   if (capacityCount > 0) out.perReplicaThroughput = capacitySum / capacityCount;
+  for (const WorkerReport& r : out.items) {
+    if (r.sourceDrift.empty()) continue;
+    out.sourceDrift = r.pod + ": " + r.sourceDrift;
+    break;
+  }
   return out;
 }
 

@@ -10,10 +10,12 @@
 // Encoding: one JSON object, version 1, keys as in status.workers.items plus two for scaling:
 //   {"v":1,"pod":"orders-7d9-abc","state":"Running","lastHeartbeat":"2026-01-01T00:00:00Z",
 //    "heartbeatSeconds":10,"processedPerSecond":812.5,"capacityPerSecond":1500,"p95BatchMs":42,
-//    "inFlight":120,"paused":false}
+//    "inFlight":120,"paused":false,"sourceDrift":"maxAckPending 1000, spec 500"}
 // capacityPerSecond (optional): what the worker could process when busy = processed / busy fraction
 // of its lanes. The drain-time target needs capacity, not the current rate: a half-idle worker
 // processing exactly the input would otherwise make the target ask for the current count forever.
+// sourceDrift (optional): the source's existing consumer differs from the spec and the worker kept it
+// as it is (NATS: the durable consumer's settings), in words.
 // Unknown keys are ignored (forward compatible); missing optional keys take defaults.
 #include <chrono>
 #include <cstdint>
@@ -47,6 +49,7 @@ struct WorkerReport {
   double p95BatchMs = 0;
   int64_t inFlight = 0;
   bool paused = false;
+  std::string sourceDrift;  // empty: the source runs as specified
 };
 
 std::string encodeReport(const WorkerReport& report);
@@ -65,6 +68,8 @@ struct WorkersStatus {
   // nullopt when none reports a positive figure.
   std::optional<double> perReplicaThroughput;
   bool anyDegraded = false;
+  // "<pod>: <difference>" of the first fresh report (by pod) whose source differs from the spec.
+  std::string sourceDrift;
 };
 
 // Drops reports whose lastHeartbeat is more than 3 of their heartbeat periods before `now`.

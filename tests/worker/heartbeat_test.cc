@@ -68,12 +68,28 @@ TEST(ReportBetween, FirstBeatHasNoRatesAndStatesFollowPrecedence) {
   EXPECT_FALSE(report.capacityPerSecond.has_value());
   EXPECT_FALSE(report.paused);
 
+  EXPECT_EQ(report.sourceDrift, "");
+  current.sourceDrift = "nats consumer S/d exists with other settings, kept as it is: ackWait 30 s";
+  EXPECT_EQ(reportBetween(std::nullopt, current, context).sourceDrift, current.sourceDrift);
+
   current.degraded = true;
   EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kDegraded);
   context.draining = true;
   EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kDraining);
   context.stopped = true;
   EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kStopped);
+}
+
+TEST(SampleMetrics, CarriesTheSourcesDifferenceFromTheSpec) {
+  prometheus::Registry registry;
+  WorkerMetrics metrics(registry);
+  EXPECT_EQ(sampleMetrics(metrics, common::SteadyTime{}).sourceDrift, "");
+  metrics.setSourceDrift("nats consumer S/d exists with other settings, kept as it is: ackWait 30 s");
+  EXPECT_EQ(sampleMetrics(metrics, common::SteadyTime{}).sourceDrift,
+            "nats consumer S/d exists with other settings, kept as it is: ackWait 30 s");
+  EXPECT_EQ(metrics.sourceConfigDrift.Value(), 1);
+  metrics.setSourceDrift("");
+  EXPECT_EQ(metrics.sourceConfigDrift.Value(), 0);
 }
 
 TEST(ReportBetween, IdleWorkerReportsNoCapacity) {

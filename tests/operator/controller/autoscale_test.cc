@@ -131,6 +131,37 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
             conditionField(status, condition::kSourceReachable, "lastTransitionTime"));
 }
 
+TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt) {
+  common::FakeClock clock;
+  scaling::PipelineAutoscaler autoscaler(clock);
+  scaling::WorkerReport report;
+  report.pod = "orders-7d9-abc";
+  report.state = scaling::WorkerState::kRunning;
+  report.lastHeartbeat = clock.wallNow();
+  report.sourceDrift = "nats consumer ORDERS/orders exists with other settings, kept as it is: maxAckPending 1000";
+  const std::vector<json> leases = {lease("orders-7d9-abc", scaling::encodeReport(report))};
+  const auto polled = pollScaling(autoscaler, kafkaSpec(), 1, leases, fourPartitions(0, 0, 0), clock.wallNow());
+  const json deployment = {{"spec", {{"replicas", 1}}}, {"status", {{"replicas", 1}, {"readyReplicas", 1}}}};
+  Observations observed;
+  observed.deployment = &deployment;
+  observed.scaling = &polled;
+  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow());
+  EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "True");
+  EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), reason::kSourceSettingsDiffer);
+  const std::string message = conditionField(status, condition::kDegraded, "message");
+  EXPECT_NE(message.find("orders-7d9-abc: nats consumer ORDERS/orders exists with other settings"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("delete it"), std::string::npos) << message;  // names the fix
+
+  // The worker no longer reports it (the consumer was recreated): back to AsExpected.
+  report.sourceDrift.clear();
+  const auto fixed = pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", scaling::encodeReport(report))},
+                                 fourPartitions(0, 0, 0), clock.wallNow());
+  observed.scaling = &fixed;
+  const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow());
+  EXPECT_EQ(conditionField(later, condition::kDegraded, "status"), "False");
+}
+
 TEST(ScalingStatus, AMissingTopicIsSourceReachableFalseAndHoldsReplicas) {
   common::FakeClock clock;
   scaling::PipelineAutoscaler autoscaler(clock);

@@ -24,6 +24,7 @@ TEST(WorkerReport, EncodeDecodeRoundTrip) {
   r.inFlight = 120;
   r.paused = true;
   r.heartbeatSeconds = 7;
+  r.sourceDrift = "maxAckPending 1000, spec 500";
   const std::string encoded = encodeReport(r);
   EXPECT_NE(encoded.find("\"lastHeartbeat\":\"2026-01-01T00:00:00Z\""), std::string::npos) << encoded;
   auto back = decodeReport(encoded);
@@ -37,6 +38,24 @@ TEST(WorkerReport, EncodeDecodeRoundTrip) {
   EXPECT_DOUBLE_EQ(back->p95BatchMs, 42);
   EXPECT_EQ(back->inFlight, 120);
   EXPECT_TRUE(back->paused);
+  EXPECT_EQ(back->sourceDrift, "maxAckPending 1000, spec 500");
+  // Without a difference the key is left out, and decoding gives an empty text.
+  r.sourceDrift.clear();
+  EXPECT_EQ(encodeReport(r).find("sourceDrift"), std::string::npos);
+  EXPECT_EQ(decodeReport(encodeReport(r))->sourceDrift, "");
+  EXPECT_FALSE(decodeReport(R"({"v":1,"lastHeartbeat":"2026-01-01T00:00:00Z","sourceDrift":3})", "p").isOk());
+}
+
+TEST(FoldReports, NamesTheFirstFreshWorkerWhoseSourceDiffers) {
+  common::FakeClock clock;
+  WorkerReport a = report("b-pod", WorkerState::kRunning, clock.wallNow());
+  a.sourceDrift = "ackWait 30 s, spec 60 s";
+  WorkerReport b = report("a-pod", WorkerState::kRunning, clock.wallNow());
+  WorkerReport stale = report("0-pod", WorkerState::kRunning, clock.wallNow() - seconds(120));
+  stale.sourceDrift = "old news";
+  const WorkersStatus folded = foldReports({a, b, stale}, clock.wallNow());
+  EXPECT_EQ(folded.sourceDrift, "b-pod: ackWait 30 s, spec 60 s");
+  EXPECT_EQ(foldReports({b}, clock.wallNow()).sourceDrift, "");
 }
 
 TEST(WorkerReport, DecodeDefaultsAndPodFromLeaseName) {
