@@ -168,7 +168,8 @@ TEST(Desired, WorkerGetsItsPodIdentityFromTheDownwardApiNotFromPodAccess) {
   }
   EXPECT_EQ(fieldPaths, (std::map<std::string, std::string>{
                             {"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_UID", "metadata.uid"}}));
-  for (const auto& rule : desiredRole(loaded.pipeline, loaded.object)["rules"]) {
+  const json role = desiredRole(loaded.pipeline, loaded.object);  // not a temporary: the loop ranges over a part of it
+  for (const auto& rule : role["rules"]) {
     for (const auto& resource : rule["resources"]) EXPECT_NE(resource, "pods");
   }
 }
