@@ -80,6 +80,15 @@ class OperatorIntegration : public ::testing::Test {
     return patched.isOk();
   }
 
+  // The message of the pipeline's condition `type` when its reason is `reason`; empty otherwise.
+  std::string conditionMessage(const std::string& pipeline, const std::string& type, const std::string& reason) {
+    const json status = get(res::kConsumerPipelines, pipeline).value("status", json::object());
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c["type"] == type && c["reason"] == reason) return c.value("message", std::string());
+    }
+    return "";
+  }
+
   int64_t observedGeneration(const std::string& pipeline) {
     return get(res::kConsumerPipelines, pipeline).value("/status/observedGeneration"_json_pointer, int64_t{-1});
   }
@@ -215,13 +224,7 @@ TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
   ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
   ASSERT_TRUE(eventually(30s, [&] {
-    const json status = get(res::kConsumerPipelines, "secure").value("status", json::object());
-    for (const auto& c : status.value("conditions", json::array())) {
-      if (c["type"] == "Ready" && c["reason"] == "SecretNotFound") {
-        return c["message"].get<std::string>().find("\"kafka-user\"") != std::string::npos;
-      }
-    }
-    return false;
+    return conditionMessage("secure", "Ready", "SecretNotFound").find("\"kafka-user\"") != std::string::npos;
   })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
   EXPECT_TRUE(op->running());  // a condition, not a crash
 }
@@ -239,14 +242,9 @@ TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScal
   manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
   ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
   ASSERT_TRUE(eventually(30s, [&] {
-    const json status = get(res::kConsumerPipelines, "secure").value("status", json::object());
-    for (const auto& c : status.value("conditions", json::array())) {
-      if (c["type"] == "Scaling" && c["reason"] == "ProbeCredentialsUnusable") {
-        return c["message"].get<std::string>().find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef "
-                                                    "has no key \"password\"") != std::string::npos;
-      }
-    }
-    return false;
+    return conditionMessage("secure", "Scaling", "ProbeCredentialsUnusable")
+               .find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef has no key \"password\"") !=
+           std::string::npos;
   })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
   EXPECT_EQ(op->log().find("alice"), std::string::npos);  // Secret data never reaches the log
 }
