@@ -25,6 +25,12 @@ PartitionList makeList(int size) {
   return PartitionList(rd_kafka_topic_partition_list_new(size), &rd_kafka_topic_partition_list_destroy);
 }
 
+PartitionList listOf(const std::set<TopicPartition>& partitions) {
+  auto list = makeList(static_cast<int>(partitions.size()));
+  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
 std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
   for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
@@ -87,11 +93,9 @@ class FetcherNudger {
       cv_.wait(lock, [this] { return requested_ || stopping_; });
       if (stopping_) return;
       requested_ = false;
-      PartitionList list = makeList(static_cast<int>(partitions_.size()));
-      for (const auto& tp : partitions_) {
-        rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = RD_KAFKA_OFFSET_END;
-      }
+      PartitionList list = listOf(partitions_);
       lock.unlock();
+      for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;  // "latest"
       if (list->cnt > 0) {
         if (auto e = rd_kafka_offsets_for_times(rk_, list.get(), 1000); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
           spdlog::debug("waking the fetchers (ListOffsets): {}", rd_kafka_err2str(e));
@@ -139,7 +143,6 @@ class KafkaSource final : public Source {
   void assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   void revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   common::Status pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause);
-  PartitionList listOf(const std::set<TopicPartition>& partitions) const;
   std::optional<common::Status> handleError(const rd_kafka_message_t* m);
   void retryRefusedCommit();
   void wakeFetchers();
@@ -285,12 +288,6 @@ common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, s
 void KafkaSource::wakeFetchers() {
   if (paused_ || assigned_.empty() || !nudger_) return;
   nudger_->nudge(assigned_);
-}
-
-PartitionList KafkaSource::listOf(const std::set<TopicPartition>& partitions) const {
-  auto list = makeList(static_cast<int>(partitions.size()));
-  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
-  return list;
 }
 
 common::Status KafkaSource::pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause) {
