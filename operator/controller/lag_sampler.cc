@@ -88,13 +88,18 @@ void LagSampler::complete(const Job& job, common::Result<scaling::LagSnapshot> l
   if (onSample_) onSample_(job.key);
 }
 
-std::optional<milliseconds> LagSampler::nextDue() const {
-  std::lock_guard<std::mutex> lock(mu_);
+std::optional<common::SteadyTime> LagSampler::earliestDueLocked() const {
   std::optional<common::SteadyTime> earliest;
   for (const auto& [key, target] : targets_) {
     if (target.claimed) continue;
     if (!earliest || target.due < *earliest) earliest = target.due;
   }
+  return earliest;
+}
+
+std::optional<milliseconds> LagSampler::nextDue() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto earliest = earliestDueLocked();
   if (!earliest) return std::nullopt;
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(*earliest - clock_.now()));
 }
@@ -107,8 +112,8 @@ bool LagSampler::runOnce(milliseconds maxWait) {
     while (!shutDown_ && !(job = claimDueLocked())) {
       auto wait = deadline - std::chrono::steady_clock::now();
       if (wait <= std::chrono::steady_clock::duration::zero()) return false;
-      for (const auto& [key, target] : targets_) {
-        if (!target.claimed) wait = std::min<std::chrono::steady_clock::duration>(wait, target.due - clock_.now());
+      if (const auto due = earliestDueLocked()) {
+        wait = std::min<std::chrono::steady_clock::duration>(wait, *due - clock_.now());
       }
       cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(wait, milliseconds(1)));
     }

@@ -90,6 +90,8 @@ class LagSampler {
     std::optional<LagSample> sample;
   };
   std::optional<Job> claimDueLocked();
+  // When the earliest unclaimed target is due (nullopt: none). Caller holds mu_.
+  std::optional<common::SteadyTime> earliestDueLocked() const;
 
   common::Clock& clock_;
   OnSample onSample_;
