@@ -8,35 +8,71 @@ namespace sluice::worker {
 void Batcher::add(Message message) { add(std::move(message), clock_.now()); }
 
 void Batcher::add(Message message, common::SteadyTime arrived) {
-  pendingBytes_ += budgetBytes(message);
-  pending_.emplace_back(arrived, std::move(message));  // one move, no temporary
+  const int64_t bytes = budgetBytes(message);
+  if (chunks_.empty() || chunks_.back().arrived != arrived) chunks_.emplace_back(arrived, Batch{}, 0, 0);
+  Chunk& chunk = chunks_.back();
+  chunk.messages.push_back(std::move(message));
+  chunk.bytes += bytes;
+  ++size_;
+  pendingBytes_ += bytes;
+}
+
+void Batcher::add(Batch messages, common::SteadyTime arrived, int64_t bytes) {
+  if (messages.empty()) return;
+  size_ += messages.size();
+  pendingBytes_ += bytes;
+  chunks_.emplace_back(arrived, std::move(messages), 0, bytes);
 }
 
 bool Batcher::due() const {
-  if (pending_.empty()) return false;
-  if (static_cast<int64_t>(pending_.size()) >= limits_.maxMessages) return true;
+  if (empty()) return false;
+  if (static_cast<int64_t>(size_) >= limits_.maxMessages) return true;
   if (pendingBytes_ >= limits_.maxBytes) return true;
-  return clock_.now() - pending_.front().arrived >= limits_.maxWait;
+  return clock_.now() - chunks_.front().arrived >= limits_.maxWait;
 }
 
 common::Millis Batcher::untilDue() const {
-  if (pending_.empty()) return limits_.maxWait;
+  if (empty()) return limits_.maxWait;
   if (due()) return common::Millis(0);
-  const auto waited = std::chrono::duration_cast<common::Millis>(clock_.now() - pending_.front().arrived);
+  const auto waited = std::chrono::duration_cast<common::Millis>(clock_.now() - chunks_.front().arrived);
   return std::max(common::Millis(0), limits_.maxWait - waited);
+}
+
+size_t Batcher::roomInBatch() const {
+  const auto max = static_cast<size_t>(std::max(1, limits_.maxMessages));
+  return max - size_ % max;
+}
+
+// The chunk is a batch by itself: untouched, within the limits, and either full or alone.
+bool Batcher::leavesWhole(const Chunk& chunk) const {
+  if (chunk.head != 0 || static_cast<int64_t>(chunk.messages.size()) > limits_.maxMessages) return false;
+  if (chunk.bytes > limits_.maxBytes && chunk.messages.size() > 1) return false;
+  return static_cast<int64_t>(chunk.messages.size()) == limits_.maxMessages || chunks_.size() == 1;
 }
 
 Batch Batcher::take() {
   Batch batch;
-  batch.reserve(std::min(pending_.size(), static_cast<size_t>(limits_.maxMessages)));  // no regrowth moves
+  if (empty()) return batch;
+  if (Chunk& front = chunks_.front(); leavesWhole(front)) {
+    batch = std::move(front.messages);
+    size_ -= batch.size();
+    pendingBytes_ -= front.bytes;
+    chunks_.pop_front();
+    if (groupByKey_) groupKeys(batch);
+    return batch;
+  }
+  batch.reserve(std::min(size_, static_cast<size_t>(limits_.maxMessages)));  // no regrowth moves
   int64_t bytes = 0;
-  while (!pending_.empty() && static_cast<int>(batch.size()) < limits_.maxMessages) {
-    const int64_t cost = budgetBytes(pending_.front().message);
+  while (!chunks_.empty() && static_cast<int>(batch.size()) < limits_.maxMessages) {
+    Chunk& chunk = chunks_.front();
+    const int64_t cost = budgetBytes(chunk.messages[chunk.head]);
     if (!batch.empty() && bytes + cost > limits_.maxBytes) break;
     bytes += cost;
-    batch.push_back(std::move(pending_.front().message));
-    pending_.pop_front();
+    chunk.bytes -= cost;
+    batch.push_back(std::move(chunk.messages[chunk.head]));
+    if (++chunk.head == chunk.messages.size()) chunks_.pop_front();
   }
+  size_ -= batch.size();
   pendingBytes_ -= bytes;
   if (groupByKey_) groupKeys(batch);
   return batch;
@@ -60,14 +96,21 @@ void Batcher::groupKeys(Batch& batch) const {
 
 Batch Batcher::removePartitions(const std::set<TopicPartition>& partitions) {
   Batch removed;
-  auto revoked = std::stable_partition(pending_.begin(), pending_.end(), [&](const Pending& p) {
-    return partitions.count(p.message.topicPartition()) == 0;
-  });
-  for (auto it = revoked; it != pending_.end(); ++it) {
-    pendingBytes_ -= budgetBytes(it->message);
-    removed.push_back(std::move(it->message));
+  for (Chunk& chunk : chunks_) {
+    const auto begin = chunk.messages.begin() + static_cast<std::ptrdiff_t>(chunk.head);
+    auto revoked = std::stable_partition(begin, chunk.messages.end(), [&](const Message& m) {
+      return partitions.count(m.topicPartition()) == 0;
+    });
+    for (auto it = revoked; it != chunk.messages.end(); ++it) {
+      const int64_t cost = budgetBytes(*it);
+      chunk.bytes -= cost;
+      pendingBytes_ -= cost;
+      --size_;
+      removed.push_back(std::move(*it));
+    }
+    chunk.messages.erase(revoked, chunk.messages.end());
   }
-  pending_.eraseFrom(revoked);
+  chunks_.eraseIf([](const Chunk& chunk) { return chunk.pending() == 0; });
   return removed;
 }
 

@@ -18,7 +18,7 @@ std::string Dispatcher::groupOf(const Message& m) const {
 }
 
 void Dispatcher::markReady(const std::string& name, Group& group) {
-  if (group.ready || group.held || group.queue.empty()) return;
+  if (group.ready || group.held || group.empty()) return;
   group.ready = true;
   ready_.push_back(name);
 }
@@ -35,35 +35,74 @@ bool Dispatcher::sameGroup(const Message& a, const Message& b) const {
   return false;
 }
 
+void Dispatcher::enqueue(const std::string& name, Run run) {
+  queued_ += run.messages.size();
+  Group& group = groups_[name];  // unordered_map references stay valid across inserts
+  group.runs.push_back(std::move(run));
+  markReady(name, group);
+}
+
 void Dispatcher::submit(Batch batch) {
-  // Batches come in runs of one group: name and look up a group only when the run changes.
-  std::string name;
-  Group* group = nullptr;
-  for (auto& message : batch) {
-    if (!group || group->queue.empty() || !sameGroup(group->queue.back(), message)) {
-      name = groupOf(message);
-      group = &groups_[name];  // unordered_map references stay valid across inserts
+  if (batch.empty()) return;
+  // Batches come in runs of one group: split where the group changes. A batch that is one run
+  // is queued as it is.
+  size_t begin = 0;
+  int64_t bytes = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (i > begin && !sameGroup(batch[begin], batch[i])) {
+      Run run{Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
+                    std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i))),
+              0, bytes};
+      const std::string name = groupOf(run.messages.front());
+      enqueue(name, std::move(run));
+      begin = i;
+      bytes = 0;
     }
-    group->queue.emplace_back(std::move(message));
-    ++queued_;
-    markReady(name, *group);
+    bytes += budgetBytes(batch[i]);
   }
+  if (begin == 0) {
+    const std::string name = groupOf(batch.front());
+    enqueue(name, Run{std::move(batch), 0, bytes});
+    return;
+  }
+  Run run{Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
+                std::make_move_iterator(batch.end())),
+          0, bytes};
+  const std::string name = groupOf(run.messages.front());
+  enqueue(name, std::move(run));
 }
 
 // Moves the group's messages into the work until it is empty or the limits are reached; returns
-// true when the work is full.
+// true when the work is full. A whole run that fits an empty work becomes its message vector.
 bool Dispatcher::takeFromGroup(Group& group, Work& work, int64_t& bytes) {
-  while (!group.queue.empty()) {
-    const int64_t cost = budgetBytes(group.queue.front());
-    const bool full = static_cast<int>(work.messages.size()) >= maxMessages_ ||
-                      (!work.messages.empty() && bytes + cost > maxBytes_);
-    if (full) return true;
-    bytes += cost;
-    work.messages.push_back(std::move(group.queue.front()));
-    group.queue.pop_front();
-    --queued_;
+  auto full = [&] { return static_cast<int>(work.messages.size()) >= maxMessages_; };
+  while (!group.runs.empty() && !full()) {
+    Run& run = group.runs.front();
+    const size_t count = run.messages.size() - run.head;
+    if (work.messages.empty() && run.head == 0 && static_cast<int>(count) <= maxMessages_ &&
+        (run.bytes <= maxBytes_ || count == 1)) {
+      work.messages = std::move(run.messages);
+      bytes += run.bytes;
+      queued_ -= count;
+      group.runs.pop_front();
+      continue;
+    }
+    if (work.messages.capacity() < static_cast<size_t>(maxMessages_)) {
+      work.messages.reserve(static_cast<size_t>(maxMessages_));  // no regrowth moves
+    }
+    while (run.head < run.messages.size()) {
+      Message& next = run.messages[run.head];
+      const int64_t cost = budgetBytes(next);
+      if (full() || (!work.messages.empty() && bytes + cost > maxBytes_)) return true;
+      bytes += cost;
+      run.bytes -= cost;
+      work.messages.push_back(std::move(next));
+      ++run.head;
+      --queued_;
+    }
+    group.runs.pop_front();
   }
-  return static_cast<int>(work.messages.size()) >= maxMessages_;
+  return full();
 }
 
 std::optional<Work> Dispatcher::take(common::SteadyTime now) {
@@ -77,16 +116,15 @@ std::optional<Work> Dispatcher::take(common::SteadyTime now) {
   if (ready_.empty()) return std::nullopt;
   Work work;
   work.id = nextId_++;
-  work.messages.reserve(std::min(queued_, static_cast<size_t>(maxMessages_)));  // no regrowth moves
   int64_t bytes = 0;
   bool full = false;
   while (!full && !ready_.empty()) {
     const std::string name = ready_.front();
     Group& group = groups_[name];
     // A group joins the work only when at least one of its messages fits.
-    if (!work.messages.empty() && bytes + budgetBytes(group.queue.front()) > maxBytes_) break;
+    if (!work.messages.empty() && bytes + budgetBytes(group.front()) > maxBytes_) break;
     full = takeFromGroup(group, work, bytes);
-    if (!holdsGroups() && !group.queue.empty()) break;  // the shared queue stays ready
+    if (!holdsGroups() && !group.empty()) break;  // the shared queue stays ready
     ready_.pop_front();
     group.ready = false;
     if (holdsGroups()) {
@@ -103,7 +141,7 @@ void Dispatcher::complete(const Work& work) {
     auto it = groups_.find(name);
     if (it == groups_.end()) continue;
     it->second.held = false;
-    if (it->second.queue.empty()) {
+    if (it->second.empty()) {
       groups_.erase(it);
       continue;
     }
@@ -125,10 +163,15 @@ Batch Dispatcher::dropPartitions(const std::set<TopicPartition>& partitions) {
   Batch dropped;
   auto revoked = [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; };
   for (auto& [name, group] : groups_) {
-    auto keep = std::stable_partition(group.queue.begin(), group.queue.end(), [&](const Message& m) { return !revoked(m); });
-    queued_ -= static_cast<size_t>(group.queue.end() - keep);
-    std::move(keep, group.queue.end(), std::back_inserter(dropped));
-    group.queue.eraseFrom(keep);
+    for (Run& run : group.runs) {
+      const auto begin = run.messages.begin() + static_cast<std::ptrdiff_t>(run.head);
+      auto keep = std::stable_partition(begin, run.messages.end(), [&](const Message& m) { return !revoked(m); });
+      for (auto it = keep; it != run.messages.end(); ++it) run.bytes -= budgetBytes(*it);
+      queued_ -= static_cast<size_t>(run.messages.end() - keep);
+      std::move(keep, run.messages.end(), std::back_inserter(dropped));
+      run.messages.erase(keep, run.messages.end());
+    }
+    group.runs.eraseIf([](const Run& run) { return run.head == run.messages.size(); });
   }
   std::vector<Parked> stillParked;
   for (auto& p : parked_) {
@@ -145,11 +188,11 @@ Batch Dispatcher::dropPartitions(const std::set<TopicPartition>& partitions) {
   parked_ = std::move(stillParked);
   std::erase_if(ready_, [&](const std::string& name) {
     Group& group = groups_[name];
-    if (!group.queue.empty()) return false;
+    if (!group.empty()) return false;
     group.ready = false;
     return true;
   });
-  std::erase_if(groups_, [](const auto& entry) { return !entry.second.held && entry.second.queue.empty(); });
+  std::erase_if(groups_, [](const auto& entry) { return !entry.second.held && entry.second.empty(); });
   return dropped;
 }
 

@@ -5,6 +5,10 @@
 // whole runs of groups that nobody else holds; while a lane holds a group (delivering, or parked
 // for a retry) no other lane may take that group's later messages. A retry therefore parks only
 // its own keys/partitions: the other groups keep flowing to the other lanes.
+// A group queues runs (vectors) of its messages as they came in a batch. A run that is a whole
+// batch, or that fills an empty work by itself, becomes the work's message vector as it is: with
+// `none`, or `partition` and single-partition batches, a batch reaches a lane without a per-message
+// move.
 // Threading: not thread-safe; the pipeline guards it with its mutex. Time is passed in.
 #include <cstdint>
 #include <deque>
@@ -53,10 +57,17 @@ class Dispatcher {
   std::string groupOf(const Message& message) const;
 
  private:
+  struct Run {
+    Batch messages;
+    size_t head = 0;    // messages[head..] are queued
+    int64_t bytes = 0;  // of the queued ones
+  };
   struct Group {
-    VecQueue<Message> queue;
+    VecQueue<Run> runs;
     bool held = false;
     bool ready = false;  // listed in ready_
+    bool empty() const { return runs.empty(); }
+    const Message& front() const { return runs.front().messages[runs.front().head]; }
   };
   struct Parked {
     common::SteadyTime when;
@@ -65,6 +76,7 @@ class Dispatcher {
   bool holdsGroups() const { return ordering_ != spec::Ordering::kNone; }
   bool sameGroup(const Message& a, const Message& b) const;
   void markReady(const std::string& name, Group& group);
+  void enqueue(const std::string& name, Run run);
   bool takeFromGroup(Group& group, Work& work, int64_t& bytes);
 
   spec::Ordering ordering_;

@@ -37,15 +37,33 @@ std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* 
   return out;
 }
 
-// Copies the record into `out` (a fresh Message, filled in place: no temporary to move).
+// Copies the record into `out`, overwriting every field: `out` may be a used message from the
+// MessagePool, whose strings keep their capacity, so a record no larger than the one before costs a
+// memcpy and no allocation.
 void copyMessage(const rd_kafka_message_t* m, Message& out) {
-  out.topic = rd_kafka_topic_name(m->rkt);
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  if (out.topic != topic) out.topic.assign(topic);
   out.partition = m->partition;
   out.offset = m->offset;
-  if (m->key) out.key.emplace(static_cast<const char*>(m->key), m->key_len);
-  if (m->payload) out.value.assign(static_cast<const char*>(m->payload), m->len);
+  if (m->key) {
+    if (out.key) {
+      out.key->assign(static_cast<const char*>(m->key), m->key_len);
+    } else {
+      out.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    }
+  } else {
+    out.key.reset();
+  }
+  if (m->payload) {
+    out.value.assign(static_cast<const char*>(m->payload), m->len);
+  } else {
+    out.value.clear();
+  }
   rd_kafka_timestamp_type_t type;
   out.timestampMs = rd_kafka_message_timestamp(m, &type);
+  out.headers.clear();
+  out.stream.clear();
+  out.deliveryId = 0;
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
@@ -128,7 +146,7 @@ class KafkaSource final : public Source {
   KafkaSource& operator=(const KafkaSource&) = delete;
 
   common::Status open(const KafkaProperties& properties);
-  common::Result<std::vector<Message>> poll(common::Millis timeout, size_t maxMessages) override;
+  common::Status poll(common::Millis timeout, size_t maxMessages, Batch& out) override;
   common::Status pauseAll() override;
   common::Status resumeAll() override;
   size_t pausedPartitions() const override { return paused_ ? assigned_.size() : 0; }
@@ -256,16 +274,16 @@ std::optional<common::Status> KafkaSource::handleError(const rd_kafka_message_t*
   return std::nullopt;
 }
 
-common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, size_t maxMessages) {
-  std::vector<Message> out;
+common::Status KafkaSource::poll(common::Millis timeout, size_t maxMessages, Batch& out) {
   const size_t queued = queue_ ? rd_kafka_queue_length(queue_.get()) : 0;
   // A queue emptied by the previous poll: wake the fetchers before waiting on it.
   if (queued == 0 && waker_.emptied()) wakeFetchers();
   out.reserve(std::min(maxMessages, std::max<size_t>(queued, 1)));  // no regrowth moves
   int wait = static_cast<int>(timeout.count());
   int64_t bytes = 0;
+  size_t filled = 0;  // out[filled..] are used messages not overwritten yet
   bool ranDry = false;
-  while (out.size() < maxMessages) {
+  while (filled < maxMessages) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait);
     if (!m) {
       ranDry = wait == 0;  // emptied the queue mid-poll (not a timeout on an empty one)
@@ -274,14 +292,19 @@ common::Result<std::vector<Message>> KafkaSource::poll(common::Millis timeout, s
     wait = 0;
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(m, &rd_kafka_message_destroy);
     if (m->err) {
-      if (auto fatal = handleError(m); fatal) return *fatal;
+      if (auto fatal = handleError(m); fatal) {
+        out.clear();
+        return *fatal;
+      }
       continue;
     }
     bytes += static_cast<int64_t>(m->len + m->key_len);
-    copyMessage(m, out.emplace_back());
+    copyMessage(m, filled < out.size() ? out[filled] : out.emplace_back());
+    ++filled;
   }
-  if (waker_.consumed(static_cast<int64_t>(out.size()), bytes) || (ranDry && waker_.emptied())) wakeFetchers();
-  return out;
+  out.resize(filled);
+  if (waker_.consumed(static_cast<int64_t>(filled), bytes) || (ranDry && waker_.emptied())) wakeFetchers();
+  return common::Status::ok();
 }
 
 // See prefetch_waker.h.

@@ -109,7 +109,7 @@ class NatsSource final : public Source {
   NatsSource& operator=(const NatsSource&) = delete;
 
   common::Status open();
-  common::Result<std::vector<Message>> poll(common::Millis timeout, size_t maxMessages) override;
+  common::Status poll(common::Millis timeout, size_t maxMessages, Batch& out) override;
   common::Status pauseAll() override {
     paused_ = true;
     return common::Status::ok();
@@ -396,19 +396,22 @@ common::Status NatsSource::fetchFailed(natsStatus s, common::Millis timeout) {
 
 // One pull at a time, sized by the pipeline's free budget (maxMessages) and a byte cap. Leftovers of
 // earlier pulls come first; when there are any, they are this poll's answer.
-common::Result<std::vector<Message>> NatsSource::poll(common::Millis timeout, size_t maxMessages) {
+common::Status NatsSource::poll(common::Millis timeout, size_t maxMessages, Batch& out) {
   keepAlive();
-  std::vector<Message> out;
+  out.clear();  // recycled storage is not reused: NATS messages are built whole
   if (paused_ || closed_) {
     std::this_thread::sleep_for(std::clamp<common::Millis>(timeout, common::Millis(1), 20ms));
-    return out;
+    return common::Status::ok();
   }
   const size_t batch = std::clamp<size_t>(maxMessages, 1, 100000);
   int64_t bytes = 0;
   takeLeftovers(out, batch, bytes);
-  if (!out.empty()) return out;
-  if (auto st = pull(out, batch, timeout); !st) return st;
-  return out;
+  if (!out.empty()) return common::Status::ok();
+  if (auto st = pull(out, batch, timeout); !st) {
+    out.clear();
+    return st;
+  }
+  return common::Status::ok();
 }
 
 // InProgress for every message held longer than a third of AckWait (queued, parked for a retry, in

@@ -40,6 +40,7 @@ Pipeline::Pipeline(const spec::PipelineSpec& spec, Sink& sink, DeadLetterSink* d
       timing_(timing),
       flow_(budgetOf(spec.backpressure)),
       batcher_(limitsOf(spec.batch), spec::effectiveOrdering(spec) == spec::Ordering::kKey, clock),
+      pool_(spec.backpressure.maxInFlightMessages, spec.backpressure.maxInFlightBytes / 8),
       dispatcher_(spec::effectiveOrdering(spec), spec.batch.maxMessages, spec.batch.maxBytes) {}
 
 Pipeline::~Pipeline() {
@@ -82,10 +83,12 @@ common::Status Pipeline::pollOnce(Source& source) {
   applyFlowControl(source);
   const bool paused = flow_.state() == FlowState::kPaused;
   const common::Millis timeout = batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
-  const size_t max = paused ? 1 : static_cast<size_t>(std::clamp<int64_t>(flow_.room(), 1, 5000));
-  auto messages = source.poll(timeout, max);
-  if (!messages) return messages.status();
-  admit(std::move(*messages));
+  // Polls sized to complete the pending batch, so a poll's chunk usually leaves the batcher whole.
+  const auto batchRoom = static_cast<int64_t>(batcher_.roomInBatch());
+  const size_t max = paused ? 1 : static_cast<size_t>(std::clamp<int64_t>(std::min(flow_.room(), batchRoom), 1, 5000));
+  Batch messages = pool_.take();
+  if (auto st = source.poll(timeout, max, messages); !st) return st;
+  admit(std::move(messages));
   flushBatches(false);
   return common::Status::ok();
 }
@@ -94,22 +97,24 @@ void Pipeline::admit(std::vector<Message> messages) {
   // Not assigned (any more): its new owner consumes it.
   if (!perMessage_) tracker_.trackAll(messages);
   if (messages.empty()) return;
-  flow_.admit(static_cast<int64_t>(messages.size()), bytesOf(messages));
-  // One clock read per poll: they all arrived together.
-  const auto arrived = clock_.now();
-  for (auto& m : messages) batcher_.add(std::move(m), arrived);
-  metrics_.consumed.Increment(static_cast<double>(messages.size()));
+  const auto count = static_cast<double>(messages.size());
+  const int64_t bytes = bytesOf(messages);
+  flow_.admit(static_cast<int64_t>(messages.size()), bytes);
+  batcher_.add(std::move(messages), clock_.now(), bytes);  // one chunk: they arrived together
+  metrics_.consumed.Increment(count);
 }
 
 void Pipeline::flushBatches(bool everything) {
-  bool submitted = false;
+  // One lane woken per batch (a batch makes at least one work): waking them all per batch costs
+  // a thundering herd of futex wake-ups and context switches on a busy consumer thread.
   while (batcher_.due() || (everything && !batcher_.empty())) {
     Batch batch = batcher_.take();
-    std::lock_guard<std::mutex> lock(mu_);
-    dispatcher_.submit(std::move(batch));
-    submitted = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      dispatcher_.submit(std::move(batch));
+    }
+    workCv_.notify_one();
   }
-  if (submitted) workCv_.notify_all();
 }
 
 void Pipeline::acknowledge(Source& source) {
@@ -171,7 +176,8 @@ void Pipeline::drain(Source& source, common::Millis timeout) {
   while (flow_.messages() > 0 && clock_.now() < deadline) {
     // Keep serving the group (heartbeats, rebalances); paused partitions return nothing new.
     acknowledge(source);
-    (void)source.poll(50ms, 1);
+    Batch ignored;  // paused: nothing new comes
+    (void)source.poll(50ms, 1, ignored);
     periodic(source);
   }
   if (flow_.messages() > 0) {
@@ -280,6 +286,7 @@ void Pipeline::process(Work work) {
     metrics_.delivered.Increment(n);
     completeMessages(work.messages, Disposition::kDelivered);
     releaseWork(work);
+    pool_.give(std::move(work.messages));
     return;
   }
   metrics_.failed.Increment(n);
@@ -449,7 +456,8 @@ void Pipeline::releaseWork(const Work& work) {
     std::lock_guard<std::mutex> lock(mu_);
     dispatcher_.complete(work);
   }
-  workCv_.notify_all();
+  // This lane looks for work itself next; one more may take what the freed groups have queued.
+  workCv_.notify_one();
 }
 
 }  // namespace sluice::worker

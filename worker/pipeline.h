@@ -32,6 +32,7 @@
 #include "worker/batcher.h"
 #include "worker/dispatcher.h"
 #include "worker/flow_control.h"
+#include "worker/message_pool.h"
 #include "worker/metrics.h"
 #include "worker/offset_tracker.h"
 #include "worker/retry_policy.h"
@@ -112,6 +113,7 @@ class Pipeline final : public RebalanceListener {
   FlowControl flow_;
   Batcher batcher_;
   OffsetTracker tracker_;
+  MessagePool pool_;  // delivered batches' storage, reused by the next polls
 
   mutable std::mutex mu_;
   std::condition_variable workCv_;  // lanes wait for work

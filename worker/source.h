@@ -58,8 +58,10 @@ struct Settlement {
 class Source {
  public:
   virtual ~Source() = default;
-  // Up to maxMessages, waiting at most `timeout` for the first one.
-  virtual common::Result<std::vector<Message>> poll(common::Millis timeout, size_t maxMessages) = 0;
+  // Up to maxMessages into `out`, waiting at most `timeout` for the first one. `out` may arrive
+  // holding used messages (a MessagePool batch) whose storage the source may overwrite; on return
+  // it holds exactly the messages polled (none on an error).
+  virtual common::Status poll(common::Millis timeout, size_t maxMessages, Batch& out) = 0;
   // Stops / restarts fetching on every assigned partition (and on partitions assigned later).
   virtual common::Status pauseAll() = 0;
   virtual common::Status resumeAll() = 0;

@@ -5,6 +5,7 @@
 // pop_front() is O(1); the consumed prefix is compacted away once it is at least half the storage,
 // so memory stays within twice the live elements and each element moves at most once more.
 // Threading: none (owned by one thread or guarded by its owner's mutex).
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -46,6 +47,11 @@ class VecQueue {
   void eraseFrom(iterator from) {
     items_.erase(from, items_.end());
     compact();
+  }
+  // Removes the live elements `pred` holds for, keeping the others' order.
+  template <typename Pred>
+  void eraseIf(Pred pred) {
+    eraseFrom(std::remove_if(begin(), end(), pred));
   }
 
  private:

@@ -122,5 +122,59 @@ TEST(Dispatcher, KeylessMessagesKeepTheirPartitionOrder) {
   EXPECT_NE(d.groupOf(msg(0, 1, "")), d.groupOf(msg(0, 1)));
 }
 
+TEST(Dispatcher, ASinglePartitionBatchBecomesTheWorkAsItIs) {
+  Dispatcher d(spec::Ordering::kPartition, 3, 1 << 20);
+  const common::SteadyTime now{};
+  Batch batch = {msg(0, 1), msg(0, 2), msg(0, 3)};
+  const Message* storage = batch.data();
+  d.submit(std::move(batch));
+  auto work = d.take(now);
+  ASSERT_TRUE(work);
+  EXPECT_EQ(work->messages.data(), storage);  // no message was moved
+  EXPECT_EQ(offsets(*work), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_TRUE(d.idle());
+}
+
+TEST(Dispatcher, AMixedBatchIsSplitIntoItsGroupsRuns) {
+  Dispatcher d(spec::Ordering::kPartition, 10, 1 << 20);
+  const common::SteadyTime now{};
+  d.submit({msg(0, 1), msg(0, 2), msg(1, 1), msg(0, 3)});
+  auto first = d.take(now);  // the whole of partition 0 that is queued, then partition 1 joins
+  ASSERT_TRUE(first);
+  EXPECT_EQ(offsets(*first), (std::vector<int64_t>{1, 2, 3, 1}));
+  EXPECT_EQ(first->messages[3].partition, 1);
+  EXPECT_EQ(first->groups.size(), 2u);
+  EXPECT_TRUE(d.idle());
+}
+
+TEST(Dispatcher, AWholeRunLargerThanTheRoomLeftIsTakenMessageByMessage) {
+  Dispatcher d(spec::Ordering::kNone, 4, 1 << 20);
+  const common::SteadyTime now{};
+  d.submit({msg(0, 1), msg(0, 2), msg(0, 3)});
+  d.submit({msg(1, 1), msg(1, 2), msg(1, 3)});
+  auto first = d.take(now);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(offsets(*first), (std::vector<int64_t>{1, 2, 3, 1}));
+  auto second = d.take(now);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(offsets(*second), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(second->messages[0].partition, 1);
+  EXPECT_TRUE(d.idle());
+}
+
+TEST(Dispatcher, DropsRevokedMessagesFromQueuedRuns) {
+  Dispatcher d(spec::Ordering::kNone, 10, 1 << 20);
+  const common::SteadyTime now{};
+  d.submit({msg(0, 1), msg(1, 1), msg(0, 2)});
+  Batch dropped = d.dropPartitions({{"t", 0}});
+  EXPECT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(d.queuedMessages(), 1u);
+  auto work = d.take(now);
+  ASSERT_TRUE(work);
+  ASSERT_EQ(work->messages.size(), 1u);
+  EXPECT_EQ(work->messages[0].partition, 1);
+  EXPECT_TRUE(d.idle());
+}
+
 }  // namespace
 }  // namespace sluice::worker
