@@ -73,7 +73,7 @@ std::optional<NatsConsumerState> NatsTestClient::consumer(const std::string& str
     return std::nullopt;
   }
   NatsConsumerState out{ci->NumAckPending, ci->NumPending, ci->NumRedelivered, ci->Config->MaxAckPending,
-                        ci->AckFloor.Stream};
+                        ci->AckFloor.Stream, ci->NumWaiting, ci->Delivered.Consumer};
   jsConsumerInfo_Destroy(ci);
   return out;
 }
@@ -96,19 +96,44 @@ void NatsTestClient::createConsumer(const std::string& stream, const std::string
   jsConsumerInfo_Destroy(ci);
 }
 
-uint64_t NatsTestClient::pullAndAbandon(const std::string& stream, const std::string& consumer) {
+namespace {
+
+// Pulls one message of a durable pull consumer; returns its ack subject, or "" when nothing came
+// within the request's 4 s (a status reply such as 408 has no ack subject).
+std::string pullOne(natsConnection* nc, const std::string& stream, const std::string& consumer) {
   const std::string subject = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer;
   natsMsg* reply = nullptr;
-  if (natsConnection_RequestString(&reply, impl_->nc, subject.c_str(), "{\"batch\":1,\"expires\":4000000000}", 5000) !=
-      NATS_OK) {
-    return 0;
+  if (natsConnection_RequestString(&reply, nc, subject.c_str(), "{\"batch\":1,\"expires\":4000000000}", 5000) != NATS_OK) {
+    return "";
   }
-  // $JS.ACK.<stream>.<consumer>.<delivered>.<...>; a status reply (408) has no ack subject.
   const std::string ack = natsMsg_GetReply(reply) ? natsMsg_GetReply(reply) : "";
   natsMsg_Destroy(reply);
+  return ack;
+}
+
+// The delivery count in $JS.ACK.<stream>.<consumer>.<delivered>.<...>; 0 for anything else.
+uint64_t deliveryCountOf(const std::string& ack, const std::string& stream, const std::string& consumer) {
   const std::string prefix = "$JS.ACK." + stream + "." + consumer + ".";
   if (ack.rfind(prefix, 0) != 0) return 0;
   return std::stoull(ack.substr(prefix.size(), ack.find('.', prefix.size()) - prefix.size()));
+}
+
+}  // namespace
+
+uint64_t NatsTestClient::pullAndAbandon(const std::string& stream, const std::string& consumer) {
+  return deliveryCountOf(pullOne(impl_->nc, stream, consumer), stream, consumer);
+}
+
+uint64_t NatsTestClient::pullAndRelease(const std::string& stream, const std::string& consumer) {
+  const std::string ack = pullOne(impl_->nc, stream, consumer);
+  const uint64_t delivered = deliveryCountOf(ack, stream, consumer);
+  if (delivered == 0) return 0;
+  // An ack sent as a request is answered once the server has processed it (what AckSync does).
+  natsMsg* done = nullptr;
+  const natsStatus s = natsConnection_RequestString(&done, impl_->nc, ack.c_str(), "-NAK", 5000);
+  if (done) natsMsg_Destroy(done);
+  EXPECT_EQ(s, NATS_OK) << "nak of " << ack << ": " << natsStatus_GetText(s);
+  return s == NATS_OK ? delivered : 0;
 }
 
 void NatsTestClient::purgeStream(const std::string& stream) {

@@ -23,6 +23,8 @@ struct NatsConsumerState {
   int64_t numRedelivered = 0;
   int64_t maxAckPending = 0;
   uint64_t ackFloorStream = 0;
+  int64_t numWaiting = 0;          // pull requests the server holds and may still deliver to
+  uint64_t deliveredConsumer = 0;  // deliveries made so far, redeliveries included
 };
 
 struct StoredMessage {
@@ -50,8 +52,12 @@ class NatsTestClient {
   void createConsumer(const std::string& stream, const std::string& consumer, const std::string& filterSubject,
                       int ackWaitSeconds, int64_t maxAckPending, int64_t maxDeliver);
   // Pulls one message and drops it unacknowledged, like a worker killed while holding it; returns
-  // the delivery count the server gave it (0 when nothing came within 5 s).
+  // the delivery count the server gave it (0 when nothing came within 4 s).
   uint64_t pullAndAbandon(const std::string& stream, const std::string& consumer);
+  // Pulls one message and naks it, like a worker stopped past its drain deadline, and returns once
+  // the server has processed the nak (the message is then due for redelivery at once); returns the
+  // delivery count the server gave it (0 when nothing came within 4 s).
+  uint64_t pullAndRelease(const std::string& stream, const std::string& consumer);
   void purgeStream(const std::string& stream);
   // Messages stored in the stream, in sequence order (up to `limit`).
   std::vector<StoredMessage> stored(const std::string& stream, uint64_t limit);
