@@ -26,10 +26,19 @@ bool FlowControl::atLowWatermark() const {
   return static_cast<double>(messages()) <= messageMark && static_cast<double>(bytes()) <= byteMark;
 }
 
-FlowState FlowControl::evaluate() {
+FlowState FlowControl::evaluate(common::SteadyTime now, common::Millis holdFor) {
   switch (state_) {
     case FlowState::kFlowing:
-      if (atLimit()) state_ = FlowState::kPaused;
+      if (!atLimit()) break;
+      state_ = holdFor > common::Millis(0) ? FlowState::kHolding : FlowState::kPaused;
+      holdingSince_ = now;
+      break;
+    case FlowState::kHolding:
+      if (atLowWatermark()) {
+        state_ = FlowState::kFlowing;
+      } else if (now - holdingSince_ >= holdFor) {
+        state_ = FlowState::kPaused;
+      }
       break;
     case FlowState::kPaused:
       if (atLowWatermark()) state_ = FlowState::kFlowing;

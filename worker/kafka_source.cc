@@ -150,6 +150,9 @@ class KafkaSource final : public Source {
   common::Status pauseAll() override;
   common::Status resumeAll() override;
   size_t pausedPartitions() const override { return paused_ ? assigned_.size() : 0; }
+  // librdkafka's pause drops the prefetched queue (refetched after the resume); its queue is
+  // bounded from the budget anyway, so a short hold costs nothing but a later rebalance callback.
+  common::Millis holdBeforePause() const override { return common::Millis(1000); }
   common::Status commit(const std::vector<PartitionOffset>& offsets, bool synchronous) override;
   std::vector<PartitionWatermark> watermarks() override;
   common::Status close() override;

@@ -65,6 +65,7 @@ common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRe
                              const std::function<void()>& onStopping) {
   source_ = &source;
   perMessage_ = source.acknowledgement() == Acknowledgement::kPerMessage;
+  holdFor_ = source.holdBeforePause();
   for (int i = 0; i < std::max(1, spec_.processing.concurrency); ++i) lanes_.emplace_back([this] { laneLoop(); });
   common::Status status;
   while (!stopRequested()) {
@@ -81,6 +82,11 @@ common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRe
 common::Status Pipeline::pollOnce(Source& source) {
   acknowledge(source);
   applyFlowControl(source);
+  if (flow_.state() == FlowState::kHolding) {
+    waitForRoom(batcher_.empty() ? 20ms : std::min<common::Millis>(batcher_.untilDue(), 20ms));
+    flushBatches(false);
+    return common::Status::ok();
+  }
   const bool paused = flow_.state() == FlowState::kPaused;
   const common::Millis timeout = batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
   // Polls sized to complete the pending batch, so a poll's chunk usually leaves the batcher whole.
@@ -127,16 +133,27 @@ void Pipeline::acknowledge(Source& source) {
   if (auto st = source.settle(settled); !st) spdlog::warn("acknowledging {} message(s): {}", settled.size(), st.toString());
 }
 
+// Holding: lanes wake the consumer thread as they let messages go (doneCv_).
+void Pipeline::waitForRoom(common::Millis atMost) {
+  std::unique_lock<std::mutex> lock(mu_);
+  doneCv_.wait_for(lock, atMost);
+}
+
 void Pipeline::applyFlowControl(Source& source) {
   const FlowState before = flow_.state();
-  const FlowState now = flow_.evaluate();
+  const FlowState now = flow_.evaluate(clock_.now(), holdFor_);
   if (before == now) return;
   switch (now) {
+    case FlowState::kHolding:
+      spdlog::debug("in-flight budget reached ({} messages, {} bytes): holding for up to {} ms before pausing fetch",
+                    flow_.messages(), flow_.bytes(), holdFor_.count());
+      break;
     case FlowState::kPaused:
       spdlog::info("in-flight budget reached ({} messages, {} bytes): pausing fetch", flow_.messages(), flow_.bytes());
       if (auto st = source.pauseAll(); !st) spdlog::warn("pause: {}", st.toString());
       break;
     case FlowState::kFlowing:
+      if (before != FlowState::kPaused) break;  // a hold ended: the source was never paused
       spdlog::info("in-flight back to the low watermark ({} messages, {} bytes): resuming fetch", flow_.messages(),
                    flow_.bytes());
       if (auto st = source.resumeAll(); !st) spdlog::warn("resume: {}", st.toString());

@@ -79,6 +79,7 @@ class Pipeline final : public RebalanceListener {
   void flushBatches(bool everything);
   void acknowledge(Source& source);
   void applyFlowControl(Source& source);
+  void waitForRoom(common::Millis atMost);
   void periodic(Source& source);
   void drain(Source& source, common::Millis timeout);
   void waitForPartitions(const std::set<TopicPartition>& partitions, common::SteadyTime deadline);
@@ -128,6 +129,7 @@ class Pipeline final : public RebalanceListener {
   std::atomic<bool> abandon_{false};
   std::atomic<bool> lanesStop_{false};
   bool perMessage_ = false;  // set by run() before the lanes start
+  common::Millis holdFor_{0};  // Source::holdBeforePause(), set by run()
   std::mutex settleMu_;
   std::vector<Settlement> settlements_;  // queued by lanes, handed to the source by the consumer thread
   std::vector<std::thread> lanes_;

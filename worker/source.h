@@ -74,6 +74,10 @@ class Source {
   virtual common::Status close() = 0;
 
   virtual Acknowledgement acknowledgement() const { return Acknowledgement::kOffsets; }
+  // How long the pipeline may stop taking messages at its budget before it pauses the source
+  // (see FlowControl). Zero: pause at once (a source that must be polled to keep its deliveries
+  // alive, like NATS with its InProgress acks).
+  virtual common::Millis holdBeforePause() const { return common::Millis(0); }
   // kPerMessage sources: acknowledge these deliveries. Offset sources have nothing to do.
   virtual common::Status settle(std::span<const Settlement> settlements) {
     (void)settlements;

@@ -4,11 +4,13 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "tests/support/env_file.h"
+#include "tests/support/http_get.h"
 #include "tests/worker/http_receiver.h"
 #include "tests/worker/kafka_test_client.h"
 #include "tests/worker/worker_process.h"
@@ -260,6 +262,46 @@ TEST_F(WorkerIntegration, MemoryStaysBoundedBehindASlowSink) {
   EXPECT_GT(peakKiB, 0);
   EXPECT_LT(peakKiB, limitKiB);
   EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the backlog must still be waiting";
+}
+
+// The sluice_worker_paused_partitions gauge as the worker's /metrics shows it (-1 when absent).
+double pausedPartitions(const WorkerProcess& worker) {
+  const std::string body = sluice::testing::httpGet(worker.metricsPort(), "/metrics").body;
+  const std::string name = "\nsluice_worker_paused_partitions ";
+  const auto at = body.find(name);
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size()));
+}
+
+// At the budget the worker first holds (takes nothing more; librdkafka's bounded queue keeps what
+// it prefetched) and pauses fetching only when the hold outlasts a second: a sink stuck for 4 s
+// gets the partitions paused, and they are resumed once it answers again. Nothing is lost.
+TEST_F(WorkerIntegration, AStalledSinkPausesFetchingAfterTheHoldAndResumesAfterIt) {
+  createTopic(bootstrap_, settings_.topic, 4);
+  const int count = 6000;
+  produce(bootstrap_, settings_.topic, keyedRecords(count, 100, 100));
+  std::atomic<bool> stalled{true};
+  HttpReceiver receiver([&](const std::vector<Received>&, int) {
+    for (int i = 0; i < 40 && stalled; ++i) std::this_thread::sleep_for(100ms);
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 100;
+  settings_.maxInFlightMessages = 1000;
+  WorkerProcess worker("stall", manifest(bootstrap_, settings_));
+  double paused = 0;
+  for (auto end = std::chrono::steady_clock::now() + 30s; paused <= 0 && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(200ms);
+    paused = pausedPartitions(worker);
+  }
+  EXPECT_EQ(paused, 4) << worker.log();
+  stalled = false;
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << worker.log();
+  double after = paused;
+  for (auto end = std::chrono::steady_clock::now() + 10s; after != 0 && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(200ms);
+    after = pausedPartitions(worker);
+  }
+  EXPECT_EQ(after, 0) << "fetching must resume once the sink answers";
 }
 
 TEST_F(WorkerIntegration, LosesNothingWhenAWorkerJoinsAndAnotherLeaves) {
