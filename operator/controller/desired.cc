@@ -36,12 +36,21 @@ void addSecretUse(std::vector<SecretUse>& out, const std::optional<spec::SecretR
   if (ref && !ref->name.empty()) out.push_back({ref->name, field + ".secretRef"});
 }
 
-// Points the file fields of a tls/sasl block that has a secretRef at where the Secret is mounted.
+// Points the file fields of a tls/sasl/auth block that has a secretRef at where the Secret is
+// mounted: an absent field at its default key (when it has one), a field naming a key at that key.
+// Other paths are files the worker has some other way and stay as they are.
 void rewriteSecretFiles(json& block, const std::vector<std::pair<const char*, const char*>>& fileKeys) {
   if (!block.is_object() || !block.contains("secretRef")) return;
-  const std::string dir = secretDir(block["secretRef"].value("name", ""));
-  for (const auto& [field, key] : fileKeys) {
-    if (!block.contains(field)) block[field] = dir + "/" + key;
+  const std::string secret = block["secretRef"].value("name", "");
+  for (const auto& [field, defaultKey] : fileKeys) {
+    if (!block.contains(field)) {
+      if (defaultKey) block[field] = secretDir(secret) + "/" + defaultKey;
+      continue;
+    }
+    if (!block[field].is_string()) continue;
+    if (const auto key = secretKeyOf(block[field].get<std::string>(), secret)) {
+      block[field] = secretDir(secret) + "/" + *key;
+    }
   }
 }
 
@@ -49,6 +58,12 @@ const std::vector<std::pair<const char*, const char*>> kTlsFiles = {
     {"caFile", "ca.crt"}, {"certFile", "tls.crt"}, {"keyFile", "tls.key"}};
 const std::vector<std::pair<const char*, const char*>> kSaslFiles = {{"usernameFile", "username"},
                                                                      {"passwordFile", "password"}};
+// No defaults: which field is set is the way of authenticating (at most one may be).
+const std::vector<std::pair<const char*, const char*>> kNatsAuthFiles = {{"credsFile", nullptr},
+                                                                         {"nkeySeedFile", nullptr},
+                                                                         {"tokenFile", nullptr},
+                                                                         {"usernameFile", nullptr},
+                                                                         {"passwordFile", nullptr}};
 
 json* find(json& root, const std::vector<const char*>& path) {
   json* node = &root;
@@ -231,6 +246,13 @@ json desiredRoleBinding(const spec::ConsumerPipeline& pipeline, const json& pipe
                                      {"namespace", namespaceOf(pipelineObject)}}})}};
 }
 
+std::optional<std::string> secretKeyOf(const std::string& file, const std::string& secret) {
+  const std::string mount = secretDir(secret) + "/";
+  const std::string key = file.rfind(mount, 0) == 0 ? file.substr(mount.size()) : file;
+  if (key.empty() || key == "." || key == ".." || key.find('/') != std::string::npos) return std::nullopt;
+  return key;
+}
+
 json workerManifest(const json& pipelineObject) {
   json spec = pipelineObject.value("spec", json::object());
   for (const auto& path : std::vector<std::vector<const char*>>{{"source", "kafka", "tls"},
@@ -241,6 +263,7 @@ json workerManifest(const json& pipelineObject) {
   for (const auto& path : std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"}, {"sink", "kafka", "sasl"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kSaslFiles);
   }
+  if (json* block = find(spec, {"source", "nats", "auth"})) rewriteSecretFiles(*block, kNatsAuthFiles);
   return {{"apiVersion", spec::kApiVersion},
           {"kind", spec::kKind},
           {"metadata", {{"name", nameOf(pipelineObject)}, {"namespace", namespaceOf(pipelineObject)}}},

@@ -75,4 +75,9 @@ nlohmann::json desiredDeployment(const spec::ConsumerPipeline& pipeline, const n
 // The manifest the worker reads: the pipeline with Secret file paths pointed at the mounts.
 nlohmann::json workerManifest(const nlohmann::json& pipelineObject);
 
+// The Secret key a *File field of a block whose secretRef names `secret` refers to: a bare key
+// ("user.creds"; Secret keys hold no '/') or a path inside the Secret's mount
+// (kSecretsDir/<secret>/<key>). nullopt for any other path: a file on the worker, used as it is.
+std::optional<std::string> secretKeyOf(const std::string& file, const std::string& secret);
+
 }  // namespace sluice::controller

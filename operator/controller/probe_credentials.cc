@@ -23,8 +23,9 @@ Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& re
 }
 
 // One credential of a block with a secretRef: the Secret key its *File field names. An empty field
-// means the default key (what workerManifest points the field at); a path inside the Secret's
-// mount names the rest of the path; any other path is a file on the worker the operator cannot read.
+// means the default key (what workerManifest points the field at); a bare key or a path inside the
+// Secret's mount names that key (secretKeyOf); any other path is a file on the worker the operator
+// cannot read.
 struct Credential {
   const char* fileField;    // "caFile"
   std::string file;         // the field's value in the spec
@@ -33,7 +34,8 @@ struct Credential {
 
 Status notReadable(const std::string& field, const std::string& file, const std::string& secret) {
   return common::invalidArgument(field + " (" + file + ") is a file on the worker, not a key of Secret \"" + secret +
-                                 "\" (" + kSecretsDir + "/" + secret + "/<key>): the operator cannot read it to probe lag");
+                                 "\" (<key> or " + kSecretsDir + "/" + secret +
+                                 "/<key>): the operator cannot read it to probe lag");
 }
 
 // The value, nullopt when the Secret lacks an optional default key.
@@ -44,11 +46,9 @@ Result<std::optional<std::string>> lookup(const SecretValues& values, const std:
     if (!credential.defaultKey) return std::optional<std::string>();
     key = credential.defaultKey;
   } else {
-    const std::string mount = std::string(kSecretsDir) + "/" + secret + "/";
-    if (credential.file.rfind(mount, 0) != 0 || credential.file.size() == mount.size()) {
-      return notReadable(block + "." + credential.fileField, credential.file, secret);
-    }
-    key = credential.file.substr(mount.size());
+    const auto named = secretKeyOf(credential.file, secret);
+    if (!named) return notReadable(block + "." + credential.fileField, credential.file, secret);
+    key = *named;
     required = true;  // named explicitly: it must be there
   }
   const auto found = values.find(key);

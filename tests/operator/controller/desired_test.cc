@@ -60,7 +60,8 @@ TEST_P(DesiredGolden, MatchesTheGoldenFile) {
   expectGolden(render(loaded, defaultReplicas(loaded.pipeline.spec.scaling)), GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Pipelines, DesiredGolden, ::testing::Values("kafka-basic", "kafka-secrets", "nats"));
+INSTANTIATE_TEST_SUITE_P(Pipelines, DesiredGolden,
+                         ::testing::Values("kafka-basic", "kafka-secrets", "nats", "nats-secrets"));
 
 TEST(Desired, EveryObjectIsOwnedByThePipelineAsController) {
   const auto loaded = load("kafka-basic");
@@ -141,6 +142,47 @@ TEST(Desired, SecretsAreMountedAndTheManifestPointsAtThem) {
   int secretVolumes = 0;
   for (const auto& v : pod["volumes"]) secretVolumes += v.contains("secret") ? 1 : 0;
   EXPECT_EQ(secretVolumes, 2);  // kafka-user is mounted once though named twice
+}
+
+// With a secretRef, a NATS auth *File field that names a key of the Secret is pointed at the mount;
+// which field is set is the way of authenticating, so none is added.
+TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
+  struct Case {
+    const char* name;
+    json auth;
+    json want;
+  };
+  const std::string mount = "/var/run/secrets/sluice/nats-user/";
+  const json ref = {{"name", "nats-user"}};
+  const std::vector<Case> cases = {
+      {"bare key", {{"secretRef", ref}, {"credsFile", "user.creds"}}, {{"secretRef", ref}, {"credsFile", mount + "user.creds"}}},
+      {"mount path kept",
+       {{"secretRef", ref}, {"nkeySeedFile", mount + "seed"}},
+       {{"secretRef", ref}, {"nkeySeedFile", mount + "seed"}}},
+      {"user and password",
+       {{"secretRef", ref}, {"usernameFile", "user"}, {"passwordFile", "pass"}},
+       {{"secretRef", ref}, {"usernameFile", mount + "user"}, {"passwordFile", mount + "pass"}}},
+      {"other path kept", {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}, {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}},
+      {"relative path kept", {{"secretRef", ref}, {"tokenFile", "nats/token"}}, {{"secretRef", ref}, {"tokenFile", "nats/token"}}},
+      {"no way chosen, none added", {{"secretRef", ref}}, {{"secretRef", ref}}},
+      {"no secretRef: files on the worker", {{"tokenFile", "token"}}, {{"tokenFile", "token"}}},
+  };
+  for (const auto& c : cases) {
+    json object = load("nats").object;
+    object["spec"]["source"]["nats"]["auth"] = c.auth;
+    EXPECT_EQ(workerManifest(object)["spec"]["source"]["nats"]["auth"], c.want) << c.name;
+    ASSERT_TRUE(spec::parsePipelineJson(object).ok()) << c.name;
+  }
+}
+
+// The same rule for tls and sasl blocks: a field naming a key is pointed at it, absent ones at the
+// default keys.
+TEST(Desired, KafkaTlsFieldNamingASecretKeyPointsIntoTheMount) {
+  json object = load("kafka-secrets").object;
+  object["spec"]["source"]["kafka"]["tls"]["caFile"] = "bundle.pem";
+  const json tls = workerManifest(object)["spec"]["source"]["kafka"]["tls"];
+  EXPECT_EQ(tls["caFile"], "/var/run/secrets/sluice/kafka-ca/bundle.pem");
+  EXPECT_EQ(tls["certFile"], "/var/run/secrets/sluice/kafka-ca/tls.crt");
 }
 
 TEST(Desired, RoleGrantsOnlyItsPipelineAndLeases) {

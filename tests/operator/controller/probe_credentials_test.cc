@@ -132,6 +132,19 @@ TEST(NatsProbeSecurity, TokenFromTheKeyTheFileFieldNames) {
   EXPECT_FALSE(settings.tls);
 }
 
+// A bare key names the same Secret key as the path the operator points the field at.
+TEST(NatsProbeSecurity, ABareKeyNamesTheSameSecretKeyAsItsMountPath) {
+  spec::NatsSourceSpec nats;
+  nats.auth = natsAuth([](spec::NatsAuthSpec& a) {
+    a.usernameFile = "user";
+    a.passwordFile = "/var/run/secrets/sluice/nats-user/pass";
+  });
+  scaling::NatsConnectionSettings settings;
+  ASSERT_TRUE(natsProbeSecurity(nats, kSecrets, settings).isOk());
+  EXPECT_EQ(settings.username, "bob");
+  EXPECT_EQ(settings.password, "hunter2");
+}
+
 TEST(NatsProbeSecurity, UserAndPasswordWithMutualTls) {
   spec::NatsSourceSpec nats;
   nats.tls = tlsFrom("kafka-tls");
