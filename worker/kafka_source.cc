@@ -40,7 +40,7 @@ std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* 
 // Copies the record into `out`, overwriting every field: `out` may be a used message from the
 // MessagePool, whose strings keep their capacity, so a record no larger than the one before costs a
 // memcpy and no allocation.
-void copyMessage(const rd_kafka_message_t* m, Message& out) {
+void copyMessage(const rd_kafka_message_t* m, Message& out, bool copyHeaders) {
   const char* topic = rd_kafka_topic_name(m->rkt);
   if (out.topic != topic) out.topic.assign(topic);
   out.partition = m->partition;
@@ -65,7 +65,7 @@ void copyMessage(const rd_kafka_message_t* m, Message& out) {
   out.stream.clear();
   out.deliveryId = 0;
   rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (copyHeaders && rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
@@ -134,8 +134,8 @@ class FetcherNudger {
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits)
-      : listener_(listener), topics_(std::move(topics)), waker_(limits.messages, limits.bytes) {}
+  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits, bool copyHeaders)
+      : listener_(listener), topics_(std::move(topics)), copyHeaders_(copyHeaders), waker_(limits.messages, limits.bytes) {}
   ~KafkaSource() override {
     nudger_.reset();  // its thread uses the handle
     queue_.reset();   // before the handle it belongs to
@@ -170,6 +170,7 @@ class KafkaSource final : public Source {
 
   RebalanceListener& listener_;
   std::vector<std::string> topics_;
+  bool copyHeaders_;  // rd_kafka_message_headers() allocates and parses, even for none
   KafkaHandle rk_{nullptr, &rd_kafka_destroy};
   QueueHandle queue_{nullptr, &rd_kafka_queue_destroy};  // the consumer queue, for its length
   PrefetchWaker waker_;
@@ -302,7 +303,7 @@ common::Status KafkaSource::poll(common::Millis timeout, size_t maxMessages, Bat
       continue;
     }
     bytes += static_cast<int64_t>(m->len + m->key_len);
-    copyMessage(m, filled < out.size() ? out[filled] : out.emplace_back());
+    copyMessage(m, filled < out.size() ? out[filled] : out.emplace_back(), copyHeaders_);
     ++filled;
   }
   out.resize(filled);
@@ -401,11 +402,13 @@ common::Status KafkaSource::close() {
 }  // namespace
 
 common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
-                                                        const std::string& podName, RebalanceListener& listener) {
+                                                        const std::string& podName, RebalanceListener& listener,
+                                                        bool copyHeaders) {
   if (!pipeline.spec.source.kafka) return common::invalidArgument("spec.source.kafka is required for a Kafka source");
   auto properties = consumerProperties(pipeline, podName, processEnv());
   if (!properties) return properties.status();
-  auto source = std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics, queueLimits(*properties));
+  auto source =
+      std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics, queueLimits(*properties), copyHeaders);
   if (auto st = source->open(*properties); !st) return st;
   return std::unique_ptr<Source>(std::move(source));
 }

@@ -5,7 +5,6 @@
 // Offsets need not be consecutive (compaction, transaction markers): order comes from track().
 // Threading: track/assign/forget on the consumer thread, complete from lanes; internally locked.
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "worker/message.h"
+#include "worker/vec_queue.h"
 
 namespace sluice::worker {
 
@@ -50,7 +50,7 @@ class OffsetTracker {
     bool done;
   };
   struct Partition {
-    std::deque<Entry> entries;
+    VecQueue<Entry> entries;  // a deque allocated and freed a block per 32 entries
     std::optional<int64_t> position;  // next offset to commit
     int64_t lastTracked = -1;
   };

@@ -27,11 +27,13 @@ PipelineTiming timingFor(const spec::PipelineSpec& spec) {
 
 // The configured source (switch on spec.source: exactly one is set, validation saw to it).
 common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline, const RunOptions& options,
-                                                   Pipeline& engine, DeadLetterSink* deadLetter, WorkerMetrics& metrics) {
+                                                   Pipeline& engine, const Sink& sink, DeadLetterSink* deadLetter,
+                                                   WorkerMetrics& metrics) {
   if (pipeline.spec.source.nats) {
     return makeNatsSource(pipeline, options.podName, deadLetter, metrics, common::SystemClock::instance());
   }
-  return makeKafkaSource(pipeline, options.podName, engine);
+  // Dead-lettered messages keep their own headers, so a dead-letter destination reads them too.
+  return makeKafkaSource(pipeline, options.podName, engine, sink.readsHeaders() || deadLetter != nullptr);
 }
 
 HeartbeatSetup heartbeatSetup(const spec::ConsumerPipeline& pipeline, const RunOptions& options) {
@@ -65,7 +67,7 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
                   timingFor(pipeline.spec));
   (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
 
-  auto source = makeSource(pipeline, options, engine, deadLetter->get(), metrics);
+  auto source = makeSource(pipeline, options, engine, **sink, deadLetter->get(), metrics);
   if (!source) return source.status();
   spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
                (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));

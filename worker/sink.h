@@ -35,6 +35,9 @@ class Sink {
   virtual DeliveryResult deliver(std::span<const Message> batch) = 0;
   // "http POST http://127.0.0.1:8080/batch (json)", for logs.
   virtual std::string describe() const = 0;
+  // Whether deliver() looks at Message::headers. When neither the sink nor a dead-letter
+  // destination does, the Kafka source skips parsing them (a third of its per-message cost).
+  virtual bool readsHeaders() const { return true; }
 };
 
 // Where messages go after maxAttempts. Provenance travels as headers: sluice.source.topic,

@@ -85,7 +85,9 @@ class Source {
   }
 };
 
+// `copyHeaders`: fill Message::headers (false when nothing downstream reads them).
 common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
-                                                        const std::string& podName, RebalanceListener& listener);
+                                                        const std::string& podName, RebalanceListener& listener,
+                                                        bool copyHeaders);
 
 }  // namespace sluice::worker

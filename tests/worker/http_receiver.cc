@@ -36,6 +36,9 @@ std::vector<Received> parseBatch(const std::string& body) {
     r.offset = j.at("offset");
     if (!j.at("key").is_null()) r.key = j.at("key").get<std::string>();
     r.value = j.at("value");
+    if (j.contains("headers")) {
+      for (const auto& [name, value] : j.at("headers").items()) r.headers[name] = value.get<std::string>();
+    }
     out.push_back(std::move(r));
   }
   return out;

@@ -19,6 +19,7 @@ struct Received {
   int64_t offset = 0;
   std::optional<std::string> key;
   std::string value;
+  std::map<std::string, std::string> headers;
 };
 
 struct Reply {

@@ -50,10 +50,19 @@ void produce(const std::string& bootstrap, const std::string& topic, const std::
     const void* key = r.key ? r.key->data() : nullptr;
     const size_t keySize = r.key ? r.key->size() : 0;
     for (;;) {
+      rd_kafka_headers_t* headers = nullptr;  // owned by librdkafka once produced
+      if (!r.headers.empty()) {
+        headers = rd_kafka_headers_new(r.headers.size());
+        for (const auto& [name, value] : r.headers) {
+          rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                              static_cast<ssize_t>(value.size()));
+        }
+      }
       const auto e = rd_kafka_producev(
           h.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-          RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_END);
+          RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && headers) rd_kafka_headers_destroy(headers);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(h.get(), 50);
         continue;

@@ -17,6 +17,7 @@ struct Record {
   std::optional<std::string> key;
   std::string value;
   int32_t partition = -1;  // -1: by key hash
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 void createTopic(const std::string& bootstrap, const std::string& topic, int partitions);

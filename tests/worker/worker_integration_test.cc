@@ -60,7 +60,7 @@ std::vector<Record> keyedRecords(int count, int keys, size_t padding = 0) {
   out.reserve(count);
   for (int n = 0; n < count; ++n) {
     const std::string key = "k" + std::to_string(n % keys);
-    out.push_back({key, key + ":" + std::to_string(n) + std::string(padding, '.'), -1});
+    out.push_back({key, key + ":" + std::to_string(n) + std::string(padding, '.'), -1, {}});
   }
   return out;
 }
@@ -262,6 +262,35 @@ TEST_F(WorkerIntegration, MemoryStaysBoundedBehindASlowSink) {
   EXPECT_GT(peakKiB, 0);
   EXPECT_LT(peakKiB, limitKiB);
   EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the backlog must still be waiting";
+}
+
+// Record headers reach a sink that reads them (the HTTP sink's JSON "headers"), each with its own
+// record. The Kafka source parses headers only when the sink or a dead-letter destination reads them.
+TEST_F(WorkerIntegration, CarriesRecordHeadersToTheSink) {
+  createTopic(bootstrap_, settings_.topic, 2);
+  const int count = 200;
+  std::vector<Record> records = keyedRecords(count, 10);
+  for (int n = 0; n < count; ++n) {
+    if (n % 2 == 0) records[n].headers = {{"trace-id", "t" + std::to_string(n)}, {"origin", "test"}};
+  }
+  produce(bootstrap_, settings_.topic, records);
+  HttpReceiver receiver;
+  settings_.sinkUrl = receiver.url();
+  WorkerProcess worker("headers", manifest(bootstrap_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << worker.log();
+  int withHeaders = 0;
+  for (const auto& r : receiver.accepted()) {
+    const int n = std::stoi(r.value.substr(r.value.find(':') + 1));
+    if (n % 2 == 0) {
+      ++withHeaders;
+      EXPECT_EQ(r.headers.size(), 2u) << r.value;
+      EXPECT_EQ(r.headers.count("trace-id") ? r.headers.at("trace-id") : "", "t" + std::to_string(n));
+      EXPECT_EQ(r.headers.count("origin") ? r.headers.at("origin") : "", "test");
+    } else {
+      EXPECT_TRUE(r.headers.empty()) << r.value;
+    }
+  }
+  EXPECT_GE(withHeaders, count / 2);
 }
 
 // The sluice_worker_paused_partitions gauge as the worker's /metrics shows it (-1 when absent).
