@@ -132,12 +132,74 @@ class FetcherNudger {
   std::thread thread_;  // last: starts once the members above exist
 };
 
+// Destroys consumed librdkafka messages on its own thread. Destroying one drops references (its
+// partition's, its fetch buffer's) on counters librdkafka's broker thread is incrementing for new
+// messages at the same moment; on the consumer thread those contended atomics and the frees of
+// broker-allocated memory were over a third of its time (perf, 2M x 100 B). The records were
+// copied out before, so nothing reads a message once it is handed over.
+class MessageReaper {
+ public:
+  MessageReaper() : thread_([this] { loop(); }) {}
+  ~MessageReaper() { stop(); }
+  MessageReaper(const MessageReaper&) = delete;
+  MessageReaper& operator=(const MessageReaper&) = delete;
+
+  // Takes the messages (leaves `spent` empty).
+  void give(std::vector<rd_kafka_message_t*>& spent) {
+    if (spent.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        for (auto* m : spent) rd_kafka_message_destroy(m);
+      } else {
+        pending_.insert(pending_.end(), spent.begin(), spent.end());
+      }
+    }
+    spent.clear();
+    cv_.notify_one();
+  }
+
+  // Destroys what is pending and ends the thread; later messages are destroyed by give() itself.
+  // Before the consumer closes: librdkafka's close waits for its messages.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::vector<rd_kafka_message_t*> batch;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return !pending_.empty() || stopping_; });
+      batch.swap(pending_);
+      const bool last = stopping_;
+      lock.unlock();
+      for (auto* m : batch) rd_kafka_message_destroy(m);
+      batch.clear();
+      lock.lock();
+      if (last && pending_.empty()) return;
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<rd_kafka_message_t*> pending_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 class KafkaSource final : public Source {
  public:
   KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits, bool copyHeaders)
       : listener_(listener), topics_(std::move(topics)), copyHeaders_(copyHeaders), waker_(limits.messages, limits.bytes) {}
   ~KafkaSource() override {
     nudger_.reset();  // its thread uses the handle
+    reaper_.reset();  // messages go before the handle
     queue_.reset();   // before the handle it belongs to
     // Without close() the listener may be gone: skip the consumer close (and its callbacks).
     if (rk_ && !closed_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -175,6 +237,8 @@ class KafkaSource final : public Source {
   QueueHandle queue_{nullptr, &rd_kafka_queue_destroy};  // the consumer queue, for its length
   PrefetchWaker waker_;
   std::unique_ptr<FetcherNudger> nudger_;
+  std::unique_ptr<MessageReaper> reaper_;
+  std::vector<rd_kafka_message_t*> spent_;  // this poll's messages, handed to the reaper
   std::set<TopicPartition> assigned_;
   // A synchronous commit refused because the group was rebalancing; close() retries it.
   std::vector<PartitionOffset> refusedCommit_;
@@ -201,6 +265,7 @@ common::Status KafkaSource::open(const KafkaProperties& properties) {
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
   nudger_ = std::make_unique<FetcherNudger>(rk_.get());
+  reaper_ = std::make_unique<MessageReaper>();
   auto topics = makeList(static_cast<int>(topics_.size()));
   for (const auto& topic : topics_) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -294,9 +359,10 @@ common::Status KafkaSource::poll(common::Millis timeout, size_t maxMessages, Bat
       break;
     }
     wait = 0;
-    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(m, &rd_kafka_message_destroy);
+    spent_.push_back(m);
     if (m->err) {
       if (auto fatal = handleError(m); fatal) {
+        reaper_->give(spent_);
         out.clear();
         return *fatal;
       }
@@ -307,6 +373,7 @@ common::Status KafkaSource::poll(common::Millis timeout, size_t maxMessages, Bat
     ++filled;
   }
   out.resize(filled);
+  reaper_->give(spent_);
   if (waker_.consumed(static_cast<int64_t>(filled), bytes) || (ranDry && waker_.emptied())) wakeFetchers();
   return common::Status::ok();
 }
@@ -391,6 +458,7 @@ common::Status KafkaSource::close() {
   if (closed_) return common::Status::ok();
   closed_ = true;
   if (nudger_) nudger_->stop();
+  if (reaper_) reaper_->stop();
   retryRefusedCommit();
   // Revokes the assignment through onRebalance (listener drains and commits), then leaves.
   if (auto e = rd_kafka_consumer_close(rk_.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
