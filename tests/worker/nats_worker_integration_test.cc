@@ -316,14 +316,14 @@ TEST_F(NatsWorkerIntegration, OrderingNoneWithFourLanesTakesLeftoverAnswersSafel
 // worker stopped past its drain deadline) is dead-lettered on arrival, before the server's
 // MaxDeliver (maxAttempts + 2) could make it give up on it silently.
 //
-// The worker's delivery is arranged so that it cannot race with the worker's pull requests
-// expiring: nats-server 2.9 (Debian's 2.9.10), when a redelivery falls due while the only pull
+// The worker's delivery is arranged so that it does not fall due while the worker's pull requests
+// come and go: nats-server 2.9 (Debian's 2.9.10), when a redelivery falls due while the only pull
 // request it holds has just expired, counts the delivery although nobody got it (NumDelivered one
 // higher, the message back only after another AckWait) and delivers the stream's previous message
-// again. Left to AckWait, the third delivery met the worker's 90 ms pulls that way about once in 40
-// runs under load and arrived as the fourth. After the nak the message is due at once, no pull
-// request is waiting (checked below), so the server delivers it as the third delivery to the
-// worker's first pull request.
+// again. Left to AckWait, the third delivery met the worker's 90 ms pulls that way in 2 of 260
+// runs under load and arrived as the fourth. After the nak the message is due at once while no pull
+// request is waiting (checked below), so the server hands it to the worker's first pull request as
+// that request arrives: the third delivery.
 TEST_F(NatsWorkerIntegration, DeadLettersOnArrivalAfterMaxAttemptsUnsettledDeliveries) {
   settings_.deadLetterSubject = settings_.stream + "-dlq.crash";
   dlqStream_ = settings_.stream + "-DLQ";
