@@ -41,6 +41,7 @@ TEST(KafkaConfig, ConsumerUsesCooperativeStickyAndManualOffsetStore) {
   EXPECT_EQ(m["enable.auto.offset.store"], "false");
   EXPECT_EQ(m["auto.offset.reset"], "latest");
   EXPECT_EQ(m["queued.max.messages.kbytes"], "16384");  // a quarter of the 64 MiB budget
+  EXPECT_EQ(m["queued.min.messages"], "20000");          // twice the 10 000-message budget
   EXPECT_EQ(m["fetch.max.bytes"], "2097152");            // an eighth of that per fetch response
   EXPECT_EQ(m["fetch.message.max.bytes"], "1048576");
   EXPECT_EQ(m["security.protocol"], "PLAINTEXT");
