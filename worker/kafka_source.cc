@@ -75,16 +75,49 @@ void copyMessage(const rd_kafka_message_t* m, Message& out, bool copyHeaders) {
   }
 }
 
+// A thread of the source's own that sleeps on cv_ until it is given something or stopped. The
+// derived class starts it (start()) once its members exist and stops it before they go.
+class SignalledThread {
+ public:
+  SignalledThread() = default;
+  SignalledThread(const SignalledThread&) = delete;
+  SignalledThread& operator=(const SignalledThread&) = delete;
+
+  // Sets stopping_, wakes the thread and joins it (its loop returns on stopping_).
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ protected:
+  ~SignalledThread() = default;  // derived destructors call stop()
+  template <typename Loop>
+  void start(Loop loop) {
+    thread_ = std::thread(std::move(loop));
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+
+ private:
+  std::thread thread_;
+};
+
 // Sends a ListOffsets ("latest") for the given partitions to their leaders from its own thread, so
 // the consumer thread never waits for the answer. Each request is an op on the leader's broker
 // thread, which wakes it up and makes it decide afresh which partitions to fetch (see
 // prefetch_waker.h). Requests made while one is running coalesce into the next.
-class FetcherNudger {
+class FetcherNudger final : public SignalledThread {
  public:
-  explicit FetcherNudger(rd_kafka_t* rk) : rk_(rk), thread_([this] { loop(); }) {}
+  explicit FetcherNudger(rd_kafka_t* rk) : rk_(rk) {
+    start([this] { loop(); });
+  }
   ~FetcherNudger() { stop(); }
-  FetcherNudger(const FetcherNudger&) = delete;
-  FetcherNudger& operator=(const FetcherNudger&) = delete;
 
   void nudge(const std::set<TopicPartition>& partitions) {
     {
@@ -93,15 +126,6 @@ class FetcherNudger {
       requested_ = true;
     }
     cv_.notify_one();
-  }
-
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
   }
 
  private:
@@ -124,12 +148,8 @@ class FetcherNudger {
   }
 
   rd_kafka_t* rk_;
-  std::mutex mu_;
-  std::condition_variable cv_;
   std::set<TopicPartition> partitions_;
   bool requested_ = false;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once the members above exist
 };
 
 // Destroys consumed librdkafka messages on its own thread. Destroying one drops references (its
@@ -137,12 +157,12 @@ class FetcherNudger {
 // messages at the same moment; on the consumer thread those contended atomics and the frees of
 // broker-allocated memory were over a third of its time (perf, 2M x 100 B). The records were
 // copied out before, so nothing reads a message once it is handed over.
-class MessageReaper {
+class MessageReaper final : public SignalledThread {
  public:
-  MessageReaper() : thread_([this] { loop(); }) {}
+  MessageReaper() {
+    start([this] { loop(); });
+  }
   ~MessageReaper() { stop(); }
-  MessageReaper(const MessageReaper&) = delete;
-  MessageReaper& operator=(const MessageReaper&) = delete;
 
   // Takes the messages (leaves `spent` empty).
   void give(std::vector<rd_kafka_message_t*>& spent) {
@@ -158,17 +178,8 @@ class MessageReaper {
     spent.clear();
     cv_.notify_one();
   }
-
-  // Destroys what is pending and ends the thread; later messages are destroyed by give() itself.
-  // Before the consumer closes: librdkafka's close waits for its messages.
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
+  // stop() destroys what is pending and ends the thread; later messages are destroyed by give()
+  // itself. Called before the consumer closes: librdkafka's close waits for its messages.
 
  private:
   void loop() {
@@ -186,11 +197,7 @@ class MessageReaper {
     }
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<rd_kafka_message_t*> pending_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once the members above exist
 };
 
 class KafkaSource final : public Source {
