@@ -21,8 +21,15 @@ struct TlsMaterial {
   std::string keyPem;
 };
 
+// With a CA in the kubeconfig, it is the only one trusted (as client-go): cpprest has loaded the
+// system bundle into every connection's context before this callback (~1 MiB of parsed
+// certificates per pooled connection, one connection per concurrent request), so a fresh store
+// replaces it. Without one, the system's CAs stay.
 void configureTls(boost::asio::ssl::context& ctx, const TlsMaterial& tls) {
-  if (!tls.caPem.empty()) ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
+  if (!tls.caPem.empty()) {
+    if (X509_STORE* only = X509_STORE_new()) SSL_CTX_set_cert_store(ctx.native_handle(), only);  // frees the old
+    ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
+  }
   if (!tls.certPem.empty()) {
     ctx.use_certificate_chain(boost::asio::buffer(tls.certPem));
     ctx.use_private_key(boost::asio::buffer(tls.keyPem), boost::asio::ssl::context::pem);
