@@ -164,7 +164,10 @@ void Watcher::doList() {
   }
   // managedFields are the bulk of a stored object and no reader here needs them (as
   // controller-runtime's TransformStripManagedFields): drop them before caching.
-  for (auto& item : list->items) item["metadata"].erase("managedFields");
+  for (auto& item : list->items) {
+    item["metadata"].erase("managedFields");
+    if (options_.transform) options_.transform(item);
+  }
   std::vector<json> items = list->items;
   const auto gone = cache_.replaceAll(std::move(list->items));
   machine_.listed(list->resourceVersion);
@@ -221,6 +224,7 @@ void Watcher::handleLine(std::string_view line) {
       return;
     case CacheAction::kUpsert:
       event->object["metadata"].erase("managedFields");
+      if (options_.transform) options_.transform(event->object);
       event->object["kind"] = target_.type.kind;
       event->object["apiVersion"] = target_.type.apiVersion();
       cache_.upsert(event->object);

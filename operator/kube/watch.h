@@ -84,6 +84,9 @@ struct WatcherOptions {
   int serverTimeoutSeconds = 300;                     // timeoutSeconds sent to the server
   std::chrono::seconds clientTimeoutMargin{30};       // the client waits this much longer
   common::BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.2, 1 << 30};
+  // Applied to each listed or watched object before it is cached and handed to the handler, to
+  // drop what no reader needs (as client-go's SetTransform); metadata.managedFields always go.
+  std::function<void(nlohmann::json& object)> transform;
 };
 
 class Watcher {

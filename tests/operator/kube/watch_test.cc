@@ -185,5 +185,38 @@ TEST(Watcher, RelistsAfterGoneAndKeepsTheCacheExact) {
   EXPECT_TRUE(watcher.synced());
 }
 
+// Listed and watched objects alike reach the cache and the handler transformed, without managedFields.
+TEST(Watcher, TransformsListedAndWatchedObjectsBeforeCachingThem) {
+  testing::FakeTransport transport;
+  transport.addResponse(200, R"({"kind":"DeploymentList","metadata":{"resourceVersion":"200"},
+    "items":[{"metadata":{"name":"a","namespace":"shop","resourceVersion":"150","managedFields":[{}]},
+              "spec":{"replicas":1,"template":{"spec":{}}}}]})");
+  transport.addStream({{R"({"type":"ADDED","object":{"metadata":{"name":"b","namespace":"shop","resourceVersion":"201",)"
+                        R"("managedFields":[{}]},"spec":{"replicas":2,"template":{"spec":{}}}}})"},
+                       HttpResponse{200, ""}});
+  Client client(transport);
+  ObjectCache cache;
+  Cancellation cancel;
+  transport.onStreamsExhausted([&cancel] { cancel.cancel(); });
+  int handledWithTemplate = 0;
+  common::FixedRandom random(0.5);
+  WatcherOptions options;
+  options.transform = [](nlohmann::json& o) { o["spec"].erase("template"); };
+  Watcher watcher(client, {resources::kDeployments, "shop", ""}, cache,
+                  [&](const nlohmann::json& o, bool) { handledWithTemplate += o["spec"].contains("template"); },
+                  random, options);
+  watcher.run(cancel);
+
+  ASSERT_EQ(cache.size(), 2u);
+  for (const char* key : {"shop/a", "shop/b"}) {
+    const auto object = cache.get(key);
+    ASSERT_NE(object, nullptr) << key;
+    EXPECT_FALSE(object->contains("/spec/template"_json_pointer)) << key;
+    EXPECT_FALSE(object->contains("/metadata/managedFields"_json_pointer)) << key;
+    EXPECT_TRUE(object->contains("/spec/replicas"_json_pointer)) << key;
+  }
+  EXPECT_EQ(handledWithTemplate, 0);
+}
+
 }  // namespace
 }  // namespace sluice::kube
