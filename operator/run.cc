@@ -54,6 +54,14 @@ common::Result<kube::KubeConfig> loadConfig(const OperatorOptions& options) {
   return kube::loadInCluster();
 }
 
+// Half the workers at most take normal keys: the others stay free for new pipelines' Deployments
+// (urgent keys), which then wait for no other pipeline's status patches and RBAC applies.
+controller::WorkQueueOptions queueOptions(const OperatorOptions& options) {
+  controller::WorkQueueOptions out;
+  out.maxNormalInProcess = std::max(1, options.workers / 2);
+  return out;
+}
+
 // Everything runOperator() owns, with the order of construction and teardown in one place.
 class Operator {
  public:
@@ -66,8 +74,9 @@ class Operator {
         electionClient_(*transport_, {"sluice-operator", std::chrono::seconds(5), 500}),
         registry_(std::make_shared<prometheus::Registry>()),
         metrics_(registry_),
-        queue_({}, common::SystemClock::instance()),
-        reconciler_(client_, pipelines_, deployments_, prober_, common::SystemClock::instance(), reconcilerOptions()) {
+        queue_(queueOptions(options), common::SystemClock::instance()),
+        reconciler_(client_, pipelines_, deployments_, prober_, common::SystemClock::instance(), random_,
+                    reconcilerOptions()) {
     if (options_.leaderElect) {
       kube::LeaderConfig config;
       config.identity = identity_;
@@ -94,6 +103,11 @@ class Operator {
     return out;
   }
   bool mayWrite() const { return !elector_ || elector_->leading(); }
+  // A pipeline still waiting for its worker Deployment goes ahead of everything else.
+  controller::Priority priorityOf(const std::string& key) {
+    return reconciler_.urgent(key) ? controller::Priority::kUrgent : controller::Priority::kNormal;
+  }
+  void enqueue(const std::string& key) { queue_.add(key, priorityOf(key)); }
   Status startServers();
   void startWatchers();
   void startWorkers();
@@ -116,8 +130,8 @@ class Operator {
   kube::ObjectCache deployments_;
   controller::SystemTcpProber prober_;
   controller::WorkQueue queue_;
+  common::StdRandom random_;  // before the reconciler, which keeps a reference
   controller::Reconciler reconciler_;
-  common::StdRandom random_;
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<common::MetricsServer> metricsServer_;
   std::unique_ptr<common::HealthServer> healthServer_;
@@ -146,10 +160,12 @@ Status Operator::startServers() {
 
 void Operator::startWatchers() {
   const std::string selector = std::string(controller::kManagedByLabel) + "=" + controller::kManagedBy;
+  kube::WatcherOptions deploymentWatch;
+  deploymentWatch.transform = controller::trimCachedDeployment;
   for (const auto& ns : splitNamespaces(options_.namespaces)) {
     watchers_.push_back(std::make_unique<kube::Watcher>(
         client_, kube::WatchTarget{kube::resources::kConsumerPipelines, ns, ""}, pipelines_,
-        [this](const json& object, bool) { queue_.add(kube::ObjectCache::keyOf(object)); }, random_));
+        [this](const json& object, bool) { enqueue(kube::ObjectCache::keyOf(object)); }, random_));
     watchers_.push_back(std::make_unique<kube::Watcher>(
         client_, kube::WatchTarget{kube::resources::kDeployments, ns, selector}, deployments_,
         [this](const json& object, bool) {
@@ -157,7 +173,7 @@ void Operator::startWatchers() {
                                            .value(controller::kPipelineLabel, "");
           if (!pipeline.empty()) queue_.add(kube::objectKey(object["metadata"].value("namespace", ""), pipeline));
         },
-        random_));
+        random_, deploymentWatch));
   }
   for (auto& watcher : watchers_) {
     const std::string resource = watcher->target().type.plural;
@@ -183,7 +199,7 @@ void Operator::startElection() {
         cancel_,
         [this] {
           metrics_.leader(true);
-          for (const auto& key : pipelines_.keys()) queue_.add(key);  // catch up on what followers saw
+          for (const auto& key : pipelines_.keys()) enqueue(key);  // catch up on what followers saw
         },
         [this] {
           // Writes are already refused (the gate follows the lease); stop the process like
@@ -203,10 +219,11 @@ void Operator::processKey(const std::string& key) {
     spdlog::warn("reconcile {} failed, will retry: {}", key, result.status.toString());
     metrics_.reconciled("error", seconds);
     metrics_.reconcileError(common::errorCodeName(result.status.code()));
-    queue_.addRateLimited(key);
+    queue_.addRateLimited(key, priorityOf(key));
   } else {
     metrics_.reconciled(result.requeueAfter ? "requeue" : "success", seconds);
     queue_.forget(key);
+    if (result.deferred) queue_.add(key);  // the rest of a new pipeline, at normal priority
     if (result.requeueAfter) queue_.addAfter(key, *result.requeueAfter);
   }
   queue_.done(key);

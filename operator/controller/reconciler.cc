@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "common/spec/parse.h"
 #include "operator/controller/reasons.h"
@@ -21,7 +22,17 @@ std::string hashOf(const DesiredObjects& objects) {
   return contentHash(all.dump());
 }
 
+// The status describes the pipeline's current generation: a reconcile got past its applies.
+bool generationReconciled(const json& object) {
+  const auto generation = object.value("/metadata/generation"_json_pointer, int64_t{-1});
+  return generation >= 0 && object.value("/status/observedGeneration"_json_pointer, int64_t{-2}) == generation;
+}
+
 }  // namespace
+
+void trimCachedDeployment(json& deployment) {
+  if (auto spec = deployment.find("spec"); spec != deployment.end() && spec->is_object()) spec->erase("template");
+}
 
 json eventObject(const json& pipelineObject, const EventSpec& event, common::WallTime now) {
   const auto& meta = pipelineObject.at("metadata");
@@ -51,12 +62,13 @@ json eventObject(const json& pipelineObject, const EventSpec& event, common::Wal
 }
 
 Reconciler::Reconciler(kube::Client& client, const kube::ObjectCache& pipelines, const kube::ObjectCache& deployments,
-                       TcpProber& prober, common::Clock& clock, ReconcilerOptions options)
+                       TcpProber& prober, common::Clock& clock, common::Random& random, ReconcilerOptions options)
     : client_(client),
       pipelines_(pipelines),
       deployments_(deployments),
       prober_(prober),
       clock_(clock),
+      random_(random),
       options_(std::move(options)),
       sampler_(clock, options_.onLagSample) {}
 
@@ -69,6 +81,19 @@ std::optional<Reconciler::Memo> Reconciler::memo(const std::string& key) {
   const auto it = memos_.find(key);
   if (it == memos_.end()) return std::nullopt;
   return it->second;
+}
+
+common::SteadyTime Reconciler::nextResync() {
+  const double factor = 1.0 + options_.resyncJitter * (2.0 * random_.uniform01() - 1.0);
+  const auto resync = std::chrono::duration<double, std::milli>(options_.resync) * factor;
+  return clock_.now() + std::chrono::duration_cast<std::chrono::milliseconds>(resync);
+}
+
+// The pipeline's next re-apply, drawn when it was last applied (or found applied after a restart).
+std::chrono::milliseconds Reconciler::untilResync(const std::string& key) {
+  const auto previous = memo(key);
+  const auto at = previous && !previous->appliedHash.empty() ? previous->resyncAt : nextResync();
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(at - clock_.now()));
 }
 
 void Reconciler::remember(const std::string& key, const std::function<void(Memo&)>& update) {
@@ -103,29 +128,42 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   observed.sourceSummary = sourceSummary(pipeline.spec);
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const ScalingStep step = scale(key, pipeline, deployments_.get(deploymentKey).get(), secrets);
-  json applied;
-  auto created = applyOwned(key, pipeline, *object, step.replicas, applied);
-  if (!created) return {created.status(), std::nullopt};
+  auto applied = applyOwned(key, pipeline, *object, step.replicas);
+  if (!applied) return {applied.status(), std::nullopt};
+  if (applied->deferred) return {Status::ok(), std::nullopt, true};
   const auto deployment = deployments_.get(deploymentKey);
   // Just created: the watch has not delivered it yet, but the apply answered with it, so the first
   // status already describes it (and the watch event that follows changes nothing).
-  observed.deployment = deployment ? deployment.get() : (applied.is_object() ? &applied : nullptr);
+  observed.deployment = deployment ? deployment.get() : (applied->deployment.is_object() ? &applied->deployment : nullptr);
   observed.scaling = step.observation;
   observed.scalingHeld = step.held;
   // Counted and announced only now that the Deployment carries the decision.
   const std::optional<EventSpec> scaled = step.observation ? reportScaling(key) : std::nullopt;
-  const Status written = writeStatus(*object, observed, *created, scaled);
+  const Status written = writeStatus(*object, observed, applied->created, scaled);
   // Watches bring every change of the pipeline and its Deployment; what they cannot bring is a
   // source that became (un)reachable or a Secret that appeared, so only those are polled. Else
   // the next visit is the resync.
   const bool polled = observed.source && observed.source->state != SourceState::kSkipped;
-  auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(
-      polled || !observed.missingSecrets.empty() ? options_.probeInterval : options_.resync);
+  auto requeue = polled || !observed.missingSecrets.empty()
+                     ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval)
+                     : untilResync(key);
   if (step.observation || step.held) {
     // New samples queue the key themselves; this only notices a sample going stale.
     requeue = std::min(requeue, staleSampleAge(pipeline.spec.scaling.pollIntervalSeconds));
   }
   return {written, requeue};
+}
+
+bool Reconciler::urgent(const std::string& key) {
+  if (!options_.deploymentFirst) return false;
+  const auto object = pipelines_.get(key);
+  if (!object || object->contains("/metadata/deletionTimestamp"_json_pointer) || generationReconciled(*object)) {
+    return false;
+  }
+  const auto [ns, name] = kube::splitKey(key);
+  if (deployments_.get(kube::objectKey(ns, workerName(name)))) return false;
+  const auto previous = memo(key);
+  return !previous || (previous->appliedHash.empty() && previous->urgentHash.empty());
 }
 
 Reconciler::ScalingState* Reconciler::scalingState(const std::string& key) {
@@ -248,13 +286,15 @@ std::optional<EventSpec> Reconciler::reportScaling(const std::string& key) {
 
 // Applies the five owned objects unless exactly these were applied recently and the Deployment is
 // still there, or (after a restart, when the memo is empty) the cached Deployment carries the hash
-// of exactly these objects: steady state and restarts make no writes. The ServiceAccount, the
-// ConfigMap and then the Deployment go first (pods need the account to be admitted and, on a
-// change, must not start before the new pipeline.yaml is in place); the Role and RoleBinding
-// follow (a worker retries its heartbeat until they exist). Returns whether the Deployment was
-// created by this call; `applied` gets the Deployment as the API server returned it.
-Result<bool> Reconciler::applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline, const json& object,
-                                    std::optional<int> replicas, json& applied) {
+// of exactly these objects and the status shows the generation reconciled: steady state and
+// restarts make no writes. The ServiceAccount, the ConfigMap and then the Deployment go first
+// (pods need the account to be admitted and, on a change, must not start before the new
+// pipeline.yaml is in place); the Role and RoleBinding follow (a worker retries its heartbeat
+// until they exist). For a new pipeline (no Deployment, never applied) with deploymentFirst, this
+// call applies only what the Deployment needs at once and says `deferred`; the next call applies
+// the others.
+Result<Reconciler::Applied> Reconciler::applyOwned(const std::string& key, const spec::ConsumerPipeline& pipeline,
+                                                   const json& object, std::optional<int> replicas) {
   DesiredOptions desired{options_.workerImage, replicas};
   DesiredObjects objects = desiredObjects(pipeline, object, desired);
   const std::string hash = hashOf(objects);
@@ -262,34 +302,57 @@ Result<bool> Reconciler::applyOwned(const std::string& key, const spec::Consumer
   const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const auto cached = deployments_.get(deploymentKey);
   const auto previous = memo(key);
-  if (previous && previous->appliedHash == hash && cached && clock_.now() - previous->appliedAt < options_.resync) {
-    return false;
+  if (previous && previous->appliedHash == hash && cached && clock_.now() < previous->resyncAt) {
+    return Applied{};
   }
   const bool neverApplied = !previous || previous->appliedHash.empty();  // by this process
-  if (neverApplied && cached &&
+  if (neverApplied && cached && generationReconciled(object) &&
       cached->value("/metadata/annotations"_json_pointer, json::object()).value(kAppliedHashAnnotation, "") == hash) {
     remember(key, [&](Memo& m) {
       m.appliedHash = hash;
-      m.appliedAt = clock_.now();
+      m.resyncAt = nextResync();
     });
-    return false;
+    return Applied{};
   }
-  const std::vector<std::pair<const kube::ResourceType*, const json*>> order = {
-      {&kube::resources::kServiceAccounts, &objects.serviceAccount}, {&kube::resources::kConfigMaps, &objects.configMap},
-      {&kube::resources::kDeployments, &objects.deployment},         {&kube::resources::kRoles, &objects.role},
-      {&kube::resources::kRoleBindings, &objects.roleBinding}};
-  for (const auto& [type, body] : order) {
-    auto result = client_.apply(*type, *body);
+  const bool urgentDone = previous && !previous->urgentHash.empty() && previous->urgentHash == hash;
+  Applied out;
+  out.deferred = options_.deploymentFirst && neverApplied && !cached && !urgentDone;
+  // In apply order. A deferred (urgent) pass writes only what the new Deployment's first pods
+  // need: with 0 replicas there are none, so the Deployment alone; else the account they run as
+  // and the ConfigMap they read go before it. The next pass writes the others.
+  struct Owned {
+    const kube::ResourceType* type;
+    const json* body;
+    bool urgent;
+  };
+  const bool podsAtOnce = !replicas || *replicas > 0;
+  const Owned all[] = {{&kube::resources::kServiceAccounts, &objects.serviceAccount, podsAtOnce},
+                       {&kube::resources::kConfigMaps, &objects.configMap, podsAtOnce},
+                       {&kube::resources::kDeployments, &objects.deployment, true},
+                       {&kube::resources::kRoles, &objects.role, false},
+                       {&kube::resources::kRoleBindings, &objects.roleBinding, false}};
+  for (const auto& owned : all) {
+    // The urgent pass's hash fixes the replicas, so `urgent` is what that pass applied.
+    if (out.deferred ? !owned.urgent : urgentDone && owned.urgent) continue;
+    auto result = client_.apply(*owned.type, *owned.body);
     if (!result) return result.status();
-    if (type == &kube::resources::kDeployments) applied = std::move(*result);
+    if (owned.type == &kube::resources::kDeployments) out.deployment = std::move(*result);
   }
-  remember(key, [&](Memo& m) {
-    m.appliedHash = hash;
-    m.appliedAt = clock_.now();
-  });
   // Created now: no Deployment yet and never applied by this process (the memo may already hold a
   // source probe, so look at what was applied, not whether a memo exists).
-  return !cached && neverApplied;
+  const bool createdNow = !cached && neverApplied && !urgentDone;
+  remember(key, [&](Memo& m) {
+    if (out.deferred) {
+      m.urgentHash = hash;
+      m.createdUnannounced = m.createdUnannounced || createdNow;
+      return;
+    }
+    m.appliedHash = hash;
+    m.resyncAt = nextResync();
+    m.urgentHash.clear();
+    out.created = createdNow || std::exchange(m.createdUnannounced, false);
+  });
+  return out;
 }
 
 std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,

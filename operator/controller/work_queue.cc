@@ -11,30 +11,46 @@ using std::chrono::milliseconds;
 WorkQueue::WorkQueue(WorkQueueOptions options, common::Clock& clock)
     : options_(options), clock_(clock), tokens_(options.burst), lastRefill_(clock.now()) {}
 
-void WorkQueue::addLocked(const std::string& key) {
-  if (shutDown_ || dirty_.count(key)) return;
-  dirty_.insert(key);
-  waiting_.erase(key);
-  if (processing_.count(key)) return;  // queued again by done()
-  queue_.push_back(key);
+void WorkQueue::pushLocked(const std::string& key, Priority priority) {
+  (priority == Priority::kUrgent ? urgent_ : normal_).push_back({key, clock_.now()});
   cv_.notify_one();
 }
 
-void WorkQueue::add(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  addLocked(key);
+void WorkQueue::addLocked(const std::string& key, Priority priority) {
+  if (shutDown_) return;
+  waiting_.erase(key);
+  const auto dirty = dirty_.find(key);
+  if (dirty == dirty_.end()) {
+    dirty_.emplace(key, priority);
+    if (!processing_.count(key)) pushLocked(key, priority);  // else queued again by done()
+    return;
+  }
+  if (priority == Priority::kNormal || dirty->second == Priority::kUrgent) return;
+  dirty->second = Priority::kUrgent;
+  if (processing_.count(key)) return;
+  // Queued normal, now urgent: move it up.
+  normal_.erase(std::find_if(normal_.begin(), normal_.end(), [&](const Ready& r) { return r.key == key; }));
+  pushLocked(key, Priority::kUrgent);
 }
 
-void WorkQueue::addAfter(const std::string& key, milliseconds delay) {
+void WorkQueue::add(const std::string& key, Priority priority) {
+  std::lock_guard<std::mutex> lock(mu_);
+  addLocked(key, priority);
+}
+
+void WorkQueue::addAfter(const std::string& key, milliseconds delay, Priority priority) {
   std::lock_guard<std::mutex> lock(mu_);
   if (delay.count() <= 0) {
-    addLocked(key);
+    addLocked(key, priority);
     return;
   }
   if (shutDown_ || dirty_.count(key)) return;
   const auto due = clock_.now() + delay;
-  auto [it, inserted] = waiting_.emplace(key, due);
-  if (!inserted) it->second = std::min(it->second, due);
+  auto [it, inserted] = waiting_.emplace(key, Waiting{due, priority});
+  if (!inserted) {
+    it->second.due = std::min(it->second.due, due);
+    it->second.priority = std::max(it->second.priority, priority);
+  }
   cv_.notify_one();
 }
 
@@ -48,7 +64,7 @@ milliseconds WorkQueue::bucketDelayLocked() {
   return milliseconds(static_cast<long long>(std::ceil(-tokens_ / options_.qps * 1000.0)));
 }
 
-void WorkQueue::addRateLimited(const std::string& key) {
+void WorkQueue::addRateLimited(const std::string& key, Priority priority) {
   milliseconds delay;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -57,7 +73,7 @@ void WorkQueue::addRateLimited(const std::string& key) {
     delay = milliseconds(static_cast<long long>(std::min(perKey, static_cast<double>(options_.maxDelay.count()))));
     delay = std::max(delay, bucketDelayLocked());
   }
-  addAfter(key, delay);
+  addAfter(key, delay, priority);
 }
 
 void WorkQueue::forget(const std::string& key) {
@@ -73,21 +89,28 @@ int WorkQueue::failures(const std::string& key) const {
 
 void WorkQueue::promoteDueLocked() {
   const auto now = clock_.now();
-  std::vector<std::string> due;
-  for (const auto& [key, at] : waiting_) {
-    if (at <= now) due.push_back(key);
+  std::vector<std::pair<std::string, Priority>> due;
+  for (const auto& [key, waiting] : waiting_) {
+    if (waiting.due <= now) due.emplace_back(key, waiting.priority);
   }
-  for (const auto& key : due) {
-    waiting_.erase(key);
-    addLocked(key);
-  }
+  for (const auto& [key, priority] : due) addLocked(key, priority);
 }
 
 std::optional<std::string> WorkQueue::popLocked() {
   promoteDueLocked();
-  if (queue_.empty()) return std::nullopt;
-  std::string key = queue_.front();
-  queue_.pop_front();
+  const bool normalAllowed = options_.maxNormalInProcess <= 0 ||
+                             normalInProcess_.size() < static_cast<size_t>(options_.maxNormalInProcess);
+  const bool overdue = !overdue_ && normalAllowed && !normal_.empty() &&
+                       clock_.now() - normal_.front().since >= options_.maxNormalWait;
+  const bool urgent = !urgent_.empty() && !overdue;
+  if (!urgent && (normal_.empty() || !normalAllowed)) return std::nullopt;
+  std::deque<Ready>& from = urgent ? urgent_ : normal_;
+  std::string key = std::move(from.front().key);
+  from.pop_front();
+  if (!urgent) {
+    normalInProcess_.insert(key);
+    if (!urgent_.empty()) overdue_ = key;
+  }
   processing_.insert(key);
   dirty_.erase(key);
   return key;
@@ -106,7 +129,7 @@ std::optional<std::string> WorkQueue::get(milliseconds maxWait) {
     if (auto key = popLocked()) return key;
     auto wait = deadline - std::chrono::steady_clock::now();
     if (wait <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
-    for (const auto& [key, at] : waiting_) wait = std::min<std::chrono::steady_clock::duration>(wait, at - clock_.now());
+    for (const auto& [key, w] : waiting_) wait = std::min<std::chrono::steady_clock::duration>(wait, w.due - clock_.now());
     cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(wait, milliseconds(1)));
   }
   return std::nullopt;
@@ -115,10 +138,10 @@ std::optional<std::string> WorkQueue::get(milliseconds maxWait) {
 void WorkQueue::done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key) && !shutDown_) {
-    queue_.push_back(key);
-    cv_.notify_one();
-  }
+  if (overdue_ == key) overdue_.reset();
+  if (normalInProcess_.erase(key) > 0) cv_.notify_all();  // a normal slot is free again
+  const auto dirty = dirty_.find(key);
+  if (dirty != dirty_.end() && !shutDown_) pushLocked(key, dirty->second);
 }
 
 void WorkQueue::shutDown() {
@@ -129,7 +152,12 @@ void WorkQueue::shutDown() {
 
 size_t WorkQueue::depth() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size() + waiting_.size();
+  return urgent_.size() + normal_.size() + waiting_.size();
+}
+
+size_t WorkQueue::urgentCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return urgent_.size();
 }
 
 size_t WorkQueue::waitingCount() const {
@@ -140,8 +168,8 @@ size_t WorkQueue::waitingCount() const {
 std::optional<milliseconds> WorkQueue::nextDue() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (waiting_.empty()) return std::nullopt;
-  auto earliest = waiting_.begin()->second;
-  for (const auto& [key, at] : waiting_) earliest = std::min(earliest, at);
+  auto earliest = waiting_.begin()->second.due;
+  for (const auto& [key, w] : waiting_) earliest = std::min(earliest, w.due);
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(earliest - clock_.now()));
 }
 

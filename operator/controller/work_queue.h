@@ -22,17 +22,24 @@ struct WorkQueueOptions {
   std::chrono::milliseconds maxDelay{std::chrono::seconds(300)};
   double qps = 10.0;  // global rate of rate-limited requeues
   int burst = 100;
+  // A normal key ready this long is handed out before urgent ones, one at a time (bounds its
+  // starvation while urgent keys keep coming).
+  std::chrono::milliseconds maxNormalWait{std::chrono::seconds(5)};
+  // At most this many normal keys in process at once; 0 = no limit.
+  int maxNormalInProcess = 0;
 };
+
+enum class Priority { kNormal, kUrgent };
 
 class WorkQueue {
  public:
   WorkQueue(WorkQueueOptions options, common::Clock& clock);
 
-  void add(const std::string& key);
-  // Queues the key once `delay` has passed (an earlier pending time wins).
-  void addAfter(const std::string& key, std::chrono::milliseconds delay);
+  void add(const std::string& key, Priority priority = Priority::kNormal);
+  // Queues the key once `delay` has passed (an earlier pending time wins), then with `priority`.
+  void addAfter(const std::string& key, std::chrono::milliseconds delay, Priority priority = Priority::kNormal);
   // After a failure: per-key exponential backoff, bounded by the global token bucket.
-  void addRateLimited(const std::string& key);
+  void addRateLimited(const std::string& key, Priority priority = Priority::kNormal);
   // After a success: the key's backoff starts over.
   void forget(const std::string& key);
   int failures(const std::string& key) const;
@@ -44,13 +51,23 @@ class WorkQueue {
   void done(const std::string& key);
   void shutDown();
 
-  size_t depth() const;          // queued + waiting keys
+  size_t depth() const;          // queued (both priorities) + waiting keys
+  size_t urgentCount() const;    // urgent keys ready to be handed out
   size_t waitingCount() const;   // keys waiting for their time
   // Time until the earliest waiting key is due (0 if one is due), nullopt when none waits.
   std::optional<std::chrono::milliseconds> nextDue() const;
 
  private:
-  void addLocked(const std::string& key);
+  struct Ready {
+    std::string key;
+    common::SteadyTime since;  // when it became ready (normal keys age from here)
+  };
+  struct Waiting {
+    common::SteadyTime due;
+    Priority priority;
+  };
+  void addLocked(const std::string& key, Priority priority);
+  void pushLocked(const std::string& key, Priority priority);
   void promoteDueLocked();
   std::chrono::milliseconds bucketDelayLocked();
   std::optional<std::string> popLocked();
@@ -59,10 +76,13 @@ class WorkQueue {
   common::Clock& clock_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  std::set<std::string> dirty_;
+  std::deque<Ready> urgent_;
+  std::deque<Ready> normal_;
+  std::map<std::string, Priority> dirty_;  // queued, or to be queued again by done()
   std::set<std::string> processing_;
-  std::map<std::string, common::SteadyTime> waiting_;
+  std::set<std::string> normalInProcess_;  // the subset of processing_ handed out as normal
+  std::optional<std::string> overdue_;  // the normal key handed out ahead of urgent ones, until done()
+  std::map<std::string, Waiting> waiting_;
   std::map<std::string, int> failures_;
   double tokens_;
   common::SteadyTime lastRefill_;

@@ -30,20 +30,62 @@ std::vector<std::string> applied(const std::vector<kube::HttpRequest>& requests)
   return out;
 }
 
+// What the requests were, in order: "apply <resource>/<name>", "status", "event".
+std::vector<std::string> writes(const std::vector<kube::HttpRequest>& requests) {
+  std::vector<std::string> out;
+  for (const auto& r : requests) {
+    if (r.contentType.find("apply-patch") != std::string::npos) {
+      out.push_back("apply " + r.path.substr(r.path.rfind('/', r.path.rfind('/') - 1) + 1));
+    } else if (r.path.ends_with("/status")) {
+      out.push_back("status");
+    } else if (r.path.ends_with("/events")) {
+      out.push_back("event " + json::parse(r.body).value("reason", ""));
+    }
+  }
+  return out;
+}
+
 class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest() { pipelines_.upsert(readPipeline("kafka-basic")); }  // kafka:9092: not probed
 
-  std::unique_ptr<Reconciler> makeReconciler() {
+  std::unique_ptr<Reconciler> makeReconciler(bool deploymentFirst = true) {
     ReconcilerOptions options;
     options.workerImage = "ghcr.io/sluice-dev/sluice:test";
-    return std::make_unique<Reconciler>(client_, pipelines_, deployments_, prober_, clock_, options);
+    options.deploymentFirst = deploymentFirst;
+    return std::make_unique<Reconciler>(client_, pipelines_, deployments_, prober_, clock_, random_, options);
   }
-  // Five applies (the Deployment's answer is `deployment`), then the status patch and the Event.
+  // Five applies (the Deployment's answer is `deployment`), then the Event and the status patch.
   void scriptCreate(const json& deployment) {
     for (int i = 0; i < 5; ++i) transport_.addResponse(200, i == 2 ? deployment.dump() : "{}");
-    transport_.addResponse(200, "{}");
     transport_.addResponse(201, "{}");
+    transport_.addResponse(200, "{}");
+  }
+  // A new pipeline in two passes: the urgent one (three applies), then the rest.
+  void createInTwoPasses(Reconciler& reconciler) {
+    scriptCreate(deploymentAnswer());
+    const auto urgent = reconciler.reconcile("shop/orders");
+    ASSERT_TRUE(urgent.status.isOk()) << urgent.status.toString();
+    ASSERT_TRUE(urgent.deferred);
+    const auto rest = reconciler.reconcile("shop/orders");
+    ASSERT_TRUE(rest.status.isOk()) << rest.status.toString();
+    ASSERT_FALSE(rest.deferred);
+  }
+  // The Deployment as last applied, as the informer would hold it.
+  json appliedDeployment() const {
+    json deployment;
+    for (const auto& r : transport_.requests) {
+      if (r.path.find("/deployments/") != std::string::npos) deployment = json::parse(r.body);
+    }
+    return deployment;
+  }
+  // The pipeline with the status last patched, as the informer would hold it.
+  json pipelineWithPatchedStatus() const {
+    json pipeline = readPipeline("kafka-basic");
+    for (const auto& r : transport_.requests) {
+      if (r.path.ends_with("/status")) pipeline["status"] = json::parse(r.body)["status"];
+    }
+    return pipeline;
   }
   static json deploymentAnswer() {
     return {{"apiVersion", "apps/v1"},
@@ -58,21 +100,117 @@ class ReconcilerTest : public ::testing::Test {
   kube::ObjectCache deployments_;
   SystemTcpProber prober_;
   common::FakeClock clock_;
+  common::FixedRandom random_{0.5};  // no jitter
 };
 
 TEST_F(ReconcilerTest, TheDeploymentFollowsTheAccountAndConfigMapAndPrecedesTheRbac) {
   scriptCreate(deploymentAnswer());
-  const auto result = makeReconciler()->reconcile("shop/orders");
+  const auto result = makeReconciler(false)->reconcile("shop/orders");
   ASSERT_TRUE(result.status.isOk()) << result.status.toString();
-  EXPECT_EQ(applied(transport_.requests),
-            (std::vector<std::string>{"serviceaccounts/orders-worker", "configmaps/orders-pipeline",
-                                      "deployments/orders-worker", "roles/orders-worker",
-                                      "rolebindings/orders-worker"}));
+  EXPECT_FALSE(result.deferred);
+  EXPECT_EQ(writes(transport_.requests),
+            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
+                                      "apply deployments/orders-worker", "apply roles/orders-worker",
+                                      "apply rolebindings/orders-worker", "event WorkersCreated", "status"}));
+}
+
+TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASecond) {
+  const auto reconciler = makeReconciler();
+  scriptCreate(deploymentAnswer());
+  const auto urgent = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(urgent.status.isOk()) << urgent.status.toString();
+  EXPECT_TRUE(urgent.deferred);
+  EXPECT_FALSE(urgent.requeueAfter.has_value());
+  const json deployment = appliedDeployment();
+  EXPECT_EQ(writes(transport_.requests),
+            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
+                                      "apply deployments/orders-worker"}));
+
+  transport_.requests.clear();
+  const auto rest = reconciler->reconcile("shop/orders");  // the watch has not delivered the Deployment
+  ASSERT_TRUE(rest.status.isOk()) << rest.status.toString();
+  EXPECT_FALSE(rest.deferred);
+  EXPECT_EQ(writes(transport_.requests),
+            (std::vector<std::string>{"apply roles/orders-worker", "apply rolebindings/orders-worker",
+                                      "event WorkersCreated", "status"}));
+
+  transport_.requests.clear();
+  transport_.addResponse(200, "{}");  // a status patch, if the status still changed
+  deployments_.upsert(deployment);
+  const auto again = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(again.status.isOk());
+  for (const auto& write : writes(transport_.requests)) EXPECT_EQ(write.rfind("apply", 0), std::string::npos) << write;
+}
+
+TEST_F(ReconcilerTest, WithZeroReplicasTheFirstPassIsTheDeploymentAlone) {
+  json pipeline = readPipeline("kafka-basic");
+  pipeline["spec"]["scaling"]["minReplicas"] = 0;  // no pod starts yet: nothing needs the account or ConfigMap
+  pipelines_.upsert(pipeline);
+  const auto reconciler = makeReconciler();
+  transport_.addResponse(200, deploymentAnswer().dump());
+  const auto urgent = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(urgent.status.isOk()) << urgent.status.toString();
+  EXPECT_TRUE(urgent.deferred);
+  EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"apply deployments/orders-worker"}));
+  EXPECT_EQ(json::parse(transport_.requests.at(0).body).value("/spec/replicas"_json_pointer, -1), 0);
+
+  transport_.requests.clear();
+  for (int i = 0; i < 4; ++i) transport_.addResponse(200, "{}");
+  transport_.addResponse(201, "{}");
+  transport_.addResponse(200, "{}");
+  const auto rest = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(rest.status.isOk()) << rest.status.toString();
+  EXPECT_FALSE(rest.deferred);
+  EXPECT_EQ(writes(transport_.requests),
+            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
+                                      "apply roles/orders-worker", "apply rolebindings/orders-worker",
+                                      "event WorkersCreated", "status"}));
+}
+
+TEST_F(ReconcilerTest, UrgentUntilTheDeploymentIsAppliedOrCachedAndNeverWithoutDeploymentFirst) {
+  const auto reconciler = makeReconciler();
+  EXPECT_TRUE(reconciler->urgent("shop/orders"));
+  EXPECT_FALSE(reconciler->urgent("shop/absent"));
+  EXPECT_FALSE(makeReconciler(false)->urgent("shop/orders"));
+
+  scriptCreate(deploymentAnswer());
+  ASSERT_TRUE(reconciler->reconcile("shop/orders").deferred);
+  EXPECT_FALSE(reconciler->urgent("shop/orders"));  // applied; the rest is normal work
+
+  const auto other = makeReconciler();  // another process: nothing applied by it
+  EXPECT_TRUE(other->urgent("shop/orders"));
+  deployments_.upsert(appliedDeployment());
+  EXPECT_FALSE(other->urgent("shop/orders"));  // the watch delivered it
+}
+
+TEST_F(ReconcilerTest, APipelineWhoseGenerationWasReconciledIsNotUrgentWithoutItsDeployment) {
+  // E.g. an invalid spec (no Deployment, ever) or a Deployment deleted by hand: normal work.
+  json pipeline = readPipeline("kafka-basic");
+  pipeline["status"]["observedGeneration"] = pipeline["metadata"]["generation"];
+  pipelines_.upsert(pipeline);
+  EXPECT_FALSE(makeReconciler()->urgent("shop/orders"));
+  pipeline["metadata"]["generation"] = 4;  // a spec change not reconciled yet, and no Deployment
+  pipelines_.upsert(pipeline);
+  EXPECT_TRUE(makeReconciler()->urgent("shop/orders"));
+}
+
+TEST_F(ReconcilerTest, AFailedUrgentPassIsRetriedWhole) {
+  const auto reconciler = makeReconciler();
+  transport_.addResponse(200, "{}");
+  transport_.addResponse(500, R"({"kind":"Status","message":"etcd timeout"})");
+  EXPECT_FALSE(reconciler->reconcile("shop/orders").status.isOk());
+  EXPECT_TRUE(reconciler->urgent("shop/orders"));
+  transport_.requests.clear();
+  scriptCreate(deploymentAnswer());
+  const auto retried = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(retried.status.isOk());
+  EXPECT_TRUE(retried.deferred);
+  EXPECT_EQ(writes(transport_.requests).size(), 3u);
 }
 
 TEST_F(ReconcilerTest, TheFirstStatusDescribesTheDeploymentTheApplyReturned) {
   scriptCreate(deploymentAnswer());
-  ASSERT_TRUE(makeReconciler()->reconcile("shop/orders").status.isOk());
+  ASSERT_TRUE(makeReconciler(false)->reconcile("shop/orders").status.isOk());
   const auto patch = std::find_if(transport_.requests.begin(), transport_.requests.end(),
                                   [](const kube::HttpRequest& r) { return r.path.ends_with("/status"); });
   ASSERT_NE(patch, transport_.requests.end());
@@ -84,34 +222,81 @@ TEST_F(ReconcilerTest, TheFirstStatusDescribesTheDeploymentTheApplyReturned) {
 }
 
 TEST_F(ReconcilerTest, ARestartedOperatorMakesNoAppliesWhenTheCachedDeploymentCarriesTheHash) {
-  scriptCreate(deploymentAnswer());
-  ASSERT_TRUE(makeReconciler()->reconcile("shop/orders").status.isOk());
-  json deployment;
-  for (const auto& r : transport_.requests) {
-    if (r.path.find("/deployments/") != std::string::npos) deployment = json::parse(r.body);
-  }
+  createInTwoPasses(*makeReconciler());
+  json deployment = appliedDeployment();
   ASSERT_TRUE(deployment.contains("/metadata/annotations"_json_pointer / kAppliedHashAnnotation));
-  deployments_.upsert(deployment);  // what the informer holds after the restart
+  trimCachedDeployment(deployment);  // what the informers hold after the restart
+  ASSERT_FALSE(deployment.contains("/spec/template"_json_pointer));
+  ASSERT_TRUE(deployment.contains("/spec/replicas"_json_pointer));
+  deployments_.upsert(deployment);
+  pipelines_.upsert(pipelineWithPatchedStatus());
 
   transport_.requests.clear();
   transport_.addResponse(200, "{}");  // the status patch, if the status still changed
   const auto restarted = makeReconciler();
+  EXPECT_FALSE(restarted->urgent("shop/orders"));
   ASSERT_TRUE(restarted->reconcile("shop/orders").status.isOk());
   EXPECT_TRUE(applied(transport_.requests).empty());
 
-  // A spec change: the hash differs, everything is applied again.
-  json changed = readPipeline("kafka-basic");
+  // A spec change: the hash differs, everything is applied again, in one pass (the Deployment exists).
+  json changed = pipelineWithPatchedStatus();
   changed["spec"]["batch"]["maxMessages"] = 100;
+  changed["metadata"]["generation"] = 4;
   pipelines_.upsert(changed);
   transport_.requests.clear();
   scriptCreate(deploymentAnswer());
-  ASSERT_TRUE(restarted->reconcile("shop/orders").status.isOk());
+  const auto result = restarted->reconcile("shop/orders");
+  ASSERT_TRUE(result.status.isOk());
+  EXPECT_FALSE(result.deferred);
   EXPECT_EQ(applied(transport_.requests).size(), 5u);
 }
 
-TEST_F(ReconcilerTest, APipelineWhoseSourceIsNotPolledIsRevisitedOnlyAtTheResync) {
+TEST_F(ReconcilerTest, ARestartBetweenTheTwoPassesAppliesTheRbacAfterAll) {
+  // The first pass left a Deployment carrying the hash, but no Role, RoleBinding or status yet.
   scriptCreate(deploymentAnswer());
-  const auto result = makeReconciler()->reconcile("shop/orders");
+  ASSERT_TRUE(makeReconciler()->reconcile("shop/orders").deferred);
+  deployments_.upsert(appliedDeployment());
+
+  transport_.requests.clear();
+  scriptCreate(deploymentAnswer());
+  const auto restarted = makeReconciler();
+  const auto result = restarted->reconcile("shop/orders");
+  ASSERT_TRUE(result.status.isOk()) << result.status.toString();
+  EXPECT_EQ(applied(transport_.requests).size(), 5u);  // the status does not show the generation reconciled
+}
+
+TEST_F(ReconcilerTest, TheResyncIsJitteredPerPipelineAndReappliesWhenItComes) {
+  random_.set(0.0);  // the earliest: 300 s - 10 %
+  const auto reconciler = makeReconciler();
+  createInTwoPasses(*reconciler);
+  deployments_.upsert(appliedDeployment());
+  pipelines_.upsert(pipelineWithPatchedStatus());
+  random_.set(0.999);  // drawn for the next resync only
+  transport_.addResponse(200, "{}");  // the status now describes the cached Deployment
+  const auto visit = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(visit.status.isOk()) << visit.status.toString();
+  EXPECT_EQ(visit.requeueAfter, std::chrono::milliseconds(270000));  // still the first draw
+  pipelines_.upsert(pipelineWithPatchedStatus());
+  transport_.requests.clear();
+
+  clock_.advance(std::chrono::milliseconds(269999));
+  const auto early = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(early.status.isOk()) << early.status.toString();
+  EXPECT_EQ(early.requeueAfter, std::chrono::milliseconds(1));
+  EXPECT_TRUE(writes(transport_.requests).empty());
+  clock_.advance(std::chrono::milliseconds(1));
+  scriptCreate(deploymentAnswer());
+  const auto resynced = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(resynced.status.isOk());
+  EXPECT_EQ(applied(transport_.requests).size(), 5u);
+  EXPECT_EQ(resynced.requeueAfter, std::chrono::milliseconds(329940));  // 300 s x (1 + 0.1 x 0.998)
+}
+
+TEST_F(ReconcilerTest, APipelineWhoseSourceIsNotPolledIsRevisitedOnlyAtTheResync) {
+  const auto reconciler = makeReconciler();
+  scriptCreate(deploymentAnswer());
+  ASSERT_TRUE(reconciler->reconcile("shop/orders").deferred);
+  const auto result = reconciler->reconcile("shop/orders");
   ASSERT_TRUE(result.status.isOk());
   ASSERT_TRUE(result.requeueAfter.has_value());
   EXPECT_EQ(*result.requeueAfter, std::chrono::milliseconds(std::chrono::seconds(300)));

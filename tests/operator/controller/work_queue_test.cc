@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace sluice::controller {
 namespace {
 
@@ -91,6 +93,138 @@ TEST_F(WorkQueueTest, ShutDownWakesAndRefuses) {
   queue_.shutDown();
   EXPECT_EQ(queue_.tryGet(), std::nullopt);
   EXPECT_EQ(queue_.get(10ms), std::nullopt);
+}
+
+TEST_F(WorkQueueTest, UrgentKeysGoFirstEachPriorityInArrivalOrder) {
+  queue_.add("n1");
+  queue_.add("u1", Priority::kUrgent);
+  queue_.add("n2");
+  queue_.add("u2", Priority::kUrgent);
+  EXPECT_EQ(queue_.depth(), 4u);
+  EXPECT_EQ(queue_.urgentCount(), 2u);
+  std::vector<std::string> order;
+  while (auto key = queue_.tryGet()) order.push_back(*key);
+  EXPECT_EQ(order, (std::vector<std::string>{"u1", "u2", "n1", "n2"}));
+}
+
+TEST_F(WorkQueueTest, ANormalKeyAddedUrgentMovesUpOnceAndAnUrgentKeyStaysUrgent) {
+  queue_.add("a");
+  queue_.add("b");
+  queue_.add("b", Priority::kUrgent);
+  queue_.add("c", Priority::kUrgent);
+  queue_.add("c");  // a normal add does not demote it
+  EXPECT_EQ(queue_.depth(), 3u);
+  std::vector<std::string> order;
+  while (auto key = queue_.tryGet()) order.push_back(*key);
+  EXPECT_EQ(order, (std::vector<std::string>{"b", "c", "a"}));
+}
+
+TEST_F(WorkQueueTest, AKeyAddedWhileProcessingComesBackWithTheHighestPriorityItWasAddedWith) {
+  queue_.add("a");
+  queue_.add("n");
+  ASSERT_EQ(queue_.tryGet(), "a");
+  queue_.add("a");
+  queue_.add("a", Priority::kUrgent);
+  EXPECT_EQ(queue_.urgentCount(), 0u);  // not queued while being processed
+  queue_.done("a");
+  EXPECT_EQ(queue_.tryGet(), "a");  // ahead of n
+  queue_.add("a");                  // the deferred rest: normal
+  queue_.done("a");
+  EXPECT_EQ(queue_.tryGet(), "n");
+  EXPECT_EQ(queue_.tryGet(), "a");
+}
+
+TEST_F(WorkQueueTest, ANormalKeyReadyForMaxNormalWaitGoesAheadOfUrgentOnes) {
+  queue_.add("n1");
+  clock_.advance(1s);
+  queue_.add("n2");
+  for (int i = 0; i < 10; ++i) queue_.add("u" + std::to_string(i), Priority::kUrgent);
+  clock_.advance(3999ms);  // n1 has waited 4.999 s
+  EXPECT_EQ(queue_.tryGet(), "u0");
+  clock_.advance(1ms);  // 5 s
+  EXPECT_EQ(queue_.tryGet(), "n1");
+  queue_.done("n1");
+  EXPECT_EQ(queue_.tryGet(), "u1");  // n2 has waited 4 s
+  clock_.advance(1s);
+  EXPECT_EQ(queue_.tryGet(), "n2");
+  EXPECT_EQ(queue_.tryGet(), "u2");
+}
+
+TEST_F(WorkQueueTest, OverdueNormalKeysGoAheadOneAtATimeSoUrgentOnesKeepMoving) {
+  for (int i = 0; i < 3; ++i) queue_.add("n" + std::to_string(i));
+  clock_.advance(10s);  // all three overdue
+  for (int i = 0; i < 3; ++i) queue_.add("u" + std::to_string(i), Priority::kUrgent);
+  EXPECT_EQ(queue_.tryGet(), "n0");
+  EXPECT_EQ(queue_.tryGet(), "u0");  // n0 still in process: the other workers take urgent keys
+  EXPECT_EQ(queue_.tryGet(), "u1");
+  queue_.done("n0");
+  EXPECT_EQ(queue_.tryGet(), "n1");
+  EXPECT_EQ(queue_.tryGet(), "u2");
+  EXPECT_EQ(queue_.tryGet(), "n2");  // no urgent key left: normal ones in any number
+  queue_.done("n1");
+}
+
+TEST_F(WorkQueueTest, ANormalKeyAgesFromWhenItBecameReadyNotFromItsAddAfter) {
+  queue_.addAfter("n", 10s);
+  queue_.add("u0", Priority::kUrgent);
+  clock_.advance(10s);
+  queue_.add("u1", Priority::kUrgent);
+  EXPECT_EQ(queue_.tryGet(), "u0");  // n became ready just now
+  EXPECT_EQ(queue_.tryGet(), "u1");
+  EXPECT_EQ(queue_.tryGet(), "n");
+}
+
+TEST_F(WorkQueueTest, AFailedUrgentKeyComesBackUrgentAfterItsBackoff) {
+  queue_.addRateLimited("u", Priority::kUrgent);
+  queue_.add("n");
+  EXPECT_EQ(queue_.tryGet(), "n");
+  queue_.done("n");
+  queue_.add("n");
+  clock_.advance(5ms);
+  EXPECT_EQ(queue_.tryGet(), "u");
+  EXPECT_EQ(queue_.tryGet(), "n");
+}
+
+TEST(WorkQueuePriority, AtMostMaxNormalInProcessNormalKeysAtOnceUrgentOnesAlways) {
+  common::FakeClock clock;
+  WorkQueueOptions options;
+  options.maxNormalInProcess = 2;
+  WorkQueue queue(options, clock);
+  for (const char* key : {"n1", "n2", "n3"}) queue.add(key);
+  EXPECT_EQ(queue.tryGet(), "n1");
+  EXPECT_EQ(queue.tryGet(), "n2");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);  // two normal keys in process: n3 waits
+  queue.add("u1", Priority::kUrgent);
+  queue.add("u2", Priority::kUrgent);
+  EXPECT_EQ(queue.tryGet(), "u1");
+  EXPECT_EQ(queue.tryGet(), "u2");
+  queue.done("u1");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);  // an urgent slot freed, not a normal one
+  queue.done("n1");
+  EXPECT_EQ(queue.tryGet(), "n3");
+  clock.advance(std::chrono::minutes(1));  // even overdue, n4 waits for a normal slot
+  queue.add("n4");
+  queue.add("u3", Priority::kUrgent);
+  clock.advance(std::chrono::minutes(1));
+  EXPECT_EQ(queue.tryGet(), "u3");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);
+}
+
+TEST(WorkQueuePriority, AFreedNormalSlotWakesAWaitingWorker) {
+  WorkQueueOptions options;
+  options.maxNormalInProcess = 1;
+  WorkQueue queue(options, common::SystemClock::instance());
+  queue.add("n1");
+  queue.add("n2");
+  ASSERT_EQ(queue.tryGet(), "n1");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queue.done("n1");
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(queue.get(std::chrono::milliseconds(5000)), "n2");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));  // woken, not timed out
+  release.join();
 }
 
 TEST(WorkQueueReal, GetBlocksUntilADelayedKeyIsDue) {
