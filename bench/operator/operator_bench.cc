@@ -1,10 +1,11 @@
 // Operator benchmark: create N ConsumerPipelines against the real local API server (scripts/dev-env
 // up kube) with a sluice-operator subprocess watching one namespace; print p50/p99/max time from
 // create to the worker Deployment being present (seen through a watch), then the operator's RSS and
-// CPU at rest. A program that prints figures, not a test.
+// CPU at rest. Also when each pipeline's status first shows its generation reconciled (the
+// operator's whole first reconcile: RBAC, status, Event). A program that prints figures, not a test.
 //
 //   operator_bench [--pipelines 500] [--rest-seconds 30] [--clients 8] [--bootstrap host:port]
-//                  [--env /tmp/sluice-dev/env]
+//                  [--env /tmp/sluice-dev/env] [--operator path/to/sluice-operator] [--min-replicas 0]
 #include <signal.h>
 #include <unistd.h>
 
@@ -43,6 +44,10 @@ struct Args {
   // A host name: by default the operator neither TCP-probes nor lag-probes it, so the figures are
   // the operator's own path. "--bootstrap 127.0.0.1:1" includes the probes against a refusing port.
   std::string bootstrap = "kafka.bench.invalid:9092";
+  std::string operatorBinary = std::string(SLUICE_BINARY_DIR) + "/operator/sluice-operator";
+  // 0: the Deployments start without pods (scale from zero on lag). 1: each gets a pod at once
+  // (Pending: no kubelet runs here), so the controller manager writes a Pod per pipeline too.
+  int minReplicas = 0;
 };
 
 Args parseArgs(int argc, char** argv) {
@@ -55,16 +60,18 @@ Args parseArgs(int argc, char** argv) {
     if (flag == "--clients") args.clients = std::atoi(argv[i + 1]);
     if (flag == "--env") args.env = argv[i + 1];
     if (flag == "--bootstrap") args.bootstrap = argv[i + 1];
+    if (flag == "--operator") args.operatorBinary = argv[i + 1];
+    if (flag == "--min-replicas") args.minReplicas = std::atoi(argv[i + 1]);
   }
   return args;
 }
 
 // The operator under test, its log truncated per run; SIGKILLed by the Subprocess destructor if
 // the bench leaves early.
-std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& kubeconfig, const std::string& ns,
-                                                           const std::string& log) {
+std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& binary, const std::string& kubeconfig,
+                                                           const std::string& ns, const std::string& log) {
   auto op = std::make_unique<sluice::testing::Subprocess>(
-      std::vector<std::string>{std::string(SLUICE_BINARY_DIR) + "/operator/sluice-operator", "--kubeconfig", kubeconfig,
+      std::vector<std::string>{binary, "--kubeconfig", kubeconfig,
                                "--namespaces", ns, "--metrics-address", "127.0.0.1:0", "--health-address",
                                "127.0.0.1:0"},
       log, sluice::testing::Subprocess::Log::kTruncate);
@@ -90,14 +97,14 @@ double cpuSeconds(pid_t pid) {
   return (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-json pipeline(const std::string& ns, const std::string& name, const std::string& bootstrap) {
+json pipeline(const std::string& ns, const std::string& name, const std::string& bootstrap, int minReplicas) {
   return {{"apiVersion", "sluice.dev/v1alpha1"},
           {"kind", "ConsumerPipeline"},
           {"metadata", {{"name", name}, {"namespace", ns}}},
           {"spec",
            {{"source", {{"kafka", {{"bootstrapServers", bootstrap}, {"topics", json::array({"orders"})}}}}},
             {"sink", {{"discard", json::object()}}},
-            {"scaling", {{"minReplicas", 0}, {"maxReplicas", 2}, {"lagPerReplica", 1000}}}}}};
+            {"scaling", {{"minReplicas", minReplicas}, {"maxReplicas", 2}, {"lagPerReplica", 1000}}}}}};
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -142,16 +149,30 @@ int main(int argc, char** argv) {
                           present.emplace(object["metadata"].value("name", ""), Clock::now());
                         },
                         random);
+  // And on the pipelines: when each status first shows its generation reconciled.
+  std::map<std::string, Clock::time_point> reconciled;
+  kube::ObjectCache pipelineCache;
+  kube::Watcher pipelineWatcher(client, {kube::resources::kConsumerPipelines, ns, ""}, pipelineCache,
+                                [&](const json& object, bool deleted) {
+                                  if (deleted) return;
+                                  const auto generation = object.value("/metadata/generation"_json_pointer, -1);
+                                  if (object.value("/status/observedGeneration"_json_pointer, -2) != generation) return;
+                                  std::lock_guard<std::mutex> lock(mu);
+                                  reconciled.emplace(object["metadata"].value("name", "") + "-worker", Clock::now());
+                                },
+                                random);
   kube::Cancellation cancel;
   std::thread watchThread([&] { watcher.run(cancel); });
-  while (!watcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::thread pipelineWatchThread([&] { pipelineWatcher.run(cancel); });
+  while (!watcher.synced() || !pipelineWatcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   const std::string log = "/tmp/sluice-operator-bench.log";
-  const auto op = spawnOperator(env.at("KUBECONFIG"), ns, log);
+  const auto op = spawnOperator(args.operatorBinary, env.at("KUBECONFIG"), ns, log);
   if (!op) {
-    std::cerr << "cannot start " << SLUICE_BINARY_DIR << "/operator/sluice-operator\n";
+    std::cerr << "cannot start " << args.operatorBinary << "\n";
     cancel.cancel();
     watchThread.join();
+    pipelineWatchThread.join();
     (void)client.remove(kube::resources::kNamespaces, "", ns);
     return 2;
   }
@@ -169,7 +190,7 @@ int main(int argc, char** argv) {
       for (int i = next++; i < args.pipelines; i = next++) {
         const std::string name = "p" + std::to_string(i);
         const auto t0 = Clock::now();
-        auto made = client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name, args.bootstrap));
+        auto made = client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name, args.bootstrap, args.minReplicas));
         std::lock_guard<std::mutex> lock(mu);
         if (!made) {
           if (failures++ == 0) firstFailure = made.status().toString();
@@ -186,6 +207,7 @@ int main(int argc, char** argv) {
     op->wait();
     cancel.cancel();
     watchThread.join();
+    pipelineWatchThread.join();
     (void)client.remove(kube::resources::kNamespaces, "", ns);
     return 2;
   }
@@ -199,12 +221,25 @@ int main(int argc, char** argv) {
     mu.lock();
   }
   const double allSeconds = std::chrono::duration<double>(Clock::now() - started).count();
+  while (Clock::now() < deadline) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (reconciled.size() >= created.size()) break;
+    mu.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    mu.lock();
+  }
+  const double allReconciledSeconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::vector<double> latencies;
+  std::vector<double> statusLatencies;
   {
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& [name, t0] : created) {
       const auto it = present.find(name);
       if (it != present.end()) latencies.push_back(std::chrono::duration<double, std::milli>(it->second - t0).count());
+      const auto st = reconciled.find(name);
+      if (st != reconciled.end()) {
+        statusLatencies.push_back(std::chrono::duration<double, std::milli>(st->second - t0).count());
+      }
     }
   }
   const long rssBusy = rssKiB(pid);
@@ -216,11 +251,15 @@ int main(int argc, char** argv) {
   const double cpu1 = cpuSeconds(pid);
   const long rssRest = rssKiB(pid);
 
-  std::printf("pipelines created      %d (%d create failures) in %.2f s with %d clients\n", args.pipelines,
-              failures, createSeconds, args.clients);
+  std::printf("pipelines created      %d (%d create failures) in %.2f s with %d clients (%.0f/s)\n",
+              args.pipelines, failures, createSeconds, args.clients, (args.pipelines - failures) / createSeconds);
   std::printf("deployments present    %zu in %.2f s after the first create\n", latencies.size(), allSeconds);
   std::printf("create -> Deployment   p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(latencies, 0.5),
               percentile(latencies, 0.99), percentile(latencies, 1.0));
+  std::printf("statuses reconciled    %zu in %.2f s after the first create\n", statusLatencies.size(),
+              allReconciledSeconds);
+  std::printf("create -> status       p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(statusLatencies, 0.5),
+              percentile(statusLatencies, 0.99), percentile(statusLatencies, 1.0));
   std::printf("operator RSS           idle %.1f MiB   after burst %.1f MiB   at rest %.1f MiB\n", rssIdle / 1024.0,
               rssBusy / 1024.0, rssRest / 1024.0);
   std::printf("operator CPU at rest   %.2f%% of one core over %d s (%d pipelines)\n",
@@ -230,6 +269,7 @@ int main(int argc, char** argv) {
   op->wait();
   cancel.cancel();
   watchThread.join();
+  pipelineWatchThread.join();
   (void)client.remove(kube::resources::kNamespaces, "", ns);
   return 0;
 }
