@@ -60,20 +60,22 @@ spec:
 YAML
   "$BUILD/worker/sluice-worker" --config "$WORK/p.yaml" --metrics-address "127.0.0.1:$port" \
     --health-address "127.0.0.1:0" --log-level warn > "$WORK/worker.log" 2>&1 &
-  local pid=$! start="" delivered=0 scrape
+  # The rate counts what was delivered between the first scrape that saw deliveries and the one that
+  # saw all of them (not from 0: the first scrape comes up to 50 ms after the first delivery).
+  local pid=$! start="" first=0 delivered=0 scrape
   while (( delivered < count )); do
-    sleep 0.1
+    sleep 0.05
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/worker.log"; return 1; }
     scrape="$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null || true)"
     delivered=$(awk '$1=="sluice_worker_delivered_total"{printf "%d",$2}' <<<"$scrape"); delivered=${delivered:-0}
-    [[ -z "$start" && $delivered -gt 0 ]] && start=$(now)
+    if [[ -z "$start" && $delivered -gt 0 ]]; then start=$(now); first=$delivered; fi
   done
   local end rss cpu
   end=$(now)
   rss=$(awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status")
   cpu=$(cpu_of "$pid")
   kill -TERM "$pid"; wait "$pid" || true
-  row "$label" "$(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')" "$rss" "$cpu"
+  row "$label" "$(awk -v n="$((delivered - first))" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')" "$rss" "$cpu"
 }
 
 # timed <label> <command...>: wall time and max RSS of a command that exits at the end.
