@@ -50,6 +50,8 @@ class Dispatcher {
   Batch dropPartitions(const std::set<TopicPartition>& partitions);
 
   size_t queuedMessages() const { return queued_; }
+  // Queued messages of groups no lane holds: take() has work for one more lane.
+  bool hasReady() const { return !ready_.empty(); }
   size_t parkedWork() const { return parked_.size(); }
   bool idle() const { return queued_ == 0 && parked_.empty(); }
 

@@ -278,6 +278,9 @@ std::optional<Work> Pipeline::nextWork() {
     const auto now = clock_.now();
     if (auto work = dispatcher_.take(now)) {
       countHeld(work->messages, 1);
+      // Lanes are woken one per batch; pass the wake-up on while there is more to take, so work
+      // queued faster than one lane delivers spreads over the lanes.
+      if (dispatcher_.hasReady()) workCv_.notify_one();
       return work;
     }
     common::Millis wait = 100ms;

@@ -176,5 +176,21 @@ TEST(Dispatcher, DropsRevokedMessagesFromQueuedRuns) {
   EXPECT_TRUE(d.idle());
 }
 
+TEST(Dispatcher, HasReadyWhileAnotherLaneCouldTakeWork) {
+  Dispatcher d(spec::Ordering::kPartition, 10, 1 << 20);
+  const common::SteadyTime now{};
+  EXPECT_FALSE(d.hasReady());
+  d.submit({msg(0, 1), msg(1, 1)});
+  ASSERT_TRUE(d.hasReady());
+  Batch more = {msg(0, 2)};
+  auto first = d.take(now);  // both partitions fit one work
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(d.hasReady());
+  d.submit(std::move(more));
+  EXPECT_FALSE(d.hasReady());  // partition 0 is held by the first work
+  d.complete(*first);
+  EXPECT_TRUE(d.hasReady());
+}
+
 }  // namespace
 }  // namespace sluice::worker
