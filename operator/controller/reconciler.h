@@ -60,10 +60,10 @@ struct ReconcilerOptions {
   ProbePolicy probe;
   std::chrono::seconds probeInterval{30};  // source re-probe and status refresh (requeueAfter)
   std::chrono::seconds resync{300};        // re-apply owned objects even when nothing changed, and
-  // (each pipeline's resync drawn anew from resync x [1 - j, 1 + j), so pipelines created
-  // together do not all re-apply at the same moment, as controller-runtime's 10 % jitter)
-  double resyncJitter = 0.1;
                                            // revisit pipelines whose source is not polled
+  // Each pipeline's resync is drawn anew from resync x [1 - j, 1 + j), so pipelines created
+  // together do not all re-apply at the same moment (as controller-runtime's 10 % jitter).
+  double resyncJitter = 0.1;
   ReplicaPolicy replicas;                  // empty = the autoscaler, else defaultReplicas
   bool autoscale = true;                   // poll the autoscaler (lag probe + worker Leases)
   // Called once per autoscaler poll, after the apply carrying its decision succeeded (metrics);
