@@ -5,9 +5,8 @@
 
 namespace sluice::worker {
 
-void Batcher::add(Message message) { add(std::move(message), clock_.now()); }
-
-void Batcher::add(Message message, common::SteadyTime arrived) {
+void Batcher::add(Message message) {
+  const auto arrived = clock_.now();
   const int64_t bytes = budgetBytes(message);
   if (chunks_.empty() || chunks_.back().arrived != arrived) chunks_.emplace_back(arrived, Batch{}, 0, 0);
   Chunk& chunk = chunks_.back();
@@ -96,20 +95,13 @@ void Batcher::groupKeys(Batch& batch) const {
 
 Batch Batcher::removePartitions(const std::set<TopicPartition>& partitions) {
   Batch removed;
+  auto revoked = [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; };
   for (Chunk& chunk : chunks_) {
-    const auto begin = chunk.messages.begin() + static_cast<std::ptrdiff_t>(chunk.head);
-    auto revoked = std::stable_partition(begin, chunk.messages.end(), [&](const Message& m) {
-      return partitions.count(m.topicPartition()) == 0;
-    });
-    for (auto it = revoked; it != chunk.messages.end(); ++it) {
-      const int64_t cost = budgetBytes(*it);
-      chunk.bytes -= cost;
-      pendingBytes_ -= cost;
-      --size_;
-      removed.push_back(std::move(*it));
-    }
-    chunk.messages.erase(revoked, chunk.messages.end());
+    const int64_t bytes = moveOutIf(chunk.messages, chunk.head, revoked, removed);
+    chunk.bytes -= bytes;
+    pendingBytes_ -= bytes;
   }
+  size_ -= removed.size();
   chunks_.eraseIf([](const Chunk& chunk) { return chunk.pending() == 0; });
   return removed;
 }

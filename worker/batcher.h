@@ -28,8 +28,7 @@ class Batcher {
   Batcher(BatchLimits limits, bool groupByKey, const common::Clock& clock)
       : limits_(limits), groupByKey_(groupByKey), clock_(clock) {}
 
-  void add(Message message);
-  void add(Message message, common::SteadyTime arrived);
+  void add(Message message);  // joins the last chunk when it arrived at the same clock reading
   // A poll's worth that arrived together; `bytes` is their budgetBytes() total.
   void add(Batch messages, common::SteadyTime arrived, int64_t bytes);
   bool due() const;

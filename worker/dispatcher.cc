@@ -44,32 +44,27 @@ void Dispatcher::enqueue(const std::string& name, Run run) {
 
 void Dispatcher::submit(Batch batch) {
   if (batch.empty()) return;
-  // Batches come in runs of one group: split where the group changes. A batch that is one run
-  // is queued as it is.
+  // Queues batch[begin, end) as one run of its group; a batch that is one run is queued as it is.
+  auto queueRun = [&](size_t begin, size_t end, int64_t bytes) {
+    Batch messages = begin == 0 && end == batch.size()
+                         ? std::move(batch)
+                         : Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
+                                 std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(end)));
+    const std::string name = groupOf(messages.front());
+    enqueue(name, Run{std::move(messages), 0, bytes});
+  };
+  // Batches come in runs of one group: split where the group changes.
   size_t begin = 0;
   int64_t bytes = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (i > begin && !sameGroup(batch[begin], batch[i])) {
-      Run run{Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
-                    std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i))),
-              0, bytes};
-      const std::string name = groupOf(run.messages.front());
-      enqueue(name, std::move(run));
+      queueRun(begin, i, bytes);
       begin = i;
       bytes = 0;
     }
     bytes += budgetBytes(batch[i]);
   }
-  if (begin == 0) {
-    const std::string name = groupOf(batch.front());
-    enqueue(name, Run{std::move(batch), 0, bytes});
-    return;
-  }
-  Run run{Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
-                std::make_move_iterator(batch.end())),
-          0, bytes};
-  const std::string name = groupOf(run.messages.front());
-  enqueue(name, std::move(run));
+  queueRun(begin, batch.size(), bytes);
 }
 
 // Moves the group's messages into the work until it is empty or the limits are reached; returns
@@ -164,21 +159,15 @@ Batch Dispatcher::dropPartitions(const std::set<TopicPartition>& partitions) {
   auto revoked = [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; };
   for (auto& [name, group] : groups_) {
     for (Run& run : group.runs) {
-      const auto begin = run.messages.begin() + static_cast<std::ptrdiff_t>(run.head);
-      auto keep = std::stable_partition(begin, run.messages.end(), [&](const Message& m) { return !revoked(m); });
-      for (auto it = keep; it != run.messages.end(); ++it) run.bytes -= budgetBytes(*it);
-      queued_ -= static_cast<size_t>(run.messages.end() - keep);
-      std::move(keep, run.messages.end(), std::back_inserter(dropped));
-      run.messages.erase(keep, run.messages.end());
+      const size_t before = dropped.size();
+      run.bytes -= moveOutIf(run.messages, run.head, revoked, dropped);
+      queued_ -= dropped.size() - before;
     }
     group.runs.eraseIf([](const Run& run) { return run.head == run.messages.size(); });
   }
   std::vector<Parked> stillParked;
   for (auto& p : parked_) {
-    auto keep = std::stable_partition(p.work.messages.begin(), p.work.messages.end(),
-                                      [&](const Message& m) { return !revoked(m); });
-    std::move(keep, p.work.messages.end(), std::back_inserter(dropped));
-    p.work.messages.erase(keep, p.work.messages.end());
+    moveOutIf(p.work.messages, 0, revoked, dropped);
     if (p.work.messages.empty()) {
       complete(p.work);
     } else {

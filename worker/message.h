@@ -1,6 +1,7 @@
 #pragma once
 // The unit of work inside the worker: one consumed record, owned (copied out of the client library's
 // buffers) so it can outlive the poll that produced it.
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -52,5 +53,21 @@ inline int64_t budgetBytes(const Message& m) {
 }
 
 using Batch = std::vector<Message>;
+
+// Moves the messages of batch[from..] that `drop` holds for to the end of `out`, both keeping their
+// order, and erases them from `batch`; returns their budgetBytes() total. (Revoked partitions: the
+// batcher's chunks, the dispatcher's runs and parked work.)
+template <typename Pred>
+int64_t moveOutIf(Batch& batch, size_t from, Pred drop, Batch& out) {
+  const auto first = std::stable_partition(batch.begin() + static_cast<std::ptrdiff_t>(from), batch.end(),
+                                           [&](const Message& m) { return !drop(m); });
+  int64_t bytes = 0;
+  for (auto it = first; it != batch.end(); ++it) {
+    bytes += budgetBytes(*it);
+    out.push_back(std::move(*it));
+  }
+  batch.erase(first, batch.end());
+  return bytes;
+}
 
 }  // namespace sluice::worker

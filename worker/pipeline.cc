@@ -224,11 +224,9 @@ void Pipeline::dropPartitions(const std::set<TopicPartition>& partitions) {
   Batch queued = dispatcher_.dropPartitions(partitions);
   std::move(queued.begin(), queued.end(), std::back_inserter(dropped));
   for (auto& work : stalled_) {
-    auto keep = std::stable_partition(work.messages.begin(), work.messages.end(),
-                                      [&](const Message& m) { return !partitions.count(m.topicPartition()); });
-    for (auto it = keep; it != work.messages.end(); ++it) --held_[it->topicPartition()];
-    std::move(keep, work.messages.end(), std::back_inserter(dropped));
-    work.messages.erase(keep, work.messages.end());
+    const size_t before = dropped.size();
+    moveOutIf(work.messages, 0, [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; }, dropped);
+    for (size_t i = before; i < dropped.size(); ++i) --held_[dropped[i].topicPartition()];
     if (work.messages.empty()) dispatcher_.complete(work);
   }
   std::erase_if(stalled_, [](const Work& w) { return w.messages.empty(); });
