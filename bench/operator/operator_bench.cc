@@ -213,21 +213,19 @@ int main(int argc, char** argv) {
   }
   const double createSeconds = std::chrono::duration<double>(Clock::now() - started).count();
   const auto deadline = Clock::now() + std::chrono::seconds(120);
-  while (Clock::now() < deadline) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (present.size() >= created.size()) break;
-    mu.unlock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    mu.lock();
-  }
+  // Until the watch threads have seen every created pipeline in `seen` (or the deadline).
+  auto waitForAll = [&](const std::map<std::string, Clock::time_point>& seen) {
+    while (Clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (seen.size() >= created.size()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  waitForAll(present);
   const double allSeconds = std::chrono::duration<double>(Clock::now() - started).count();
-  while (Clock::now() < deadline) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (reconciled.size() >= created.size()) break;
-    mu.unlock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    mu.lock();
-  }
+  waitForAll(reconciled);
   const double allReconciledSeconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::vector<double> latencies;
   std::vector<double> statusLatencies;
