@@ -80,6 +80,8 @@ TEST(Client, ApplyIsAServerSideApplyPatchWithTheFieldManager) {
   EXPECT_EQ(request.contentType, "application/apply-patch+yaml");
   EXPECT_EQ(queryValue(request, "fieldManager"), "sluice-operator");
   EXPECT_EQ(queryValue(request, "force"), "true");
+  // No second, strict decode of the body on the server (it finds only duplicate keys).
+  EXPECT_EQ(queryValue(request, "fieldValidation"), "Ignore");
   EXPECT_EQ(nlohmann::json::parse(request.body), object);
 }
 
