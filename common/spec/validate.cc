@@ -56,6 +56,11 @@ void checkSubject(const std::string& path, const std::string& subject, Collector
 void validateNatsAuth(const NatsAuthSpec& auth, Collector& c) {
   const bool userPass = !auth.usernameFile.empty() || !auth.passwordFile.empty();
   const int ways = countSet({!auth.credsFile.empty(), !auth.nkeySeedFile.empty(), !auth.tokenFile.empty(), userPass});
+  if (ways == 0) {
+    c.add("spec.source.nats.auth", "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or "
+                                   "usernameFile with passwordFile (secretRef alone only names the Secret: set the field "
+                                   "of the chosen way to its key)");
+  }
   if (ways > 1) {
     c.add("spec.source.nats.auth", "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile "
                                    "or usernameFile with passwordFile");

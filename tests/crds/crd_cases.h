@@ -269,6 +269,10 @@ inline const std::vector<RejectCase>& rejectCases() {
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {tokenFile: /t, credsFile: /c}}}"}},
        "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile",
        "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile"},
+      {"NatsAuthSecretRefAlone",
+       {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {secretRef: {name: nats-creds}}}}"}},
+       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile",
+       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile"},
       {"NatsAuthUserWithoutPassword",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {usernameFile: /u}}}"}},
        "spec.source.nats.auth.usernameFile and passwordFile must be set together",
@@ -356,7 +360,7 @@ inline const std::vector<AcceptCase>& acceptCases() {
          "{nats: {servers: ['nats://n:4222', 'tls://m:4222'], stream: ORDERS, consumer: workers, "
          "filterSubject: 'orders.>', "
          "keySubjectToken: 2, ackWaitSeconds: 60, tls: {secretRef: {name: nats-tls}}, auth: {secretRef: "
-         "{name: nats-creds}}}}"},
+         "{name: nats-creds}, credsFile: user.creds}}}"},
         {"spec.processing", "{ordering: key, concurrency: 8, deadLetter: {kafka: {topic: orders.dlq}}}"},
         {"spec.sink",
          "{kafka: {bootstrapServers: 'k1:9092,k2:9093', topic: orders.out, tls: {enabled: true, "
