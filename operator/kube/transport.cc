@@ -44,4 +44,32 @@ bool Cancellation::sleepFor(std::chrono::milliseconds duration) {
   return !cv_.wait_for(lock, duration, [this] { return cancelled_; });
 }
 
+void LineSplitter::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const size_t end = bytes.find('\n');
+    if (end == std::string_view::npos) {
+      pending_.append(bytes);
+      return;
+    }
+    if (pending_.empty()) {
+      emit(bytes.substr(0, end));  // the common case: a whole line in one chunk, no copy
+    } else {
+      pending_.append(bytes.substr(0, end));
+      emit(pending_);
+      pending_.clear();
+    }
+    bytes.remove_prefix(end + 1);
+  }
+}
+
+void LineSplitter::finish() {
+  emit(pending_);
+  pending_.clear();
+}
+
+void LineSplitter::emit(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!line.empty()) onLine_(line);
+}
+
 }  // namespace sluice::kube

@@ -51,6 +51,22 @@ class Cancellation {
   std::vector<std::pair<int, std::function<void()>>> callbacks_;
 };
 
+// Cuts a byte stream into newline-terminated lines, whatever the chunking: feed() what arrived,
+// each complete line (without "\n" or "\r\n"; empty lines skipped) goes to onLine; finish() hands
+// over a last line the stream ended without a newline. Not thread-safe: one per stream.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(std::string_view line)> onLine) : onLine_(std::move(onLine)) {}
+  void feed(std::string_view bytes);
+  void finish();
+
+ private:
+  void emit(std::string_view line);
+
+  std::function<void(std::string_view line)> onLine_;
+  std::string pending_;  // the line begun but not yet ended
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
