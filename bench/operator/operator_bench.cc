@@ -21,6 +21,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/random.h"
@@ -241,6 +242,20 @@ int main(int argc, char** argv) {
     }
   }
   const long rssBusy = rssKiB(pid);
+  // SLUICE_BENCH_TRACE=<file>: each pipeline's create and Deployment times (ms after the first
+  // create), in creation order, to see where in the burst the slow ones are.
+  if (const char* trace = std::getenv("SLUICE_BENCH_TRACE"); trace != nullptr && *trace != '\0') {
+    std::vector<std::pair<double, std::string>> order;
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [name, t0] : created) order.emplace_back(std::chrono::duration<double, std::milli>(t0 - started).count(), name);
+    std::sort(order.begin(), order.end());
+    std::ofstream out(trace);
+    for (const auto& [t0, name] : order) {
+      const auto it = present.find(name);
+      out << name << ' ' << t0 << ' '
+          << (it == present.end() ? -1.0 : std::chrono::duration<double, std::milli>(it->second - started).count()) << '\n';
+    }
+  }
 
   // At rest: nothing changes; the operator only requeues its periodic status refresh.
   std::this_thread::sleep_for(std::chrono::seconds(5));
