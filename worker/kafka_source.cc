@@ -1,16 +1,15 @@
-// KafkaSource: the librdkafka consumer. The only worker file that includes librdkafka for
-// consuming. Everything runs on the consumer thread (see source.h).
+// KafkaSource: the librdkafka consumer. With its helper threads (kafka_consumer_threads.h), the
+// only worker code that includes librdkafka for consuming. Everything but those threads runs on
+// the consumer thread (see source.h).
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "worker/kafka_config.h"
+#include "worker/kafka_consumer_threads.h"
 #include "worker/prefetch_waker.h"
 #include "worker/source.h"
 
@@ -18,18 +17,7 @@ namespace sluice::worker {
 namespace {
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
 using QueueHandle = std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)>;
-
-PartitionList makeList(int size) {
-  return PartitionList(rd_kafka_topic_partition_list_new(size), &rd_kafka_topic_partition_list_destroy);
-}
-
-PartitionList listOf(const std::set<TopicPartition>& partitions) {
-  auto list = makeList(static_cast<int>(partitions.size()));
-  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
-  return list;
-}
 
 std::vector<TopicPartition> toPartitions(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -74,131 +62,6 @@ void copyMessage(const rd_kafka_message_t* m, Message& out, bool copyHeaders) {
     }
   }
 }
-
-// A thread of the source's own that sleeps on cv_ until it is given something or stopped. The
-// derived class starts it (start()) once its members exist and stops it before they go.
-class SignalledThread {
- public:
-  SignalledThread() = default;
-  SignalledThread(const SignalledThread&) = delete;
-  SignalledThread& operator=(const SignalledThread&) = delete;
-
-  // Sets stopping_, wakes the thread and joins it (its loop returns on stopping_).
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- protected:
-  ~SignalledThread() = default;  // derived destructors call stop()
-  template <typename Loop>
-  void start(Loop loop) {
-    thread_ = std::thread(std::move(loop));
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-
- private:
-  std::thread thread_;
-};
-
-// Sends a ListOffsets ("latest") for the given partitions to their leaders from its own thread, so
-// the consumer thread never waits for the answer. Each request is an op on the leader's broker
-// thread, which wakes it up and makes it decide afresh which partitions to fetch (see
-// prefetch_waker.h). Requests made while one is running coalesce into the next.
-class FetcherNudger final : public SignalledThread {
- public:
-  explicit FetcherNudger(rd_kafka_t* rk) : rk_(rk) {
-    start([this] { loop(); });
-  }
-  ~FetcherNudger() { stop(); }
-
-  void nudge(const std::set<TopicPartition>& partitions) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      partitions_ = partitions;
-      requested_ = true;
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [this] { return requested_ || stopping_; });
-      if (stopping_) return;
-      requested_ = false;
-      PartitionList list = listOf(partitions_);
-      lock.unlock();
-      for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;  // "latest"
-      if (list->cnt > 0) {
-        if (auto e = rd_kafka_offsets_for_times(rk_, list.get(), 1000); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          spdlog::debug("waking the fetchers (ListOffsets): {}", rd_kafka_err2str(e));
-        }
-      }
-      lock.lock();
-    }
-  }
-
-  rd_kafka_t* rk_;
-  std::set<TopicPartition> partitions_;
-  bool requested_ = false;
-};
-
-// Destroys consumed librdkafka messages on its own thread. Destroying one drops references (its
-// partition's, its fetch buffer's) on counters librdkafka's broker thread is incrementing for new
-// messages at the same moment; on the consumer thread those contended atomics and the frees of
-// broker-allocated memory were over a third of its time (perf, 2M x 100 B). The records were
-// copied out before, so nothing reads a message once it is handed over.
-class MessageReaper final : public SignalledThread {
- public:
-  MessageReaper() {
-    start([this] { loop(); });
-  }
-  ~MessageReaper() { stop(); }
-
-  // Takes the messages (leaves `spent` empty).
-  void give(std::vector<rd_kafka_message_t*>& spent) {
-    if (spent.empty()) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) {
-        for (auto* m : spent) rd_kafka_message_destroy(m);
-      } else {
-        pending_.insert(pending_.end(), spent.begin(), spent.end());
-      }
-    }
-    spent.clear();
-    cv_.notify_one();
-  }
-  // stop() destroys what is pending and ends the thread; later messages are destroyed by give()
-  // itself. Called before the consumer closes: librdkafka's close waits for its messages.
-
- private:
-  void loop() {
-    std::vector<rd_kafka_message_t*> batch;
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [this] { return !pending_.empty() || stopping_; });
-      batch.swap(pending_);
-      const bool last = stopping_;
-      lock.unlock();
-      for (auto* m : batch) rd_kafka_message_destroy(m);
-      batch.clear();
-      lock.lock();
-      if (last && pending_.empty()) return;
-    }
-  }
-
-  std::vector<rd_kafka_message_t*> pending_;
-};
 
 class KafkaSource final : public Source {
  public:
