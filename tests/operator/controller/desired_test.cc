@@ -145,7 +145,8 @@ TEST(Desired, SecretsAreMountedAndTheManifestPointsAtThem) {
 }
 
 // With a secretRef, a NATS auth *File field that names a key of the Secret is pointed at the mount;
-// which field is set is the way of authenticating, so none is added.
+// which field is set is the way of authenticating, so none is added (a secretRef with no way set is
+// rejected by the CRD and the spec parser: tests/crds/crd_cases.h, NatsAuthSecretRefAlone).
 TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
   struct Case {
     const char* name;
@@ -164,7 +165,6 @@ TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
        {{"secretRef", ref}, {"usernameFile", mount + "user"}, {"passwordFile", mount + "pass"}}},
       {"other path kept", {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}, {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}},
       {"relative path kept", {{"secretRef", ref}, {"tokenFile", "nats/token"}}, {{"secretRef", ref}, {"tokenFile", "nats/token"}}},
-      {"no way chosen, none added", {{"secretRef", ref}}, {{"secretRef", ref}}},
       {"no secretRef: files on the worker", {{"tokenFile", "token"}}, {{"tokenFile", "token"}}},
   };
   for (const auto& c : cases) {
