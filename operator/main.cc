@@ -9,6 +9,7 @@
 #include "common/program.h"
 #include "common/shutdown.h"
 #include "common/version.h"
+#include "operator/kube/system_trust.h"
 #include "operator/run.h"
 
 namespace {
@@ -39,6 +40,7 @@ sluice::common::CommandLine makeCommandLine() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::kube::divertSystemCaBundle();  // first: it sets an environment variable (system_trust.h)
   auto cli = makeCommandLine();
   if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-operator", "operator")) return *exitCode;
   sluice::common::Shutdown::instance().install();

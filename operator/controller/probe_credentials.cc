@@ -4,6 +4,7 @@
 
 #include "operator/controller/desired.h"
 #include "operator/kube/config.h"
+#include "operator/kube/system_trust.h"
 
 namespace sluice::controller {
 namespace {
@@ -123,6 +124,7 @@ Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec::KafkaS
     auto tls = tlsMaterial(*kafka.tls, secrets, "spec.source.kafka.tls");
     if (!tls) return tls.status();
     if (!tls->caPem.empty()) props["ssl.ca.pem"] = tls->caPem;
+    if (tls->caPem.empty() && !kube::systemCaBundle().empty()) props["ssl.ca.location"] = kube::systemCaBundle();
     if (!tls->certPem.empty()) props["ssl.certificate.pem"] = tls->certPem;
     if (!tls->keyPem.empty()) props["ssl.key.pem"] = tls->keyPem;
     if (kafka.tls->insecureSkipVerify) {
@@ -157,6 +159,7 @@ Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& 
     if (!tls) return tls.status();
     settings.tls = true;
     settings.caPem = tls->caPem;
+    settings.caFile = kube::systemCaBundle();
     settings.certPem = tls->certPem;
     settings.keyPem = tls->keyPem;
     settings.insecureSkipVerify = nats.tls->insecureSkipVerify;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "operator/kube/cpprest_transport.h"
+#include "operator/kube/system_trust.h"
 
 namespace sluice::kube {
 namespace {
@@ -23,14 +24,16 @@ struct TlsMaterial {
   std::string keyPem;
 };
 
-// With a CA in the kubeconfig, it is the only one trusted (as client-go): cpprest has loaded the
-// system bundle into every connection's context before this callback (~1 MiB of parsed
-// certificates per pooled connection, one connection per concurrent request), so a fresh store
-// replaces it. Without one, the system's CAs stay.
+// With a CA in the kubeconfig, it is the only one trusted (as client-go): whatever cpprest loaded
+// from OpenSSL's defaults before this callback (the system bundle, ~1 MiB of parsed certificates,
+// unless divertSystemCaBundle() emptied them) gives way to a fresh store. Without one, the
+// system's CAs are trusted: named here when they were diverted (system_trust.h).
 void configureTls(boost::asio::ssl::context& ctx, const TlsMaterial& tls) {
   if (!tls.caPem.empty()) {
     if (X509_STORE* only = X509_STORE_new()) SSL_CTX_set_cert_store(ctx.native_handle(), only);  // frees the old
     ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
+  } else if (!systemCaBundle().empty()) {
+    ctx.load_verify_file(systemCaBundle());
   }
   if (!tls.certPem.empty()) {
     ctx.use_certificate_chain(boost::asio::buffer(tls.certPem));

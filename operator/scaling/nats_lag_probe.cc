@@ -43,6 +43,9 @@ natsStatus applyTls(natsOptions* opts, const NatsConnectionSettings& c) {
   if (!c.tls) return NATS_OK;
   natsStatus s = natsOptions_SetSecure(opts, true);
   if (s == NATS_OK && !c.caPem.empty()) s = natsOptions_SetCATrustedCertificates(opts, c.caPem.c_str());
+  if (s == NATS_OK && c.caPem.empty() && !c.caFile.empty()) {
+    s = natsOptions_LoadCATrustedCertificates(opts, c.caFile.c_str());
+  }
   if (s == NATS_OK && !c.certPem.empty()) s = natsOptions_SetCertificatesChain(opts, c.certPem.c_str(), c.keyPem.c_str());
   if (s == NATS_OK && c.insecureSkipVerify) s = natsOptions_SkipServerVerification(opts, true);
   return s;
@@ -89,7 +92,8 @@ std::string NatsConnectionSettings::key() const {
   std::string k;
   for (const std::string& s : servers) k += s + ',';
   k += '\n' + credsFile + '\n' + token + '\n' + username + '\n' + password;
-  return k + '\n' + (tls ? "tls" : "") + (insecureSkipVerify ? "-insecure" : "") + '\n' + caPem + '\n' + certPem + '\n' + keyPem;
+  return k + '\n' + (tls ? "tls" : "") + (insecureSkipVerify ? "-insecure" : "") + '\n' + caPem + '\n' + caFile + '\n' +
+         certPem + '\n' + keyPem;
 }
 
 NatsConnectionPool::NatsConnectionPool() = default;

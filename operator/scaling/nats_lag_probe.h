@@ -25,7 +25,8 @@ struct NatsConnectionSettings {
   std::string password;
   // TLS, PEM held in memory (the controller read it from a Secret; nothing is written to disk).
   bool tls = false;
-  std::string caPem;    // empty: the system's CAs
+  std::string caPem;    // empty: the system's CAs (caFile when it names their bundle)
+  std::string caFile;   // the system CA bundle (kube::systemCaBundle()), used when caPem is empty
   std::string certPem;  // client certificate and key (mutual TLS), both or neither
   std::string keyPem;
   bool insecureSkipVerify = false;
