@@ -27,6 +27,7 @@
 #include "common/random.h"
 #include "operator/kube/config.h"
 #include "operator/kube/cpprest_transport.h"
+#include "operator/kube/system_trust.h"
 #include "operator/kube/watch.h"
 #include "tests/support/env_values.h"
 #include "tests/support/subprocess.h"
@@ -118,6 +119,9 @@ double percentile(std::vector<double> values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Like kubectl with a kubeconfig CA, the bench's clients do not parse the system CA bundle for
+  // each new connection (system_trust.h); the operator it starts inherits the diversion.
+  sluice::kube::divertSystemCaBundle();
   const Args args = parseArgs(argc, argv);
   const auto env = sluice::testing::readEnvFile(args.env).value_or(std::map<std::string, std::string>());
   if (!env.count("KUBECONFIG")) {

@@ -14,8 +14,10 @@
 
 namespace sluice::kube {
 
-// Call once at start-up, before any other thread exists (it sets an environment variable). Leaves
-// everything as it is when the bundle is not a readable file.
+// Call once at start-up, before any other thread exists (it sets environment variables). Leaves
+// everything as it is when the bundle is not a readable file. A child process inherits both
+// variables: SSL_CERT_FILE=/dev/null and SLUICE_SYSTEM_CA_BUNDLE=<the bundle>, which its own call
+// reads back (the operator benchmark diverts its clients' bundle and starts the operator).
 void divertSystemCaBundle();
 
 // The system CA bundle's path after divertSystemCaBundle(); empty before it, or when nothing was

@@ -52,6 +52,7 @@ int certificatesLoadedByDefault() {
 
 TEST(SystemTrust, DivertsTheDefaultBundleAndTheProbesNameIt) {
   // Nothing to divert: an unreadable bundle leaves OpenSSL's defaults alone.
+  ASSERT_EQ(::unsetenv("SLUICE_SYSTEM_CA_BUNDLE"), 0);
   ASSERT_EQ(::setenv("SSL_CERT_FILE", "/nonexistent/ca.pem", 1), 0);
   kube::divertSystemCaBundle();
   EXPECT_EQ(kube::systemCaBundle(), "");
@@ -69,6 +70,12 @@ TEST(SystemTrust, DivertsTheDefaultBundleAndTheProbesNameIt) {
   EXPECT_EQ(kube::systemCaBundle(), path);
   EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
   EXPECT_EQ(certificatesLoadedByDefault(), 0);  // a new connection no longer parses the bundle
+
+  // A child process inherits the diversion and finds the bundle again.
+  EXPECT_STREQ(std::getenv("SLUICE_SYSTEM_CA_BUNDLE"), path);
+  kube::divertSystemCaBundle();
+  EXPECT_EQ(kube::systemCaBundle(), path);
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
 
   // The lag probes name the bundle when the pipeline names no CA, and only then.
   spec::KafkaSourceSpec kafka;
