@@ -40,7 +40,7 @@ sluice::common::CommandLine makeCommandLine() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sluice::kube::divertSystemCaBundle();  // first: it sets an environment variable (system_trust.h)
+  sluice::kube::divertSystemCaBundle();  // first: it sets environment variables (system_trust.h)
   auto cli = makeCommandLine();
   if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-operator", "operator")) return *exitCode;
   sluice::common::Shutdown::instance().install();

@@ -159,7 +159,7 @@ Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& 
     if (!tls) return tls.status();
     settings.tls = true;
     settings.caPem = tls->caPem;
-    settings.caFile = kube::systemCaBundle();
+    if (tls->caPem.empty()) settings.caFile = kube::systemCaBundle();
     settings.certPem = tls->certPem;
     settings.keyPem = tls->keyPem;
     settings.insecureSkipVerify = nats.tls->insecureSkipVerify;

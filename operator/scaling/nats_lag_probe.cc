@@ -42,8 +42,9 @@ Status natsError(natsStatus s, const std::string& what) {
 natsStatus applyTls(natsOptions* opts, const NatsConnectionSettings& c) {
   if (!c.tls) return NATS_OK;
   natsStatus s = natsOptions_SetSecure(opts, true);
-  if (s == NATS_OK && !c.caPem.empty()) s = natsOptions_SetCATrustedCertificates(opts, c.caPem.c_str());
-  if (s == NATS_OK && c.caPem.empty() && !c.caFile.empty()) {
+  if (s == NATS_OK && !c.caPem.empty()) {
+    s = natsOptions_SetCATrustedCertificates(opts, c.caPem.c_str());
+  } else if (s == NATS_OK && !c.caFile.empty()) {
     s = natsOptions_LoadCATrustedCertificates(opts, c.caFile.c_str());
   }
   if (s == NATS_OK && !c.certPem.empty()) s = natsOptions_SetCertificatesChain(opts, c.certPem.c_str(), c.keyPem.c_str());

@@ -26,7 +26,7 @@ struct NatsConnectionSettings {
   // TLS, PEM held in memory (the controller read it from a Secret; nothing is written to disk).
   bool tls = false;
   std::string caPem;    // empty: the system's CAs (caFile when it names their bundle)
-  std::string caFile;   // the system CA bundle (kube::systemCaBundle()), used when caPem is empty
+  std::string caFile;   // without caPem: the system CA bundle to load (kube::systemCaBundle()), if named
   std::string certPem;  // client certificate and key (mutual TLS), both or neither
   std::string keyPem;
   bool insecureSkipVerify = false;

@@ -96,6 +96,11 @@ TEST(SystemTrust, DivertsTheDefaultBundleAndTheProbesNameIt) {
   scaling::NatsConnectionSettings settings;
   ASSERT_TRUE(natsProbeSecurity(nats, {}, settings).isOk());
   EXPECT_EQ(settings.caFile, path);
+  nats.tls->secretRef = spec::SecretRef{"nats-ca"};
+  settings = {};
+  ASSERT_TRUE(natsProbeSecurity(nats, {{"nats-ca", {{"ca.crt", "CA PEM"}}}}, settings).isOk());
+  EXPECT_EQ(settings.caPem, "CA PEM");
+  EXPECT_EQ(settings.caFile, "");
   std::remove(path);
 }
 
