@@ -28,7 +28,7 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("leader-election-namespace", "", "namespace of the leader Lease; empty = the pod's namespace",
                 "POD_NAMESPACE");
   cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
-  cli.addOption("workers", "16", "pipelines reconciled in parallel (at most half of them on other work than new pipelines' Deployments)", "SLUICE_OPERATOR_WORKERS");
+  cli.addOption("workers", "32", "pipelines reconciled in parallel (at most half of them on other work than new pipelines' Deployments)", "SLUICE_OPERATOR_WORKERS");
   cli.addOption("lag-probe-threads", "2", "threads probing the sources' lag (off the reconcile path)",
                 "SLUICE_LAG_PROBE_THREADS");
   cli.addSwitch("probe-non-loopback-sources",

@@ -165,7 +165,12 @@ void Operator::startWatchers() {
   for (const auto& ns : splitNamespaces(options_.namespaces)) {
     watchers_.push_back(std::make_unique<kube::Watcher>(
         client_, kube::WatchTarget{kube::resources::kConsumerPipelines, ns, ""}, pipelines_,
-        [this](const json& object, bool) { enqueue(kube::ObjectCache::keyOf(object)); }, random_));
+        [this](const json& object, bool deleted) {
+          const std::string key = kube::ObjectCache::keyOf(object);
+          spdlog::debug("pipeline {} {}", key, deleted ? "deleted" : "added or changed");
+          enqueue(key);
+        },
+        random_));
     watchers_.push_back(std::make_unique<kube::Watcher>(
         client_, kube::WatchTarget{kube::resources::kDeployments, ns, selector}, deployments_,
         [this](const json& object, bool) {
@@ -213,8 +218,11 @@ void Operator::startElection() {
 
 void Operator::processKey(const std::string& key) {
   const auto started = std::chrono::steady_clock::now();
+  const bool urgent = spdlog::should_log(spdlog::level::debug) && priorityOf(key) == controller::Priority::kUrgent;
   const auto result = reconciler_.reconcile(key);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("reconciled {}{} in {:.1f} ms{}", key, urgent ? " (new pipeline's Deployment first)" : "",
+                seconds * 1000.0, result.status ? "" : ": failed");
   if (!result.status) {
     spdlog::warn("reconcile {} failed, will retry: {}", key, result.status.toString());
     metrics_.reconciled("error", seconds);

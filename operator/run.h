@@ -20,7 +20,7 @@ struct OperatorOptions {
   bool leaderElect = false;
   std::string leaderElectionNamespace;
   std::string identity;
-  int workers = 16;
+  int workers = 32;
   int lagProbeThreads = 2;
   bool probeNonLoopbackSources = false;
 };

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   // Our own watch on the Deployments: the time each one first appears.
   std::mutex mu;
   std::map<std::string, Clock::time_point> created;
+  std::map<std::string, Clock::time_point> answered;  // when the create request returned
   std::map<std::string, Clock::time_point> present;
   kube::ObjectCache cache;
   common::StdRandom random;
@@ -172,6 +173,9 @@ int main(int argc, char** argv) {
   while (!watcher.synced() || !pipelineWatcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   const std::string log = "/tmp/sluice-operator-bench.log";
+  const char* traceEnv = std::getenv("SLUICE_BENCH_TRACE");
+  const std::string tracePath = traceEnv == nullptr ? "" : traceEnv;
+  if (!tracePath.empty()) ::setenv("SLUICE_LOG_LEVEL", "debug", 1);  // the operator inherits it
   const auto op = spawnOperator(args.operatorBinary, env.at("KUBECONFIG"), ns, log);
   if (!op) {
     std::cerr << "cannot start " << args.operatorBinary << "\n";
@@ -186,6 +190,7 @@ int main(int argc, char** argv) {
   const long rssIdle = rssKiB(pid);
 
   const auto started = Clock::now();
+  const auto startedWall = std::chrono::system_clock::now();
   std::atomic<int> next{0};
   int failures = 0;  // guarded by mu
   std::string firstFailure;
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
           continue;
         }
         created[name + "-worker"] = t0;
+        answered[name + "-worker"] = Clock::now();
       }
     });
   }
@@ -246,18 +252,23 @@ int main(int argc, char** argv) {
     }
   }
   const long rssBusy = rssKiB(pid);
-  // SLUICE_BENCH_TRACE=<file>: each pipeline's create and Deployment times (ms after the first
-  // create), in creation order, to see where in the burst the slow ones are.
-  if (const char* trace = std::getenv("SLUICE_BENCH_TRACE"); trace != nullptr && *trace != '\0') {
+  // SLUICE_BENCH_TRACE=<file>: each pipeline's times in ms after the first create (its create
+  // request sent, answered, its Deployment seen; -1: never), in creation order, to see where in the
+  // burst the slow ones are. The first line gives the first create's wall-clock time (ms since the
+  // epoch), to line the operator's debug log up with it (the bench runs the operator at debug level
+  // when tracing: it logs each pipeline event and reconcile).
+  if (!tracePath.empty()) {
+    auto ms = [&](Clock::time_point t) { return std::chrono::duration<double, std::milli>(t - started).count(); };
     std::vector<std::pair<double, std::string>> order;
     std::lock_guard<std::mutex> lock(mu);
-    for (const auto& [name, t0] : created) order.emplace_back(std::chrono::duration<double, std::milli>(t0 - started).count(), name);
+    for (const auto& [name, t0] : created) order.emplace_back(ms(t0), name);
     std::sort(order.begin(), order.end());
-    std::ofstream out(trace);
+    std::ofstream out(tracePath);
+    out << "# first create at " << std::chrono::duration_cast<std::chrono::milliseconds>(startedWall.time_since_epoch()).count()
+        << " ms since the epoch; columns: name sent answered deployment (ms after it)\n";
     for (const auto& [t0, name] : order) {
       const auto it = present.find(name);
-      out << name << ' ' << t0 << ' '
-          << (it == present.end() ? -1.0 : std::chrono::duration<double, std::milli>(it->second - started).count()) << '\n';
+      out << name << ' ' << t0 << ' ' << ms(answered.at(name)) << ' ' << (it == present.end() ? -1.0 : ms(it->second)) << '\n';
     }
   }
 
