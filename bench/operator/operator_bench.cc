@@ -71,12 +71,12 @@ Args parseArgs(int argc, char** argv) {
 // The operator under test, its log truncated per run; SIGKILLed by the Subprocess destructor if
 // the bench leaves early.
 std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& binary, const std::string& kubeconfig,
-                                                           const std::string& ns, const std::string& log) {
-  auto op = std::make_unique<sluice::testing::Subprocess>(
-      std::vector<std::string>{binary, "--kubeconfig", kubeconfig,
-                               "--namespaces", ns, "--metrics-address", "127.0.0.1:0", "--health-address",
-                               "127.0.0.1:0"},
-      log, sluice::testing::Subprocess::Log::kTruncate);
+                                                           const std::string& ns, const std::string& log,
+                                                           bool debug) {
+  std::vector<std::string> argv{binary, "--kubeconfig", kubeconfig, "--namespaces", ns,
+                                "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0"};
+  if (debug) argv.insert(argv.end(), {"--log-level", "debug"});  // each pipeline event and reconcile
+  auto op = std::make_unique<sluice::testing::Subprocess>(argv, log, sluice::testing::Subprocess::Log::kTruncate);
   if (!op->start()) return nullptr;
   return op;
 }
@@ -175,8 +175,7 @@ int main(int argc, char** argv) {
   const std::string log = "/tmp/sluice-operator-bench.log";
   const char* traceEnv = std::getenv("SLUICE_BENCH_TRACE");
   const std::string tracePath = traceEnv == nullptr ? "" : traceEnv;
-  if (!tracePath.empty()) ::setenv("SLUICE_LOG_LEVEL", "debug", 1);  // the operator inherits it
-  const auto op = spawnOperator(args.operatorBinary, env.at("KUBECONFIG"), ns, log);
+  const auto op = spawnOperator(args.operatorBinary, env.at("KUBECONFIG"), ns, log, !tracePath.empty());
   if (!op) {
     std::cerr << "cannot start " << args.operatorBinary << "\n";
     cancel.cancel();
