@@ -96,10 +96,15 @@ void WorkQueue::promoteDueLocked() {
   for (const auto& [key, priority] : due) addLocked(key, priority);
 }
 
+bool WorkQueue::normalAllowedLocked() const {
+  const auto below = [&](int limit) { return limit <= 0 || normalInProcess_.size() < static_cast<size_t>(limit); };
+  const bool burst = !urgent_.empty() || processing_.size() > normalInProcess_.size();
+  return below(options_.maxNormalInProcess) && (!burst || below(options_.maxNormalInBurst));
+}
+
 std::optional<std::string> WorkQueue::popLocked() {
   promoteDueLocked();
-  const bool normalAllowed = options_.maxNormalInProcess <= 0 ||
-                             normalInProcess_.size() < static_cast<size_t>(options_.maxNormalInProcess);
+  const bool normalAllowed = normalAllowedLocked();
   const bool overdue = !overdue_ && normalAllowed && !normal_.empty() &&
                        clock_.now() - normal_.front().since >= options_.maxNormalWait;
   const bool urgent = !urgent_.empty() && !overdue;
@@ -139,7 +144,8 @@ void WorkQueue::done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   processing_.erase(key);
   if (overdue_ == key) overdue_.reset();
-  if (normalInProcess_.erase(key) > 0) cv_.notify_all();  // a normal slot is free again
+  // A normal slot is free again, or a burst may be over: waiting workers look again.
+  if (normalInProcess_.erase(key) > 0 || (options_.maxNormalInBurst > 0 && !normal_.empty())) cv_.notify_all();
   const auto dirty = dirty_.find(key);
   if (dirty != dirty_.end() && !shutDown_) pushLocked(key, dirty->second);
 }

@@ -27,6 +27,10 @@ struct WorkQueueOptions {
   std::chrono::milliseconds maxNormalWait{std::chrono::seconds(5)};
   // At most this many normal keys in process at once; 0 = no limit.
   int maxNormalInProcess = 0;
+  // While urgent keys are queued or in process (a burst of new pipelines), at most this many
+  // normal keys in process, the overdue one included; 0 = only maxNormalInProcess. Normal passes
+  // write several objects each and would take the API server's time from the urgent ones.
+  int maxNormalInBurst = 0;
 };
 
 enum class Priority { kNormal, kUrgent };
@@ -69,6 +73,7 @@ class WorkQueue {
   void addLocked(const std::string& key, Priority priority);
   void pushLocked(const std::string& key, Priority priority);
   void promoteDueLocked();
+  bool normalAllowedLocked() const;
   std::chrono::milliseconds bucketDelayLocked();
   std::optional<std::string> popLocked();
 

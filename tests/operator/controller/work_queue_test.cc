@@ -227,6 +227,72 @@ TEST(WorkQueuePriority, AFreedNormalSlotWakesAWaitingWorker) {
   release.join();
 }
 
+TEST(WorkQueuePriority, WhileUrgentKeysAreQueuedOrInProcessAtMostMaxNormalInBurstNormalKeys) {
+  common::FakeClock clock;
+  WorkQueueOptions options;
+  options.maxNormalInProcess = 3;
+  options.maxNormalInBurst = 1;
+  WorkQueue queue(options, clock);
+  for (const char* key : {"n1", "n2", "n3", "n4"}) queue.add(key);
+  queue.add("u1", Priority::kUrgent);
+  EXPECT_EQ(queue.tryGet(), "u1");
+  EXPECT_EQ(queue.tryGet(), "n1");           // u1 in process: a burst, one normal key
+  EXPECT_EQ(queue.tryGet(), std::nullopt);
+  queue.done("n1");
+  EXPECT_EQ(queue.tryGet(), "n2");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);
+  queue.done("u1");                         // no urgent key queued or in process: up to three
+  EXPECT_EQ(queue.tryGet(), "n3");
+  EXPECT_EQ(queue.tryGet(), "n4");
+  queue.add("n5");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);  // three normal keys in process
+  queue.add("u2", Priority::kUrgent);       // queued urgent: a burst again
+  queue.done("n2");
+  EXPECT_EQ(queue.tryGet(), "u2");
+  EXPECT_EQ(queue.tryGet(), std::nullopt);  // n3 and n4 still in process, above the burst limit
+  queue.done("n3");
+  queue.done("n4");
+  EXPECT_EQ(queue.tryGet(), "n5");
+}
+
+TEST(WorkQueuePriority, AnOverdueNormalKeyGoesAheadInABurstOnceTheBurstLimitAllows) {
+  common::FakeClock clock;
+  WorkQueueOptions options;
+  options.maxNormalInProcess = 4;
+  options.maxNormalInBurst = 1;
+  WorkQueue queue(options, clock);
+  queue.add("n0");
+  EXPECT_EQ(queue.tryGet(), "n0");  // before the burst
+  queue.add("n1");
+  clock.advance(std::chrono::seconds(10));  // n1 overdue
+  for (const char* key : {"u1", "u2", "u3"}) queue.add(key, Priority::kUrgent);
+  EXPECT_EQ(queue.tryGet(), "u1");  // n0 holds the burst's one normal slot
+  queue.done("n0");
+  EXPECT_EQ(queue.tryGet(), "n1");  // overdue: ahead of the urgent keys
+  EXPECT_EQ(queue.tryGet(), "u2");
+  EXPECT_EQ(queue.tryGet(), "u3");
+}
+
+TEST(WorkQueuePriority, TheEndOfABurstWakesAWorkerWaitingWithANormalKey) {
+  WorkQueueOptions options;
+  options.maxNormalInProcess = 4;
+  options.maxNormalInBurst = 1;
+  WorkQueue queue(options, common::SystemClock::instance());
+  queue.add("u1", Priority::kUrgent);
+  queue.add("n1");
+  queue.add("n2");
+  ASSERT_EQ(queue.tryGet(), "u1");
+  ASSERT_EQ(queue.tryGet(), "n1");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queue.done("u1");  // n1 still in process: only the burst's end lets n2 go
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(queue.get(std::chrono::milliseconds(5000)), "n2");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));  // woken, not timed out
+  release.join();
+}
+
 TEST(WorkQueueReal, GetBlocksUntilADelayedKeyIsDue) {
   WorkQueue queue(WorkQueueOptions{}, common::SystemClock::instance());
   queue.addAfter("a", 20ms);
