@@ -5,15 +5,31 @@
 namespace sluice::kube {
 
 void Cancellation::cancel() {
-  std::vector<std::function<void()>> run;
+  std::vector<int> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) return;
     cancelled_ = true;
-    for (auto& [id, callback] : callbacks_) run.push_back(callback);
+    runner_ = std::this_thread::get_id();
+    for (const auto& [id, callback] : callbacks_) ids.push_back(id);
   }
   cv_.notify_all();
-  for (auto& callback : run) callback();
+  for (const int id : ids) {
+    std::function<void()> callback;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto it = std::find_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; });
+      if (it == callbacks_.end()) continue;  // removed meanwhile: its owner may be gone
+      callback = it->second;
+      running_ = id;
+    }
+    callback();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_ = 0;
+    }
+    cv_.notify_all();
+  }
 }
 
 bool Cancellation::cancelled() const {
@@ -34,9 +50,12 @@ int Cancellation::onCancel(std::function<void()> callback) {
 }
 
 void Cancellation::removeCallback(int id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   callbacks_.erase(std::remove_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; }),
                    callbacks_.end());
+  // 0: it ran at once in onCancel(). The runner: called from the callback itself.
+  if (id == 0 || runner_ == std::this_thread::get_id()) return;
+  cv_.wait(lock, [&] { return running_ != id; });
 }
 
 bool Cancellation::sleepFor(std::chrono::milliseconds duration) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -39,6 +40,9 @@ class Cancellation {
   // Runs `callback` on cancel (at once when already cancelled). One callback at a time; the
   // returned id removes it.
   int onCancel(std::function<void()> callback);
+  // After it returns the callback neither runs nor will run: when cancel() is running it on another
+  // thread, this waits for it to finish (as std::stop_callback's destructor), so the callback may
+  // refer to what its owner destroys next. From inside the callback itself it does not wait.
   void removeCallback(int id);
   // Sleeps up to `duration`; returns false when cancelled.
   bool sleepFor(std::chrono::milliseconds duration);
@@ -48,6 +52,8 @@ class Cancellation {
   std::condition_variable cv_;
   bool cancelled_ = false;
   int nextId_ = 1;
+  int running_ = 0;  // the id of the callback cancel() is running, 0 when none
+  std::thread::id runner_;
   std::vector<std::pair<int, std::function<void()>>> callbacks_;
 };
 
