@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
