@@ -227,12 +227,17 @@ TEST(WorkQueuePriority, AFreedNormalSlotWakesAWaitingWorker) {
   release.join();
 }
 
+// At most `maxNormal` normal keys in process, and one while urgent keys are queued or in process.
+WorkQueueOptions burstLimited(int maxNormal) {
+  WorkQueueOptions options;
+  options.maxNormalInProcess = maxNormal;
+  options.maxNormalInBurst = 1;
+  return options;
+}
+
 TEST(WorkQueuePriority, WhileUrgentKeysAreQueuedOrInProcessAtMostMaxNormalInBurstNormalKeys) {
   common::FakeClock clock;
-  WorkQueueOptions options;
-  options.maxNormalInProcess = 3;
-  options.maxNormalInBurst = 1;
-  WorkQueue queue(options, clock);
+  WorkQueue queue(burstLimited(3), clock);
   for (const char* key : {"n1", "n2", "n3", "n4"}) queue.add(key);
   queue.add("u1", Priority::kUrgent);
   EXPECT_EQ(queue.tryGet(), "u1");
@@ -257,10 +262,7 @@ TEST(WorkQueuePriority, WhileUrgentKeysAreQueuedOrInProcessAtMostMaxNormalInBurs
 
 TEST(WorkQueuePriority, AnOverdueNormalKeyGoesAheadInABurstOnceTheBurstLimitAllows) {
   common::FakeClock clock;
-  WorkQueueOptions options;
-  options.maxNormalInProcess = 4;
-  options.maxNormalInBurst = 1;
-  WorkQueue queue(options, clock);
+  WorkQueue queue(burstLimited(4), clock);
   queue.add("n0");
   EXPECT_EQ(queue.tryGet(), "n0");  // before the burst
   queue.add("n1");
@@ -274,10 +276,7 @@ TEST(WorkQueuePriority, AnOverdueNormalKeyGoesAheadInABurstOnceTheBurstLimitAllo
 }
 
 TEST(WorkQueuePriority, TheEndOfABurstWakesAWorkerWaitingWithANormalKey) {
-  WorkQueueOptions options;
-  options.maxNormalInProcess = 4;
-  options.maxNormalInBurst = 1;
-  WorkQueue queue(options, common::SystemClock::instance());
+  WorkQueue queue(burstLimited(4), common::SystemClock::instance());
   queue.add("u1", Priority::kUrgent);
   queue.add("n1");
   queue.add("n2");
