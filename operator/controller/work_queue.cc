@@ -96,10 +96,12 @@ void WorkQueue::promoteDueLocked() {
   for (const auto& [key, priority] : due) addLocked(key, priority);
 }
 
+// Urgent keys queued or in process (every key in process that was not handed out as normal).
+bool WorkQueue::burstLocked() const { return !urgent_.empty() || processing_.size() > normalInProcess_.size(); }
+
 bool WorkQueue::normalAllowedLocked() const {
   const auto below = [&](int limit) { return limit <= 0 || normalInProcess_.size() < static_cast<size_t>(limit); };
-  const bool burst = !urgent_.empty() || processing_.size() > normalInProcess_.size();
-  return below(options_.maxNormalInProcess) && (!burst || below(options_.maxNormalInBurst));
+  return below(options_.maxNormalInProcess) && (!burstLocked() || below(options_.maxNormalInBurst));
 }
 
 std::optional<std::string> WorkQueue::popLocked() {
@@ -144,8 +146,11 @@ void WorkQueue::done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   processing_.erase(key);
   if (overdue_ == key) overdue_.reset();
-  // A normal slot is free again, or a burst may be over: waiting workers look again.
-  if (normalInProcess_.erase(key) > 0 || (options_.maxNormalInBurst > 0 && !normal_.empty())) cv_.notify_all();
+  // A normal slot is free again, or this urgent key ended a burst that held normal keys back:
+  // waiting workers look again (not at each urgent key done while the burst goes on).
+  const bool wasNormal = normalInProcess_.erase(key) > 0;
+  const bool endedBurst = !wasNormal && options_.maxNormalInBurst > 0 && !normal_.empty() && !burstLocked();
+  if (wasNormal || endedBurst) cv_.notify_all();
   const auto dirty = dirty_.find(key);
   if (dirty != dirty_.end() && !shutDown_) pushLocked(key, dirty->second);
 }

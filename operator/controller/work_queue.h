@@ -73,6 +73,7 @@ class WorkQueue {
   void addLocked(const std::string& key, Priority priority);
   void pushLocked(const std::string& key, Priority priority);
   void promoteDueLocked();
+  bool burstLocked() const;
   bool normalAllowedLocked() const;
   std::chrono::milliseconds bucketDelayLocked();
   std::optional<std::string> popLocked();
