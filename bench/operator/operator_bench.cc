@@ -142,8 +142,11 @@ int main(int argc, char** argv) {
 
   // Our own watch on the Deployments: the time each one first appears.
   std::mutex mu;
-  std::map<std::string, Clock::time_point> created;
-  std::map<std::string, Clock::time_point> answered;  // when the create request returned
+  struct Create {
+    Clock::time_point sent;
+    Clock::time_point answered;
+  };
+  std::map<std::string, Create> created;
   std::map<std::string, Clock::time_point> present;
   kube::ObjectCache cache;
   common::StdRandom random;
@@ -205,8 +208,7 @@ int main(int argc, char** argv) {
           if (failures++ == 0) firstFailure = made.status().toString();
           continue;
         }
-        created[name + "-worker"] = t0;
-        answered[name + "-worker"] = Clock::now();
+        created[name + "-worker"] = {t0, Clock::now()};
       }
     });
   }
@@ -241,12 +243,12 @@ int main(int argc, char** argv) {
   std::vector<double> statusLatencies;
   {
     std::lock_guard<std::mutex> lock(mu);
-    for (const auto& [name, t0] : created) {
+    for (const auto& [name, create] : created) {
       const auto it = present.find(name);
-      if (it != present.end()) latencies.push_back(std::chrono::duration<double, std::milli>(it->second - t0).count());
+      if (it != present.end()) latencies.push_back(std::chrono::duration<double, std::milli>(it->second - create.sent).count());
       const auto st = reconciled.find(name);
       if (st != reconciled.end()) {
-        statusLatencies.push_back(std::chrono::duration<double, std::milli>(st->second - t0).count());
+        statusLatencies.push_back(std::chrono::duration<double, std::milli>(st->second - create.sent).count());
       }
     }
   }
@@ -260,14 +262,14 @@ int main(int argc, char** argv) {
     auto ms = [&](Clock::time_point t) { return std::chrono::duration<double, std::milli>(t - started).count(); };
     std::vector<std::pair<double, std::string>> order;
     std::lock_guard<std::mutex> lock(mu);
-    for (const auto& [name, t0] : created) order.emplace_back(ms(t0), name);
+    for (const auto& [name, create] : created) order.emplace_back(ms(create.sent), name);
     std::sort(order.begin(), order.end());
     std::ofstream out(tracePath);
     out << "# first create at " << std::chrono::duration_cast<std::chrono::milliseconds>(startedWall.time_since_epoch()).count()
         << " ms since the epoch; columns: name sent answered deployment (ms after it)\n";
     for (const auto& [t0, name] : order) {
       const auto it = present.find(name);
-      out << name << ' ' << t0 << ' ' << ms(answered.at(name)) << ' ' << (it == present.end() ? -1.0 : ms(it->second)) << '\n';
+      out << name << ' ' << t0 << ' ' << ms(created.at(name).answered) << ' ' << (it == present.end() ? -1.0 : ms(it->second)) << '\n';
     }
   }
 
