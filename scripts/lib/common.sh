@@ -104,9 +104,22 @@ free_port() {
   ) 7>>"$SLUICE_STATE/.ports.lock"
 }
 
-# port_listening PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+# port_listening PORT [HOST]: true when something accepts TCP connections on HOST:PORT
+# (default 127.0.0.1).
 port_listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
+}
+
+# service_host: the address Kafka and NATS listen on and advertise: $SLUICE_SERVICE_HOST, default
+# 127.0.0.1. Another address is only accepted inside a named network namespace (the node profile
+# runs the brokers in its namespace, at the node's address, where Pods reach them); in the host's
+# own namespace the brokers stay on loopback.
+service_host() {
+  local host="${SLUICE_SERVICE_HOST:-127.0.0.1}"
+  if [[ "$host" != 127.* && -z "$(ip netns identify "$$" 2>/dev/null)" ]]; then
+    die "SLUICE_SERVICE_HOST=$host: only 127.x addresses in the host's network namespace (run inside the node's namespace: scripts/dev-env exec -- ...)"
+  fi
+  echo "$host"
 }
 
 # wait_until DESCRIPTION TIMEOUT_SECONDS PIDFILE CMD...: polls CMD until it succeeds; fails

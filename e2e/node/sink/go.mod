@@ -1,0 +1,3 @@
+module sluice.dev/e2e/sink
+
+go 1.21
