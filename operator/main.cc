@@ -9,7 +9,7 @@
 #include "common/program.h"
 #include "common/shutdown.h"
 #include "common/version.h"
-#include "operator/kube/system_trust.h"
+#include "kube/system_trust.h"
 #include "operator/run.h"
 
 namespace {

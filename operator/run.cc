@@ -19,12 +19,12 @@
 #include "operator/controller/desired.h"
 #include "operator/controller/reconciler.h"
 #include "operator/controller/work_queue.h"
-#include "operator/kube/cache.h"
-#include "operator/kube/config.h"
-#include "operator/kube/cpprest_transport.h"
-#include "operator/kube/gated_transport.h"
-#include "operator/kube/leader.h"
-#include "operator/kube/watch.h"
+#include "kube/cache.h"
+#include "kube/config.h"
+#include "kube/cpprest_transport.h"
+#include "kube/gated_transport.h"
+#include "kube/leader.h"
+#include "kube/watch.h"
 #include "operator/operator_metrics.h"
 
 namespace sluice::op {
@@ -179,7 +179,7 @@ void Operator::startWatchers() {
         client_, kube::WatchTarget{kube::resources::kDeployments, ns, selector}, deployments_,
         [this](const json& object, bool) {
           const std::string pipeline = object.value("/metadata/labels"_json_pointer, json::object())
-                                           .value(controller::kPipelineLabel, "");
+                                           .value(contract::kPipelineLabel, "");
           if (!pipeline.empty()) queue_.add(kube::objectKey(object["metadata"].value("namespace", ""), pipeline));
         },
         random_, deploymentWatch));

@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <ctime>
 
-#include "operator/kube/config.h"
-#include "operator/kube/cpprest_transport.h"
-#include "operator/kube/resources.h"
+#include "common/time_format.h"
+#include "kube/config.h"
+#include "kube/cpprest_transport.h"
+#include "kube/resources.h"
 
 namespace sluice::worker {
 namespace {
@@ -62,19 +61,19 @@ double p95Millis(const MetricsSample& previous, const MetricsSample& current) {
   return 0;
 }
 
-scaling::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
+contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
                                     const ReportContext& context) {
-  scaling::WorkerReport report;
+  contract::WorkerReport report;
   report.pod = context.pod;
   report.lastHeartbeat = context.wallNow;
   report.heartbeatSeconds = context.heartbeatSeconds;
   report.inFlight = static_cast<int64_t>(std::llround(current.inFlight));
   report.paused = current.pausedPartitions > 0;
   report.sourceDrift = current.sourceDrift;
-  report.state = scaling::WorkerState::kRunning;
-  if (current.degraded) report.state = scaling::WorkerState::kDegraded;
-  if (context.draining) report.state = scaling::WorkerState::kDraining;
-  if (context.stopped) report.state = scaling::WorkerState::kStopped;
+  report.state = contract::WorkerState::kRunning;
+  if (current.degraded) report.state = contract::WorkerState::kDegraded;
+  if (context.draining) report.state = contract::WorkerState::kDraining;
+  if (context.stopped) report.state = contract::WorkerState::kStopped;
   if (!previous) return report;
   const double seconds = std::chrono::duration<double>(current.at - previous->at).count();
   const double delivered = current.delivered - previous->delivered;
@@ -90,22 +89,11 @@ scaling::WorkerReport reportBetween(const std::optional<MetricsSample>& previous
   return report;
 }
 
-std::string formatMicroTime(common::WallTime t) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
-  return buffer;
-}
-
-json leaseApplyBody(const LeaseIdentity& identity, const scaling::WorkerReport& report, int leaseDurationSeconds) {
+json leaseApplyBody(const LeaseIdentity& identity, const contract::WorkerReport& report, int leaseDurationSeconds) {
   json metadata = {{"name", identity.name},
                    {"namespace", identity.namespace_},
-                   {"labels", {{kPipelineLabel, identity.pipeline}}},
-                   {"annotations", {{scaling::kReportAnnotation, scaling::encodeReport(report)}}}};
+                   {"labels", {{contract::kPipelineLabel, identity.pipeline}}},
+                   {"annotations", {{contract::kReportAnnotation, contract::encodeReport(report)}}}};
   if (!identity.podUid.empty()) {
     metadata["ownerReferences"] = json::array({{{"apiVersion", "v1"},
                                                 {"kind", "Pod"},
@@ -119,7 +107,7 @@ json leaseApplyBody(const LeaseIdentity& identity, const scaling::WorkerReport& 
           {"spec",
            {{"holderIdentity", identity.name},
             {"leaseDurationSeconds", leaseDurationSeconds},
-            {"renewTime", formatMicroTime(report.lastHeartbeat)}}}};
+            {"renewTime", common::formatMicroTime(report.lastHeartbeat)}}}};
 }
 
 HeartbeatAccess heartbeatAccess(const HeartbeatEnvironment& environment) {

@@ -1,8 +1,9 @@
 #pragma once
 // Worker heartbeat: every `period` the worker server-side-applies a coordination.k8s.io/v1 Lease
-// named after its pod, labelled sluice.dev/pipeline=<pipeline>, owned by the pod, whose annotation
-// sluice.dev/report carries scaling::encodeReport(...) (operator/scaling/worker_report.h). The
-// operator lists these Leases and folds them into status.workers; no pod networking is involved.
+// named after its pod, labelled contract::kPipelineLabel=<pipeline>, owned by the pod, whose
+// annotation contract::kReportAnnotation carries contract::encodeReport(...)
+// (common/contract/worker_report.h). The operator lists these Leases and folds them into
+// status.workers; no pod networking is involved.
 //
 // The figures come from the worker's own Prometheus metrics (WorkerMetrics), sampled at each beat:
 // processed/s and capacity/s from the delivered counter and the batch-duration histogram's sum,
@@ -29,15 +30,13 @@
 
 #include "common/clock.h"
 #include "common/result.h"
-#include "operator/kube/client.h"
-#include "operator/scaling/worker_report.h"
+#include "common/contract/worker_report.h"
+#include "kube/client.h"
 #include "worker/metrics.h"
 
 namespace sluice::worker {
 
-inline constexpr const char* kPipelineLabel = "sluice.dev/pipeline";
 inline constexpr const char* kHeartbeatFieldManager = "sluice-worker";
-inline constexpr int kDefaultHeartbeatPeriodSeconds = 5;
 
 // What the worker's metrics say at one moment (cumulative values, as Prometheus keeps them).
 struct MetricsSample {
@@ -61,14 +60,14 @@ double p95Millis(const MetricsSample& previous, const MetricsSample& current);
 struct ReportContext {
   std::string pod;
   int lanes = 1;  // processing.concurrency: capacity = delivered / (busy lane-seconds / lanes)
-  int heartbeatSeconds = kDefaultHeartbeatPeriodSeconds;
+  int heartbeatSeconds = contract::kDefaultHeartbeatSeconds;
   bool draining = false;
   bool stopped = false;
   common::WallTime wallNow{};
 };
 
 // The report for the interval between two samples (pure). With no earlier sample the rates are 0.
-scaling::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
+contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
                                     const ReportContext& context);
 
 struct LeaseIdentity {
@@ -79,11 +78,8 @@ struct LeaseIdentity {
 };
 
 // The server-side-apply body of the heartbeat Lease (pure).
-nlohmann::json leaseApplyBody(const LeaseIdentity& identity, const scaling::WorkerReport& report,
+nlohmann::json leaseApplyBody(const LeaseIdentity& identity, const contract::WorkerReport& report,
                               int leaseDurationSeconds);
-
-// metav1.MicroTime: 2026-11-22T21:04:35.123456Z
-std::string formatMicroTime(common::WallTime t);
 
 // How the worker reaches the API server for its heartbeat, decided from its surroundings (pure).
 enum class HeartbeatAccess { kDisabled, kInCluster, kKubeconfig };
@@ -99,7 +95,7 @@ const char* toString(HeartbeatAccess access);
 struct HeartbeatOptions {
   LeaseIdentity identity;
   int lanes = 1;
-  std::chrono::seconds period{kDefaultHeartbeatPeriodSeconds};
+  std::chrono::seconds period{contract::kDefaultHeartbeatSeconds};
   common::Millis wake{250};  // how often the thread looks at the clock
 };
 
@@ -160,7 +156,7 @@ struct HeartbeatSetup {
   std::string pipeline;          // metadata.name of the pipeline
   std::string pipelineNamespace;
   int lanes = 1;
-  std::chrono::seconds period{kDefaultHeartbeatPeriodSeconds};
+  std::chrono::seconds period{contract::kDefaultHeartbeatSeconds};
 };
 
 // The heartbeat with the kube client it owns; stops (final Stopped report) when destroyed.

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/cli.h"
+#include "common/contract/worker_report.h"
 #include "common/program.h"
 #include "common/shutdown.h"
 #include "common/spec/parse.h"
@@ -29,7 +30,7 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("pod-uid", "", "this worker's pod uid (heartbeat owner reference; else read from the pod)", "POD_UID");
   cli.addOption("kubeconfig", "", "kubeconfig for the heartbeat outside a pod; in a pod the service account is used",
                 "KUBECONFIG");
-  cli.addOption("heartbeat-seconds", "5", "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
+  cli.addOption("heartbeat-seconds", std::to_string(sluice::contract::kDefaultHeartbeatSeconds), "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
   sluice::common::addLoggingOptions(cli);
   return cli;
 }

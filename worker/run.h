@@ -3,6 +3,7 @@
 // tracking for one pipeline and runs until common::Shutdown is requested (then drains).
 #include <string>
 
+#include "common/contract/worker_report.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
 
@@ -16,7 +17,7 @@ struct RunOptions {
   std::string kubeconfig;
   std::string podNamespace;
   std::string podUid;
-  int heartbeatSeconds = 5;
+  int heartbeatSeconds = contract::kDefaultHeartbeatSeconds;
 };
 
 // Human-readable effective settings (defaults resolved), printed by --check.

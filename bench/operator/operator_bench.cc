@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "common/random.h"
-#include "operator/kube/config.h"
-#include "operator/kube/cpprest_transport.h"
-#include "operator/kube/system_trust.h"
-#include "operator/kube/watch.h"
+#include "kube/config.h"
+#include "kube/cpprest_transport.h"
+#include "kube/system_trust.h"
+#include "kube/watch.h"
 #include "tests/support/env_values.h"
 #include "tests/support/subprocess.h"
 

@@ -8,14 +8,14 @@ namespace sluice::controller {
 
 using nlohmann::json;
 
-std::vector<scaling::WorkerReport> reportsFromLeases(const std::vector<json>& leases) {
-  std::vector<scaling::WorkerReport> out;
+std::vector<contract::WorkerReport> reportsFromLeases(const std::vector<json>& leases) {
+  std::vector<contract::WorkerReport> out;
   for (const auto& lease : leases) {
     const std::string pod = lease.value("/metadata/name"_json_pointer, std::string());
     const json annotation =
-        lease.value("/metadata/annotations"_json_pointer, json::object()).value(scaling::kReportAnnotation, json());
+        lease.value("/metadata/annotations"_json_pointer, json::object()).value(contract::kReportAnnotation, json());
     if (!annotation.is_string()) continue;
-    auto report = scaling::decodeReport(annotation.get<std::string>(), pod);
+    auto report = contract::decodeReport(annotation.get<std::string>(), pod);
     if (!report) {
       spdlog::debug("lease {}: report does not decode: {}", pod, report.status().toString());
       continue;

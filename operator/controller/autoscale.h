@@ -22,12 +22,9 @@
 
 namespace sluice::controller {
 
-// Label the workers' heartbeat Leases carry (the same key as the owned objects' pipeline label).
-inline constexpr const char* kLeasePipelineLabel = "sluice.dev/pipeline";
-
-// The reports in the `sluice.dev/report` annotation of coordination.k8s.io/v1 Leases; a Lease
+// The reports in the contract::kReportAnnotation annotation of coordination.k8s.io/v1 Leases; a Lease
 // without one or with one that does not decode is left out (its pod is starting or not ours).
-std::vector<scaling::WorkerReport> reportsFromLeases(const std::vector<nlohmann::json>& leases);
+std::vector<contract::WorkerReport> reportsFromLeases(const std::vector<nlohmann::json>& leases);
 
 // status.source, the CRD's Source printer column: "kafka:<first topic>" or "nats:<stream>".
 std::string sourceSummary(const spec::PipelineSpec& spec);

@@ -16,7 +16,7 @@ json labels(const std::string& pipelineName) {
   return {{"app.kubernetes.io/name", "sluice-worker"},
           {"app.kubernetes.io/instance", pipelineName},
           {kManagedByLabel, kManagedBy},
-          {kPipelineLabel, pipelineName}};
+          {contract::kPipelineLabel, pipelineName}};
 }
 
 json selectorLabels(const std::string& pipelineName) {

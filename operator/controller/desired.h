@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "common/contract/worker_report.h"
 #include "common/spec/pipeline.h"
 
 namespace sluice::controller {
 
 inline constexpr const char* kSpecHashAnnotation = "sluice.dev/spec-hash";
-inline constexpr const char* kPipelineLabel = "sluice.dev/pipeline";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedBy = "sluice-operator";
 inline constexpr const char* kWorkerCommand = "/usr/local/bin/sluice-worker";

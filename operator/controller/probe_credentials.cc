@@ -3,8 +3,8 @@
 #include <optional>
 
 #include "operator/controller/desired.h"
-#include "operator/kube/config.h"
-#include "operator/kube/system_trust.h"
+#include "kube/config.h"
+#include "kube/system_trust.h"
 
 namespace sluice::controller {
 namespace {

@@ -211,7 +211,7 @@ bool Reconciler::trackLagProbe(const std::string& key, ScalingState& state, cons
 // counts as no reports: the lag alone still scales.
 std::vector<json> Reconciler::workerLeases(ScalingState& state, const spec::ConsumerPipeline& pipeline) {
   kube::ListOptions options;
-  options.labelSelector = std::string(kLeasePipelineLabel) + "=" + pipeline.metadata.name;
+  options.labelSelector = std::string(contract::kPipelineLabel) + "=" + pipeline.metadata.name;
   auto leases = client_.list(kube::resources::kLeases, pipeline.metadata.namespace_, options);
   if (leases) {
     state.leaseError.clear();

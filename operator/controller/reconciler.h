@@ -31,8 +31,8 @@
 #include "operator/controller/probe_credentials.h"
 #include "operator/controller/source_probe.h"
 #include "operator/controller/status.h"
-#include "operator/kube/cache.h"
-#include "operator/kube/client.h"
+#include "kube/cache.h"
+#include "kube/client.h"
 
 namespace sluice::controller {
 

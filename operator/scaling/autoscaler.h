@@ -24,7 +24,7 @@
 #include "operator/scaling/rate_tracker.h"
 #include "operator/scaling/recommender.h"
 #include "operator/scaling/stabilizer.h"
-#include "operator/scaling/worker_report.h"
+#include "operator/scaling/workers_status.h"
 
 namespace sluice::scaling {
 

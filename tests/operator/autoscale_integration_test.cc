@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "operator/kube/resources.h"
+#include "kube/resources.h"
 #include "tests/operator/integration/harness.h"
 #include "tests/support/env_file.h"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "tests/operator/fake_transport.h"
+#include "tests/kube/fake_transport.h"
 
 namespace sluice::worker {
 namespace {
@@ -49,7 +49,7 @@ TEST(ReportBetween, RatesCapacityAndGauges) {
   const ReportContext context{"orders-abc", 4, 5, false, false, common::WallTime{} + 100s};
   const auto report = reportBetween(before, after, context);
   EXPECT_EQ(report.pod, "orders-abc");
-  EXPECT_EQ(report.state, scaling::WorkerState::kRunning);
+  EXPECT_EQ(report.state, contract::WorkerState::kRunning);
   EXPECT_DOUBLE_EQ(report.processedPerSecond, 1000);
   // 4 lanes x 5 s = 20 lane-seconds, 5 busy: a quarter busy, so 4x the rate when fully busy.
   ASSERT_TRUE(report.capacityPerSecond.has_value());
@@ -73,11 +73,11 @@ TEST(ReportBetween, FirstBeatHasNoRatesAndStatesFollowPrecedence) {
   EXPECT_EQ(reportBetween(std::nullopt, current, context).sourceDrift, current.sourceDrift);
 
   current.degraded = true;
-  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kDegraded);
+  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, contract::WorkerState::kDegraded);
   context.draining = true;
-  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kDraining);
+  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, contract::WorkerState::kDraining);
   context.stopped = true;
-  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, scaling::WorkerState::kStopped);
+  EXPECT_EQ(reportBetween(std::nullopt, current, context).state, contract::WorkerState::kStopped);
 }
 
 TEST(SampleMetrics, CarriesTheSourcesDifferenceFromTheSpec) {
@@ -102,9 +102,9 @@ TEST(ReportBetween, IdleWorkerReportsNoCapacity) {
 }
 
 TEST(LeaseApplyBody, LabelsAnnotationOwnerAndSpec) {
-  scaling::WorkerReport report;
+  contract::WorkerReport report;
   report.pod = "orders-abc";
-  report.state = scaling::WorkerState::kRunning;
+  report.state = contract::WorkerState::kRunning;
   report.lastHeartbeat = common::WallTime{} + 1'700'000'000s + 250ms;
   report.processedPerSecond = 12.5;
   const auto body = leaseApplyBody({"orders-abc", "shop", "orders", "uid-1"}, report, 15);
@@ -120,7 +120,7 @@ TEST(LeaseApplyBody, LabelsAnnotationOwnerAndSpec) {
   EXPECT_EQ(body["spec"]["holderIdentity"], "orders-abc");
   EXPECT_EQ(body["spec"]["leaseDurationSeconds"], 15);
   EXPECT_EQ(body["spec"]["renewTime"], "2023-11-14T22:13:20.250000Z");
-  auto decoded = scaling::decodeReport(body["metadata"]["annotations"]["sluice.dev/report"].get<std::string>());
+  auto decoded = contract::decodeReport(body["metadata"]["annotations"]["sluice.dev/report"].get<std::string>());
   ASSERT_TRUE(decoded.isOk()) << decoded.status().toString();
   EXPECT_EQ(decoded->pod, "orders-abc");
   EXPECT_DOUBLE_EQ(decoded->processedPerSecond, 12.5);

@@ -36,8 +36,8 @@ spec::PipelineSpec kafkaSpec() {
 }
 
 json lease(const std::string& pod, const std::string& report) {
-  json l = {{"metadata", {{"name", pod}, {"labels", {{kLeasePipelineLabel, "orders"}}}}}};
-  if (!report.empty()) l["metadata"]["annotations"] = {{scaling::kReportAnnotation, report}};
+  json l = {{"metadata", {{"name", pod}, {"labels", {{contract::kPipelineLabel, "orders"}}}}}};
+  if (!report.empty()) l["metadata"]["annotations"] = {{contract::kReportAnnotation, report}};
   return l;
 }
 
@@ -52,11 +52,11 @@ std::string conditionField(const json& status, const char* type, const char* fie
 
 TEST(ReportsFromLeases, DecodesReportsAndSkipsLeasesWithoutOne) {
   common::FakeClock clock;
-  scaling::WorkerReport report;
-  report.state = scaling::WorkerState::kRunning;
+  contract::WorkerReport report;
+  report.state = contract::WorkerState::kRunning;
   report.lastHeartbeat = clock.wallNow();
   report.processedPerSecond = 250;
-  const auto reports = reportsFromLeases({lease("orders-worker-a", scaling::encodeReport(report)),
+  const auto reports = reportsFromLeases({lease("orders-worker-a", contract::encodeReport(report)),
                                           lease("orders-worker-b", ""), lease("orders-worker-c", "{not json")});
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].pod, "orders-worker-a");  // the Lease name stands in for a missing pod
@@ -134,12 +134,12 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
 TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt) {
   common::FakeClock clock;
   scaling::PipelineAutoscaler autoscaler(clock);
-  scaling::WorkerReport report;
+  contract::WorkerReport report;
   report.pod = "orders-7d9-abc";
-  report.state = scaling::WorkerState::kRunning;
+  report.state = contract::WorkerState::kRunning;
   report.lastHeartbeat = clock.wallNow();
   report.sourceDrift = "nats consumer ORDERS/orders exists with other settings, kept as it is: maxAckPending 1000";
-  const std::vector<json> leases = {lease("orders-7d9-abc", scaling::encodeReport(report))};
+  const std::vector<json> leases = {lease("orders-7d9-abc", contract::encodeReport(report))};
   const auto polled = pollScaling(autoscaler, kafkaSpec(), 1, leases, fourPartitions(0, 0, 0), clock.wallNow());
   const json deployment = {{"spec", {{"replicas", 1}}}, {"status", {{"replicas", 1}, {"readyReplicas", 1}}}};
   Observations observed;
@@ -155,7 +155,7 @@ TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt
 
   // The worker no longer reports it (the consumer was recreated): back to AsExpected.
   report.sourceDrift.clear();
-  const auto fixed = pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", scaling::encodeReport(report))},
+  const auto fixed = pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", contract::encodeReport(report))},
                                  fourPartitions(0, 0, 0), clock.wallNow());
   observed.scaling = &fixed;
   const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow());
@@ -182,13 +182,13 @@ TEST(ScalingStatus, StalledLagIsDegradedWithTheCauseAsReason) {
   common::FakeClock clock;
   scaling::PipelineAutoscaler autoscaler(clock);
   auto spec = kafkaSpec();
-  scaling::WorkerReport report;
-  report.state = scaling::WorkerState::kRunning;
+  contract::WorkerReport report;
+  report.state = contract::WorkerState::kRunning;
   report.processedPerSecond = 10;
   std::optional<ScalingObservation> polled;
   for (int i = 0; i < 40; ++i) {  // lag stays, nothing is consumed, workers report Running
     report.lastHeartbeat = clock.wallNow();
-    polled = pollScaling(autoscaler, spec, 4, {lease("orders-worker-a", scaling::encodeReport(report))},
+    polled = pollScaling(autoscaler, spec, 4, {lease("orders-worker-a", contract::encodeReport(report))},
                          fourPartitions(250, 1000, 0), clock.wallNow());
     clock.advance(5s);
   }

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "operator/controller/reasons.h"
-#include "tests/operator/fake_transport.h"
+#include "tests/kube/fake_transport.h"
 
 namespace sluice::controller {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "operator/controller/probe_credentials.h"
-#include "operator/kube/system_trust.h"
+#include "kube/system_trust.h"
 
 namespace sluice::controller {
 namespace {

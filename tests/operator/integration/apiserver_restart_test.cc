@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include "operator/kube/resources.h"
+#include "kube/resources.h"
 #include "tests/operator/integration/harness.h"
 #include "tests/support/private_apiserver.h"
 

@@ -5,8 +5,8 @@
 #include <regex>
 #include <sstream>
 
-#include "operator/kube/config.h"
-#include "operator/kube/cpprest_transport.h"
+#include "kube/config.h"
+#include "kube/cpprest_transport.h"
 #include "tests/support/env_file.h"
 #include "tests/support/http_get.h"
 

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operator/kube/client.h"
-#include "operator/kube/transport.h"
+#include "kube/client.h"
+#include "kube/transport.h"
 #include "tests/support/subprocess.h"
 
 namespace sluice::op::testing {
