@@ -11,11 +11,19 @@ SLUICE_KUBE_VERSION="${SLUICE_KUBE_VERSION:-v1.32.5}"
 
 kube_dir() { echo "$SLUICE_CACHE/kube-$SLUICE_KUBE_VERSION"; }
 
-# kube_install: builds kube-apiserver and kube-controller-manager once per version.
+# The commands built by kube_install, in ONE `go build` so that the packages they share (most of
+# the module) compile once: the control plane (apiserver, controller manager, scheduler) and the
+# node's kubelet and kube-proxy (scripts/lib/node.sh). Adding kubelet/scheduler/proxy to the
+# apiserver's build costs ~1 min warm instead of a second cold build.
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+
+# kube_install: builds KUBE_COMMANDS once per version; a cache made before a command joined the
+# list (no bin/<command>) is rebuilt, reusing the Go build cache.
 kube_install() {
   apt_install etcd-server openssl
-  local dir; dir=$(kube_dir)
-  if is_complete "$dir" && [[ -x "$dir/bin/kube-apiserver" && -x "$dir/bin/kube-controller-manager" ]]; then
+  local dir c missing=0; dir=$(kube_dir)
+  for c in "${KUBE_COMMANDS[@]}"; do [[ -x "$dir/bin/$c" ]] || missing=1; done
+  if is_complete "$dir" && (( missing == 0 )); then
     return 0
   fi
   local ver="$SLUICE_KUBE_VERSION"
@@ -59,7 +67,7 @@ kube_install() {
   (( nrepl > 10 )) || die "found only $nrepl staging modules in $gomod"
   log "kube: wrapper module with $nrepl staging replaces -> $staging_ver, toolchain $toolchain"
 
-  local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  local pkgs=("${KUBE_COMMANDS[@]/#/k8s.io/kubernetes/cmd/}")
   (cd "$src" && go_env "$toolchain" go get "${pkgs[@]/%/@$ver}") >&2 \
     || die "go get of the kubernetes commands failed"
 
@@ -76,7 +84,7 @@ kube_install() {
   [[ "$toolchain" != local ]] && gotc="$toolchain"
   (cd "$src" && nice -n 10 env GOFLAGS="-mod=mod" GOMODCACHE="$SLUICE_GOMODCACHE" GOCACHE="$SLUICE_GOCACHE" \
       GOTOOLCHAIN="$gotc" CGO_ENABLED=0 "$gobin" build -trimpath -ldflags "$ldflags" -o "$dir/bin.tmp/" "${pkgs[@]}") >&2 \
-    || die "go build of kube-apiserver/kube-controller-manager $ver failed (toolchain $toolchain)"
+    || die "go build of ${KUBE_COMMANDS[*]} $ver failed (toolchain $toolchain)"
   log "kube: built in $((SECONDS - t0))s"
   rm -rf "${dir:?}/bin"
   mv "$dir/bin.tmp" "$dir/bin"
@@ -84,41 +92,51 @@ kube_install() {
   atomic_mark_done "$dir"
 }
 
-# kube_pki DIR PORT: CA, apiserver serving cert (127.0.0.1/localhost and the in-cluster
-# names), an admin client cert in system:masters and the service-account key pair.
+# kube_cert PKI NAME SUBJECT USAGE [SANS]: NAME.key/NAME.crt signed by the CA in PKI; USAGE is
+# serverAuth or clientAuth; SANS a subjectAltName value (serving certs).
+kube_cert() {
+  local pki="$1" name="$2" subj="$3" usage="$4" sans="${5:-}"
+  (
+    cd "$pki" || exit 1
+    umask 077
+    openssl req -new -nodes -newkey rsa:2048 -sha256 -keyout "$name.key" -out "$name.csr" -subj "$subj" 2>/dev/null
+    {
+      printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' "$usage"
+      [[ -z "$sans" ]] || printf 'subjectAltName=%s\n' "$sans"
+    } >"$name.ext"
+    openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -sha256 -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+    rm -f "$name.csr" "$name.ext" ca.srl
+    chmod 644 "$name.crt"
+  )
+}
+
+# kube_pki DIR [SANS]: CA, apiserver serving cert (127.0.0.1/localhost, the in-cluster names and
+# SANS, default the service IP IP:10.0.0.1), an admin client cert in system:masters, the
+# apiserver's client cert for kubelets and the service-account key pair.
 kube_pki() {
-  local pki="$1"
+  local pki="$1" sans="${2:-IP:10.0.0.1}"
   mkdir -p "$pki"
   (
     cd "$pki" || exit 1
     umask 077
-    local ossl=(openssl req -new -nodes -newkey rsa:2048 -sha256)
     openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 -keyout ca.key -out ca.crt \
       -subj "/CN=sluice-dev-ca" -addext "basicConstraints=critical,CA:TRUE" \
       -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
-    "${ossl[@]}" -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
-    cat >apiserver.ext <<'EXT'
-basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.0.0.1
-EXT
-    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-      -sha256 -extfile apiserver.ext -out apiserver.crt 2>/dev/null
-    "${ossl[@]}" -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=sluice-admin" 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >client.ext
-    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-      -sha256 -extfile client.ext -out admin.crt 2>/dev/null
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
     openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
-    rm -f ./*.csr ./*.ext ca.srl
-    chmod 644 ./*.crt sa.pub
+    chmod 644 ca.crt sa.pub
   )
+  kube_cert "$pki" apiserver "/CN=kube-apiserver" serverAuth \
+    "IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,$sans"
+  kube_cert "$pki" admin "/O=system:masters/CN=sluice-admin" clientAuth
+  kube_cert "$pki" apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
 }
 
-# kube_kubeconfig PKI SERVER OUT: admin kubeconfig with the credentials embedded.
+# kube_kubeconfig PKI SERVER OUT [CERT]: kubeconfig with the credentials of PKI/CERT.{crt,key}
+# (default admin) embedded.
 kube_kubeconfig() {
-  local pki="$1" server="$2" out="$3"
+  local pki="$1" server="$2" out="$3" cert="${4:-admin}"
   local b64=(base64 -w0)
   cat >"$out" <<EOF2
 apiVersion: v1
@@ -129,27 +147,95 @@ clusters:
     server: $server
     certificate-authority-data: $("${b64[@]}" "$pki/ca.crt")
 users:
-- name: sluice-admin
+- name: sluice-$cert
   user:
-    client-certificate-data: $("${b64[@]}" "$pki/admin.crt")
-    client-key-data: $("${b64[@]}" "$pki/admin.key")
+    client-certificate-data: $("${b64[@]}" "$pki/$cert.crt")
+    client-key-data: $("${b64[@]}" "$pki/$cert.key")
 contexts:
 - name: sluice-dev
-  context: {cluster: sluice-dev, user: sluice-admin}
+  context: {cluster: sluice-dev, user: sluice-$cert}
 current-context: sluice-dev
 EOF2
   chmod 600 "$out"
 }
 
-_kube_curl_ok() {
-  local pki="$SLUICE_STATE/kube/pki"
-  curl -fsS --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$1" | grep -qx ok
+# KUBE_EXEC: command prefix for every control-plane process and readiness check (empty: the
+# host's namespaces; scripts/lib/node.sh sets it to enter the node's network namespace).
+KUBE_EXEC=()
+
+# _kube_ok PKI URL: the URL (a health endpoint) answers "ok" to the admin cert.
+_kube_ok() {
+  local pki="$1"
+  "${KUBE_EXEC[@]}" curl -fsS --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$2" \
+    | grep -qx ok
 }
 
 kube_running() { pid_alive "$SLUICE_STATE/kube/kube-apiserver.pid"; }
 
+# kube_control_plane ST ADDR SVC_CIDR ETCD_PORT ETCD_PEER API_PORT KCM_PORT RECONCILER: starts etcd
+# (127.0.0.1), kube-apiserver (bound to and advertising ADDR; RECONCILER is its
+# --endpoint-reconciler-type: "none" keeps the `kubernetes` Service without endpoints, "lease" points
+# it at ADDR) and kube-controller-manager (127.0.0.1), each prefixed by KUBE_EXEC, and waits until
+# they are ready. ST holds pki/ (kube_pki) and kubeconfig (admin); logs and pids go to ST.
+kube_control_plane() {
+  local st="$1" addr="$2" svc_cidr="$3" etcd_port="$4" etcd_peer="$5" api_port="$6" kcm_port="$7" reconciler="$8"
+  local bin; bin="$(kube_dir)/bin"
+  local pki="$st/pki" server="https://$addr:$api_port" pf
+  pf=$(start_bg etcd "$st" "${KUBE_EXEC[@]}" etcd --name sluice-dev --data-dir "$st/etcd-data" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-cluster "sluice-dev=http://127.0.0.1:$etcd_peer" --initial-cluster-state new \
+    --quota-backend-bytes 2147483648 --snapshot-count 10000 --log-level warn --logger zap)
+  wait_until "etcd" 60 "$pf" "${KUBE_EXEC[@]}" curl -fsS --max-time 2 "http://127.0.0.1:$etcd_port/health"
+
+  # No insecure port exists any more in 1.32; the secure port is bound to ADDR only.
+  pf=$(start_bg kube-apiserver "$st" "${KUBE_EXEC[@]}" "$bin/kube-apiserver" \
+    --bind-address="$addr" --advertise-address="$addr" --secure-port="$api_port" \
+    --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --cert-dir="$st/apiserver-certs" \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --client-ca-file="$pki/ca.crt" \
+    --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types=InternalIP \
+    --service-cluster-ip-range="$svc_cidr" \
+    --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$pki/sa.pub" \
+    --service-account-signing-key-file="$pki/sa.key" \
+    --allow-privileged=true \
+    --endpoint-reconciler-type="$reconciler" \
+    --v=1)
+  wait_until "kube-apiserver" 120 "$pf" _kube_ok "$pki" "$server/readyz"
+
+  pf=$(start_bg kube-controller-manager "$st" "${KUBE_EXEC[@]}" "$bin/kube-controller-manager" \
+    --kubeconfig="$st/kubeconfig" \
+    --authentication-kubeconfig="$st/kubeconfig" --authorization-kubeconfig="$st/kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="$kcm_port" \
+    --leader-elect=false \
+    --controllers='*,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller' \
+    --use-service-account-credentials=true \
+    --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+    --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+    --service-cluster-ip-range="$svc_cidr" \
+    --v=1)
+  wait_until "kube-controller-manager" 90 "$pf" \
+    bash -c "${KUBE_EXEC[*]} curl -fsSk --max-time 2 https://127.0.0.1:$kcm_port/healthz | grep -qx ok"
+  # Pods can only be created once the ServiceAccount controller made the default account.
+  wait_until "default ServiceAccount" 90 "$pf" \
+    "${KUBE_EXEC[@]}" kubectl --kubeconfig "$st/kubeconfig" -n default get serviceaccount default
+}
+
+# kube_stop_plane ST: stops what kube_control_plane started in ST.
+kube_stop_plane() {
+  local st="$1"
+  stop_pidfile "$st/kube-controller-manager.pid"
+  stop_pidfile "$st/kube-apiserver.pid"
+  stop_pidfile "$st/etcd.pid"
+}
+
 kube_start() {
-  local st="$SLUICE_STATE/kube" bin; bin="$(kube_dir)/bin"
+  local st="$SLUICE_STATE/kube"
   if kube_running && pid_alive "$st/etcd.pid" && pid_alive "$st/kube-controller-manager.pid"; then
     log "kube: already running on $(state_get kube apiserver_port)"
     return 0
@@ -166,48 +252,8 @@ kube_start() {
   kube_pki "$st/pki"
   local pki="$st/pki" server="https://127.0.0.1:$api_port"
   kube_kubeconfig "$pki" "$server" "$st/kubeconfig"
-
-  local pf
-  pf=$(start_bg etcd "$st" etcd --name sluice-dev --data-dir "$st/etcd-data" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-    --initial-cluster "sluice-dev=http://127.0.0.1:$etcd_peer" --initial-cluster-state new \
-    --quota-backend-bytes 2147483648 --snapshot-count 10000 --log-level warn --logger zap)
-  wait_until "etcd" 60 "$pf" curl -fsS --max-time 2 "http://127.0.0.1:$etcd_port/health"
-
-  # Loopback only: secure port on 127.0.0.1, no insecure port exists any more in 1.32.
-  pf=$(start_bg kube-apiserver "$st" "$bin/kube-apiserver" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
-    --etcd-servers="http://127.0.0.1:$etcd_port" \
-    --cert-dir="$st/apiserver-certs" \
-    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --client-ca-file="$pki/ca.crt" \
-    --service-cluster-ip-range=10.0.0.0/24 \
-    --authorization-mode=Node,RBAC \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$pki/sa.pub" \
-    --service-account-signing-key-file="$pki/sa.key" \
-    --allow-privileged=true \
-    --endpoint-reconciler-type=none \
-    --v=1)
-  wait_until "kube-apiserver" 120 "$pf" _kube_curl_ok "$server/readyz"
-
-  pf=$(start_bg kube-controller-manager "$st" "$bin/kube-controller-manager" \
-    --kubeconfig="$st/kubeconfig" \
-    --authentication-kubeconfig="$st/kubeconfig" --authorization-kubeconfig="$st/kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$kcm_port" \
-    --leader-elect=false \
-    --controllers='*,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller' \
-    --use-service-account-credentials=true \
-    --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
-    --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-    --service-cluster-ip-range=10.0.0.0/24 \
-    --v=1)
-  wait_until "kube-controller-manager" 90 "$pf" \
-    bash -c "curl -fsSk --max-time 2 https://127.0.0.1:$kcm_port/healthz | grep -qx ok"
-  # Pods can only be created once the ServiceAccount controller made the default account.
-  wait_until "default ServiceAccount" 90 "$pf" \
-    kubectl --kubeconfig "$st/kubeconfig" -n default get serviceaccount default
+  # Loopback only; the `kubernetes` Service keeps no endpoints (its IP is not real here).
+  kube_control_plane "$st" 127.0.0.1 10.0.0.0/24 "$etcd_port" "$etcd_peer" "$api_port" "$kcm_port" none
 
   env_reset kube
   env_put kube KUBECONFIG "$st/kubeconfig"
@@ -221,10 +267,7 @@ kube_start() {
 }
 
 kube_stop() {
-  local st="$SLUICE_STATE/kube"
-  stop_pidfile "$st/kube-controller-manager.pid"
-  stop_pidfile "$st/kube-apiserver.pid"
-  stop_pidfile "$st/etcd.pid"
+  kube_stop_plane "$SLUICE_STATE/kube"
   env_reset kube
 }
 
