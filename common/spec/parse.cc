@@ -306,20 +306,20 @@ WorkerSpec parseWorker(MapReader& spec) {
   reader->string("image", worker.image);
   reader->enumeration<std::string>("imagePullPolicy", worker.imagePullPolicy,
                                    {{"Always", "Always"}, {"IfNotPresent", "IfNotPresent"}, {"Never", "Never"}});
-  if (reader->has("resources")) {
-    YAML::Node resources = reader->raw("resources");
-    if (!resources.IsMap()) {
-      reader->errors().add(reader->pathOf("resources"),
-                           reader->pathOf("resources") + " must be a mapping like {requests: {cpu: 100m}}", resources);
-    } else {
-      worker.resourcesJson = yamlToJson(resources).dump();
-    }
+  if (auto resources = reader->child("resources")) {
+    // Only limits and requests, each a bounded map of quantities; checked here, passed on as written.
+    const size_t before = resources->errors().list().size();
+    std::map<std::string, std::string> limits, requests;
+    resources->stringMap("limits", limits);
+    resources->stringMap("requests", requests);
+    resources->finish();
+    if (resources->errors().list().size() == before) worker.resourcesJson = yamlToJson(reader->raw("resources")).dump();
   }
   if (reader->has("env")) {
     YAML::Node env = reader->raw("env");
     if (!env.IsSequence()) {
       reader->errors().add(reader->pathOf("env"), reader->pathOf("env") + " must be a list of {name, value}", env);
-    } else {
+    } else if (reader->withinCount(reader->pathOf("env"), env)) {
       for (size_t i = 0; i < env.size(); ++i) {
         MapReader item(env[i], reader->pathOf("env") + "[" + std::to_string(i) + "]", reader->errors());
         EnvVar var;

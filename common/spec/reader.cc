@@ -1,6 +1,7 @@
 #include "common/spec/reader.h"
 
 #include "common/cli.h"
+#include "common/spec/limits.h"
 
 namespace sluice::spec::detail {
 
@@ -49,8 +50,26 @@ bool MapReader::scalar(const std::string& key, std::string& out) {
     errors_.add(pathOf(key), pathOf(key) + " must be a single value, not a list or mapping", value);
     return false;
   }
+  if (!withinLength(pathOf(key), value)) return false;
   out = value.Scalar();
   return true;
+}
+
+bool MapReader::withinLength(const std::string& path, const YAML::Node& value, const std::string& boundPath) {
+  const size_t limit = maxLengthOf(boundPath.empty() ? path : boundPath);
+  const size_t length = value.Scalar().size();
+  if (length <= limit) return true;
+  errors_.add(path, path + " must be at most " + std::to_string(limit) + " characters (got " + std::to_string(length) + ")",
+              value);
+  return false;
+}
+
+bool MapReader::withinCount(const std::string& path, const YAML::Node& value) {
+  const size_t limit = maxItemsOf(path);
+  if (value.size() <= limit) return true;
+  errors_.add(path, path + " must have at most " + std::to_string(limit) + " items (got " + std::to_string(value.size()) + ")",
+              value);
+  return false;
 }
 
 template <typename T>
@@ -62,7 +81,7 @@ bool MapReader::convert(const std::string& key, T& out, const char* typeName) {
     out = value.as<T>();
     return true;
   } catch (const YAML::Exception&) {
-    errors_.add(pathOf(key), pathOf(key) + " must be " + typeName + " (got '" + text + "')", value);
+    errors_.add(pathOf(key), pathOf(key) + " must be " + typeName + " (got '" + excerpt(text) + "')", value);
     return false;
   }
 }
@@ -142,6 +161,7 @@ void MapReader::stringList(const std::string& key, std::vector<std::string>& out
     errors_.add(pathOf(key), pathOf(key) + " must not be empty" + (hint.empty() ? "" : ": " + hint), value);
     return;
   }
+  if (!withinCount(pathOf(key), value)) return;
   out.clear();
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string itemPath = pathOf(key) + "[" + std::to_string(i) + "]";
@@ -149,6 +169,7 @@ void MapReader::stringList(const std::string& key, std::vector<std::string>& out
       errors_.add(itemPath, itemPath + " must be a non-empty string", value[i]);
       continue;
     }
+    if (!withinLength(itemPath, value[i])) continue;
     out.push_back(value[i].Scalar());
   }
 }
@@ -160,12 +181,21 @@ void MapReader::stringMap(const std::string& key, std::map<std::string, std::str
     errors_.add(pathOf(key), pathOf(key) + " must be a mapping of strings to strings", value);
     return;
   }
+  if (!withinCount(pathOf(key), value)) return;
   for (const auto& item : value) {
     const std::string name = item.first.Scalar();
-    if (!item.second.IsScalar()) {
-      errors_.add(pathOf(key) + "." + name, pathOf(key) + "." + name + " must be a string", item.second);
+    if (name.empty() || name.size() > kMaxMapKeyLength) {
+      errors_.add(pathOf(key), pathOf(key) + " keys must be 1 to " + std::to_string(kMaxMapKeyLength) +
+                                   " characters (got '" + excerpt(name) + "')",
+                  item.first);
       continue;
     }
+    const std::string itemPath = pathOf(key) + "." + name;
+    if (!item.second.IsScalar()) {
+      errors_.add(itemPath, itemPath + " must be a string", item.second);
+      continue;
+    }
+    if (!withinLength(itemPath, item.second, pathOf(key) + "{}")) continue;
     out[name] = item.second.Scalar();
   }
 }
@@ -183,6 +213,12 @@ void MapReader::finish() {
   for (const auto& item : node_) {
     const std::string key = item.first.Scalar();
     if (known_.count(key)) continue;
+    if (key.size() > kMaxMapKeyLength) {
+      errors_.add(path_, (path_.empty() ? std::string("the document") : path_) + " has an unknown field '" +
+                             excerpt(key) + "'",
+                  item.first);
+      continue;
+    }
     std::string message = pathOf(key) + " is not a known field";
     if (auto close = common::closestMatch(key, candidates)) {
       message += " (did you mean " + *close + "?)";

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/spec/limits.h"
 #include "common/spec/parse.h"
 
 namespace sluice::spec::detail {
@@ -57,8 +58,13 @@ class MapReader {
     }
     std::string allowed;
     for (const auto& [name, value] : values) allowed += (allowed.empty() ? "" : ", ") + name;
-    errors_.add(pathOf(key), pathOf(key) + " must be one of " + allowed + " (got '" + text + "')", get(key));
+    errors_.add(pathOf(key), pathOf(key) + " must be one of " + allowed + " (got '" + excerpt(text) + "')", get(key));
   }
+
+  // Report (and return false) when a string or a list/map is over its bound from spec/limits.h;
+  // boundPath names the bound when it is not the path itself (map values: "x{}").
+  bool withinLength(const std::string& path, const YAML::Node& value, const std::string& boundPath = "");
+  bool withinCount(const std::string& path, const YAML::Node& value);
 
   // A nested mapping, when present and not null.
   std::optional<MapReader> child(const std::string& key);

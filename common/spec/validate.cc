@@ -1,6 +1,10 @@
 #include "common/spec/validate.h"
 
-#include <regex>
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+#include "common/spec/limits.h"
 
 namespace sluice::spec {
 namespace {
@@ -20,37 +24,63 @@ int countSet(std::initializer_list<bool> flags) {
   return n;
 }
 
-bool isHostPortList(const std::string& text) {
-  static const std::regex pattern(R"(^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}(,[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5})*$)");
-  return std::regex_match(text, pattern);
+// Hand-written scanners, not std::regex: libstdc++'s matcher recurses per character, and these run on
+// input from manifests.
+bool isHostChar(char ch) {
+  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '[' || ch == ']' || ch == ':';
 }
 
-bool isNatsUrl(const std::string& url) {
-  static const std::regex pattern(R"(^(nats|tls|ws|wss)://[^\s]+$)");
-  return std::regex_match(url, pattern);
+bool isSpace(char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }
+
+// host:port where host is [A-Za-z0-9.-[]:]+ and port is 1-5 digits (the last ':' splits them).
+bool isHostPort(std::string_view item) {
+  const size_t colon = item.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = item.substr(0, colon), port = item.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  if (!std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) return false;
+  return std::all_of(host.begin(), host.end(), isHostChar);
 }
 
-bool isPublishSubject(const std::string& subject) {
-  static const std::regex pattern(R"(^[^\s*>]+$)");
-  return std::regex_match(subject, pattern);
+bool isHostPortList(std::string_view text) {
+  while (true) {
+    const size_t comma = text.find(',');
+    if (!isHostPort(text.substr(0, comma))) return false;
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+bool isNatsUrl(std::string_view url) {
+  for (std::string_view scheme : {"nats://", "tls://", "ws://", "wss://"}) {
+    if (!url.starts_with(scheme)) continue;
+    const std::string_view rest = url.substr(scheme.size());
+    return !rest.empty() && std::none_of(rest.begin(), rest.end(), isSpace);
+  }
+  return false;
+}
+
+bool isPublishSubject(std::string_view subject) {
+  return !subject.empty() &&
+         std::none_of(subject.begin(), subject.end(), [](char ch) { return isSpace(ch) || ch == '*' || ch == '>'; });
 }
 
 void checkHostPorts(const std::string& path, const std::string& servers, Collector& c) {
   if (servers.empty() || isHostPortList(servers)) return;
-  c.add(path, path + " must be host:port[,host:port...] (got '" + servers + "')");
+  c.add(path, path + " must be host:port[,host:port...] (got '" + excerpt(servers) + "')");
 }
 
 void checkNatsUrls(const std::string& path, const std::vector<std::string>& servers, Collector& c) {
   for (size_t i = 0; i < servers.size(); ++i) {
     if (isNatsUrl(servers[i])) continue;
     const std::string item = path + "[" + std::to_string(i) + "]";
-    c.add(item, item + " must be a nats:// or tls:// URL (got '" + servers[i] + "')");
+    c.add(item, item + " must be a nats:// or tls:// URL (got '" + excerpt(servers[i]) + "')");
   }
 }
 
 void checkSubject(const std::string& path, const std::string& subject, Collector& c) {
   if (subject.empty() || isPublishSubject(subject)) return;
-  c.add(path, path + " must be a subject without spaces or the wildcards '*' and '>' (got '" + subject + "')");
+  c.add(path, path + " must be a subject without spaces or the wildcards '*' and '>' (got '" + excerpt(subject) + "')");
 }
 
 void validateNatsAuth(const NatsAuthSpec& auth, Collector& c) {
@@ -163,7 +193,7 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
                            std::to_string(sinks) + ")");
   }
   if (s.http && !s.http->url.empty() && s.http->url.rfind("http://", 0) != 0 && s.http->url.rfind("https://", 0) != 0) {
-    c.add("spec.sink.http.url", "spec.sink.http.url must start with http:// or https:// (got '" + s.http->url + "')");
+    c.add("spec.sink.http.url", "spec.sink.http.url must start with http:// or https:// (got '" + excerpt(s.http->url) + "')");
   }
   if (s.kafka) {
     if (s.kafka->bootstrapServers.empty() && !spec.source.kafka) {
@@ -215,18 +245,25 @@ void validateLimits(const PipelineSpec& spec, Collector& c) {
 }  // namespace
 
 bool isValidKafkaTopic(const std::string& topic) {
-  static const std::regex pattern(R"(^[A-Za-z0-9._\-]{1,249}$)");
-  return std::regex_match(topic, pattern) && topic != "." && topic != "..";
+  const auto allowed = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+  };
+  return !topic.empty() && topic.size() <= 249 && std::all_of(topic.begin(), topic.end(), allowed) && topic != "." &&
+         topic != "..";
 }
 
 bool isValidNatsName(const std::string& name) {
-  static const std::regex pattern(R"(^[^\s.*>/\\]+$)");
-  return std::regex_match(name, pattern);
+  const auto forbidden = [](char ch) {
+    return isSpace(ch) || ch == '.' || ch == '*' || ch == '>' || ch == '/' || ch == '\\';
+  };
+  return !name.empty() && std::none_of(name.begin(), name.end(), forbidden);
 }
 
 bool isValidDnsLabel(const std::string& name) {
-  static const std::regex pattern(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
-  return name.size() <= 63 && std::regex_match(name, pattern);
+  const auto lowerOrDigit = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  if (name.empty() || name.size() > 63) return false;
+  if (!lowerOrDigit(name.front()) || !lowerOrDigit(name.back())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char ch) { return lowerOrDigit(ch) || ch == '-'; });
 }
 
 std::vector<SpecError> validatePipeline(const ConsumerPipeline& pipeline) {

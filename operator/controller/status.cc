@@ -1,5 +1,6 @@
 #include "operator/controller/status.h"
 
+#include "common/spec/limits.h"
 #include "operator/controller/autoscale.h"
 #include "operator/controller/reasons.h"
 
@@ -142,7 +143,7 @@ json setCondition(const json& conditions, const Condition& condition, int64_t ob
                 {"observedGeneration", observedGeneration},
                 {"lastTransitionTime", common::formatRfc3339(now)},
                 {"reason", condition.reason},
-                {"message", condition.message}};
+                {"message", spec::truncateUtf8(condition.message, spec::maxLengthOf("status.conditions[].message"))}};
   for (auto& existing : out) {
     if (existing.value("type", "") != condition.type) continue;
     if (existing.value("status", "") == condition.status && existing.contains("lastTransitionTime")) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/spec/limits.h"
 #include "common/spec/parse.h"
 #include "common/spec/pipeline.h"
 #include "tests/crds/crd_cases.h"
@@ -459,6 +460,50 @@ TEST(CrdAgreementTest, SchemaAndParserKnowTheSameFields) {
         << "the parser checks fields of " << path << ", which the CRD does not describe";
   }
   EXPECT_GE(expected.size(), 25u);
+}
+
+// Every string, list and map of the schema is bounded (maxLength / maxItems / maxProperties) with the
+// bound the parser enforces (common/spec/limits.h), and every bound of the parser's tables is in the
+// schema: so the API server refuses what the operator could not handle, and a new field gets a bound.
+void collectBounds(const YAML::Node& schema, const std::string& path, std::map<std::string, size_t>& lengths,
+                   std::map<std::string, size_t>& counts, std::vector<std::string>& unbounded) {
+  const std::string type = schema["type"] ? schema["type"].as<std::string>() : "";
+  const bool intOrString = schema["x-kubernetes-int-or-string"].IsDefined();
+  if ((type == "string" && !schema["enum"]) || intOrString) {
+    if (schema["maxLength"]) lengths[path] = schema["maxLength"].as<size_t>();
+    else unbounded.push_back(path + " (maxLength)");
+  }
+  if (type == "array") {
+    if (schema["maxItems"]) counts[path] = schema["maxItems"].as<size_t>();
+    else unbounded.push_back(path + " (maxItems)");
+    collectBounds(schema["items"], path + "[]", lengths, counts, unbounded);
+  }
+  if (schema["additionalProperties"] && schema["additionalProperties"].IsMap()) {
+    if (schema["maxProperties"]) counts[path] = schema["maxProperties"].as<size_t>();
+    else unbounded.push_back(path + " (maxProperties)");
+    collectBounds(schema["additionalProperties"], path + "{}", lengths, counts, unbounded);
+  }
+  if (schema["x-kubernetes-preserve-unknown-fields"] && path != "") unbounded.push_back(path + " (free-form)");
+  for (const auto& property : schema["properties"]) {
+    const std::string name = property.first.as<std::string>();
+    if (path.empty() && (name == "apiVersion" || name == "kind" || name == "metadata")) continue;
+    collectBounds(property.second, path.empty() ? name : path + "." + name, lengths, counts, unbounded);
+  }
+}
+
+TEST(CrdAgreementTest, EveryStringListAndMapHasTheParsersBound) {
+  std::map<std::string, size_t> lengths, counts;
+  std::vector<std::string> unbounded;
+  collectBounds(rootSchema(), "", lengths, counts, unbounded);
+  EXPECT_TRUE(unbounded.empty()) << "unbounded in the CRD: " << ::testing::PrintToString(unbounded);
+  std::map<std::string, size_t> parserLengths, parserCounts;
+  for (const auto& [path, bound] : spec::maxLengths()) {
+    if (!path.starts_with("metadata.")) parserLengths[path] = bound;
+  }
+  for (const auto& [path, bound] : spec::maxItems()) parserCounts[path] = bound;
+  EXPECT_EQ(lengths, parserLengths) << "CRD maxLength vs common/spec/limits.cc";
+  EXPECT_EQ(counts, parserCounts) << "CRD maxItems/maxProperties vs common/spec/limits.cc";
+  EXPECT_GE(lengths.size(), 50u);
 }
 
 // --- the shared manifests

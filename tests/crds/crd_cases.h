@@ -73,6 +73,35 @@ inline const std::vector<RejectCase>& rejectCases() {
        {{"spec.source.nats", kNatsSpec}},
        "spec.source must set exactly one of kafka or nats",
        "spec.source must set exactly one of kafka or nats"},
+      {"HeaderNameTooLong",
+       {{"spec.sink.http.headers", "{" + repeat('h', 257) + ": v}"}},
+       "spec.sink.http.headers names must be 1 to 256 characters",
+       "spec.sink.http.headers keys must be 1 to 256 characters"},
+      // --- bounds (common/spec/limits.h): every string, list and map has one ---
+      {"BootstrapServersOverItsBound",
+       {{"spec.source.kafka.bootstrapServers", "'" + repeat('k', 4094) + ":92'"}},
+       "spec.source.kafka.bootstrapServers: Too long",
+       "spec.source.kafka.bootstrapServers must be at most 4096 characters"},
+      {"MegabyteNatsServerUrl",
+       {{"spec.source", "{nats: {servers: ['nats://" + repeat('a', 1 << 20) + "'], stream: ORDERS}}"}},
+       "spec.source.nats.servers[0]: Too long",
+       "spec.source.nats.servers[0] must be at most 1024 characters"},
+      {"TooManyTopics",
+       {{"spec.source.kafka.topics", "[" + [] {
+           std::string list;
+           for (int i = 0; i <= 100; ++i) list += (i ? ", t" : "t") + std::to_string(i);
+           return list;
+         }() + "]"}},
+       "spec.source.kafka.topics: Too many",
+       "spec.source.kafka.topics must have at most 100 items"},
+      {"TooManyResourceLimits",
+       {{"spec.worker.resources", "{limits: {" + [] {
+           std::string map;
+           for (int i = 0; i <= 16; ++i) map += (i ? ", r" : "r") + std::to_string(i) + ": 1";
+           return map;
+         }() + "}}"}},
+       "spec.worker.resources.limits: Too many",
+       "spec.worker.resources.limits must have at most 16 items"},
       {"NoSinkKind",
        {{"spec.sink", "{}"}},
        "spec.sink must set exactly one of http, kafka, nats, log or discard",
@@ -350,6 +379,14 @@ inline const std::vector<AcceptCase>& acceptCases() {
         {"spec.backpressure", "{maxInFlightMessages: 100000, maxInFlightBytes: 65536, resumeRatio: 0}"},
         {"spec.processing.retry",
          "{initialBackoffMs: 3600000, maxBackoffMs: 3600000, multiplier: 10, jitter: 1}"}}},
+      {"StringsAtTheirBounds",
+       {{"spec.source.kafka.bootstrapServers", "'" + [] {
+           std::string list = "kafka-0:9092";
+           while (list.size() + 13 <= 4096) list += ",kafka-0:9092";
+           return list;
+         }() + "'"},
+        {"spec.sink.http", "{url: 'http://ingest/" + repeat('p', 2048 - 14) + "', headers: {" + repeat('h', 256) +
+                               ": '" + repeat('v', 8192) + "'}}"}}},
       {"NatsKeyHeaderToDiscard",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, consumer: '', keyHeader: Key}}"},
         {"spec.processing.ordering", "key"},

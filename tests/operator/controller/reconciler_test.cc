@@ -103,6 +103,34 @@ class ReconcilerTest : public ::testing::Test {
   common::FixedRandom random_{0.5};  // no jitter
 };
 
+// A pipeline stored before the CRD bounded its strings (or written past validation) with a megabyte
+// in one field: the reconcile is terminal, applies nothing, writes a SpecInvalid status that names the
+// field and stays within the CRD's bounds, and the next pipeline reconciles as usual.
+TEST_F(ReconcilerTest, AMegabyteFieldIsASpecInvalidConditionAndOtherPipelinesGoOn) {
+  json huge = readPipeline("kafka-basic");
+  huge["metadata"]["name"] = "huge";
+  huge["spec"]["source"]["kafka"]["bootstrapServers"] = std::string(1 << 20, 'k') + ":9092";
+  pipelines_.upsert(huge);
+  auto reconciler = makeReconciler();
+  transport_.addResponse(201, "{}");
+  transport_.addResponse(200, "{}");
+  const auto result = reconciler->reconcile("shop/huge");
+  ASSERT_TRUE(result.status.isOk()) << result.status.toString();
+  EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"event SpecInvalid", "status"}));
+  std::string message;
+  for (const auto& r : transport_.requests) {
+    if (!r.path.ends_with("/status")) continue;
+    EXPECT_LT(r.body.size(), 64u * 1024);
+    for (const auto& c : json::parse(r.body)["status"]["conditions"]) {
+      if (c["type"] == "Ready") message = c["message"];
+    }
+  }
+  EXPECT_NE(message.find("spec.source.kafka.bootstrapServers must be at most 4096 characters"), std::string::npos)
+      << message;
+
+  createInTwoPasses(*reconciler);
+}
+
 TEST_F(ReconcilerTest, TheDeploymentFollowsTheAccountAndConfigMapAndPrecedesTheRbac) {
   scriptCreate(deploymentAnswer());
   const auto result = makeReconciler(false)->reconcile("shop/orders");
