@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -448,6 +449,13 @@ ParseOutcome parsePipelineYaml(const std::string& text) {
 ParseOutcome parsePipelineJson(const nlohmann::json& object) { return parseDocument(jsonToYaml(object)); }
 
 ParseOutcome parsePipelineFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    ParseOutcome outcome;
+    outcome.errors.push_back({"", path + " is a directory: name the pipeline's YAML file, e.g. " +
+                                      (std::filesystem::path(path) / "pipeline.yaml").string()});
+    return outcome;
+  }
   std::ifstream in(path);
   if (!in) {
     ParseOutcome outcome;

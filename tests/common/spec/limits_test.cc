@@ -139,6 +139,14 @@ TEST(SpecLimits, ResourcesHoldOnlyLimitsAndRequests) {
       << outcome.errorText();
 }
 
+// Issue 18 item 16: a directory was reported as "expected exactly one YAML document ... (got 0)".
+TEST(SpecFile, ADirectoryIsNamedAsOne) {
+  const ParseOutcome outcome = parsePipelineFile(::testing::TempDir());
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].message.find("is a directory: name the pipeline's YAML file"), std::string::npos)
+      << outcome.errorText();
+}
+
 TEST(SpecLimits, SchemaPathStripsIndices) {
   EXPECT_EQ(schemaPath("spec.worker.env[12].name"), "spec.worker.env[].name");
   EXPECT_EQ(schemaPath("spec.source.nats.servers[0]"), "spec.source.nats.servers[]");

@@ -121,7 +121,8 @@ TEST_F(ReconcilerTest, AMegabyteFieldIsASpecInvalidConditionAndOtherPipelinesGoO
   for (const auto& r : transport_.requests) {
     if (!r.path.ends_with("/status")) continue;
     EXPECT_LT(r.body.size(), 64u * 1024);
-    for (const auto& c : json::parse(r.body)["status"]["conditions"]) {
+    const json body = json::parse(r.body);
+    for (const auto& c : body["status"]["conditions"]) {
       if (c["type"] == "Ready") message = c["message"];
     }
   }
