@@ -22,6 +22,10 @@ std::vector<std::pair<std::string, size_t>> buildMaxLengths() {
       {"metadata.namespace", 63},
       {"metadata.uid", 128},
       {"metadata.resourceVersion", 128},
+      // Kubernetes bounds these itself (label values 63; all annotations 256 KiB together, and
+      // kubectl's last-applied-configuration holds the whole manifest).
+      {"metadata.labels{}", 63},
+      {"metadata.annotations{}", 262144},
       {"spec.source.kafka.bootstrapServers", kBootstrap},
       {"spec.source.kafka.topics[]", kTopic},
       {"spec.source.kafka.groupId", 255},
@@ -112,6 +116,8 @@ const std::vector<std::pair<std::string, size_t>>& maxLengths() {
 
 const std::vector<std::pair<std::string, size_t>>& maxItems() {
   static const std::vector<std::pair<std::string, size_t>> table = {
+      {"metadata.labels", 4096},
+      {"metadata.annotations", 4096},
       {"spec.source.kafka.topics", 100},
       {"spec.source.nats.servers", 32},
       {"spec.processing.deadLetter.nats.servers", 32},

@@ -27,8 +27,9 @@ size_t maxLengthOf(std::string_view path);
 inline constexpr size_t kDefaultMaxItems = 64;
 size_t maxItemsOf(std::string_view path);
 
-// The longest key of a string map (HTTP header names, resource names).
-inline constexpr size_t kMaxMapKeyLength = 256;
+// The longest key of a string map: a Kubernetes qualified name (253-character prefix, '/', 63-character
+// name) for labels, annotations and resource names; HTTP header names share it.
+inline constexpr size_t kMaxMapKeyLength = 317;
 
 // Every bounded field, for the CRD agreement test: (schema path, bound).
 const std::vector<std::pair<std::string, size_t>>& maxLengths();

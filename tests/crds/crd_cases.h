@@ -74,9 +74,9 @@ inline const std::vector<RejectCase>& rejectCases() {
        "spec.source must set exactly one of kafka or nats",
        "spec.source must set exactly one of kafka or nats"},
       {"HeaderNameTooLong",
-       {{"spec.sink.http.headers", "{" + repeat('h', 257) + ": v}"}},
-       "spec.sink.http.headers names must be 1 to 256 characters",
-       "spec.sink.http.headers keys must be 1 to 256 characters"},
+       {{"spec.sink.http.headers", "{" + repeat('h', 318) + ": v}"}},
+       "spec.sink.http.headers names must be 1 to 317 characters",
+       "spec.sink.http.headers keys must be 1 to 317 characters"},
       // --- bounds (common/spec/limits.h): every string, list and map has one ---
       {"BootstrapServersOverItsBound",
        {{"spec.source.kafka.bootstrapServers", "'" + repeat('k', 4094) + ":92'"}},
@@ -385,7 +385,7 @@ inline const std::vector<AcceptCase>& acceptCases() {
            while (list.size() + 13 <= 4096) list += ",kafka-0:9092";
            return list;
          }() + "'"},
-        {"spec.sink.http", "{url: 'http://ingest/" + repeat('p', 2048 - 14) + "', headers: {" + repeat('h', 256) +
+        {"spec.sink.http", "{url: 'http://ingest/" + repeat('p', 2048 - 14) + "', headers: {" + repeat('h', 317) +
                                ": '" + repeat('v', 8192) + "'}}"}}},
       {"NatsKeyHeaderToDiscard",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, consumer: '', keyHeader: Key}}"},

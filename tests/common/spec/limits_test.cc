@@ -72,7 +72,7 @@ TEST(SpecLimits, EveryStringFieldIsRefusedOneCharacterOverItsBoundAndNotAtIt) {
 
 TEST(SpecLimits, EveryListIsRefusedOneItemOverItsBound) {
   for (const auto& [schema, limit] : maxItems()) {
-    if (schema.starts_with("status.")) continue;
+    if (schema.starts_with("status.") || schema.starts_with("metadata.")) continue;
     SCOPED_TRACE(schema);
     const bool map =
         schema.ends_with("headers") || schema.ends_with("limits") || schema.ends_with("requests");
@@ -122,6 +122,19 @@ TEST(SpecLimits, LongValidValuesAtTheBoundPass) {
   EXPECT_TRUE(parsePipelineYaml(withField("spec.source.nats.servers", "['" + url + "']", kNatsBase)).ok());
 }
 
+// What Kubernetes itself allows in metadata passes: kubectl's last-applied-configuration annotation
+// holds the whole manifest, and label keys may be qualified names.
+TEST(SpecLimits, KubernetesSizedMetadataPasses) {
+  const std::string key = std::string(253, 'p') + "/" + std::string(63, 'n');
+  const std::string manifest =
+      withField("metadata.annotations", "{kubectl.kubernetes.io/last-applied-configuration: '" +
+                                            std::string(200000, 'a') + "', " + key + ": v}");
+  EXPECT_TRUE(parsePipelineYaml(
+                  withField("metadata.labels", "{" + key + ": '" + std::string(63, 'v') + "'}", manifest))
+                  .ok())
+      << parsePipelineYaml(manifest).errorText();
+}
+
 TEST(SpecLimits, UnknownFieldWithAHugeNameIsReportedShortened) {
   const ParseOutcome outcome = parsePipelineYaml(withField("spec.batch." + std::string(100000, 'x'), "1"));
   ASSERT_FALSE(outcome.ok());
@@ -143,7 +156,8 @@ TEST(SpecLimits, ResourcesHoldOnlyLimitsAndRequests) {
 TEST(SpecFile, ADirectoryIsNamedAsOne) {
   const ParseOutcome outcome = parsePipelineFile(::testing::TempDir());
   ASSERT_EQ(outcome.errors.size(), 1u);
-  EXPECT_NE(outcome.errors[0].message.find("is a directory: name the pipeline's YAML file"), std::string::npos)
+  EXPECT_NE(outcome.errors[0].message.find("is a directory: name the pipeline's YAML file"),
+            std::string::npos)
       << outcome.errorText();
 }
 
