@@ -40,31 +40,20 @@ common::Result<std::string> credential(const std::string& file, const std::strin
 
 common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
                                                    const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env) {
-  KafkaProperties props;
-  const bool useTls = tls && tls->enabled;
-  if (sasl) {
-    props.emplace_back("security.protocol", useTls ? "SASL_SSL" : "SASL_PLAINTEXT");
-  } else {
-    props.emplace_back("security.protocol", useTls ? "SSL" : "PLAINTEXT");
+  std::optional<clients::KafkaTls> files;
+  if (tls && tls->enabled) {
+    files.emplace();
+    files->caFile = tls->caFile;
+    files->certFile = tls->certFile;
+    files->keyFile = tls->keyFile;
+    files->insecureSkipVerify = tls->insecureSkipVerify;
   }
-  if (useTls) {
-    if (!tls->caFile.empty()) props.emplace_back("ssl.ca.location", tls->caFile);
-    if (!tls->certFile.empty()) props.emplace_back("ssl.certificate.location", tls->certFile);
-    if (!tls->keyFile.empty()) props.emplace_back("ssl.key.location", tls->keyFile);
-    if (tls->insecureSkipVerify) {
-      props.emplace_back("enable.ssl.certificate.verification", "false");
-      props.emplace_back("ssl.endpoint.identification.algorithm", "none");
-    }
-  }
-  if (!sasl) return props;
+  if (!sasl) return clients::kafkaSecurityProperties(files, std::nullopt);
   auto user = credential(sasl->usernameFile, "SLUICE_SASL_USERNAME", "username", env);
   if (!user) return user.status();
   auto password = credential(sasl->passwordFile, "SLUICE_SASL_PASSWORD", "password", env);
   if (!password) return password.status();
-  props.emplace_back("sasl.mechanisms", spec::toString(sasl->mechanism));
-  props.emplace_back("sasl.username", *user);
-  props.emplace_back("sasl.password", *password);
-  return props;
+  return clients::kafkaSecurityProperties(files, clients::SaslCredentials{sasl->mechanism, *user, *password});
 }
 
 common::Result<KafkaProperties> propertyOverrides(const std::string& text) {
@@ -154,20 +143,6 @@ KafkaProperties producerProperties(const std::string& bootstrapServers) {
       {"linger.ms", "5"},
       {"message.timeout.ms", "30000"},
   };
-}
-
-bool isSecretProperty(const std::string& name) {
-  return name == "sasl.password" || name == "ssl.key.password" || name == "ssl.keystore.password" ||
-         name == "sasl.oauthbearer.client.secret";
-}
-
-std::string redacted(const KafkaProperties& properties) {
-  std::string out;
-  for (const auto& [name, value] : properties) {
-    if (!out.empty()) out += ", ";
-    out += name + "=" + (isSecretProperty(name) ? std::string("[redacted]") : value);
-  }
-  return out;
 }
 
 }  // namespace sluice::worker

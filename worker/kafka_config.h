@@ -1,8 +1,9 @@
 #pragma once
 // librdkafka properties derived from the spec, as plain key/value pairs so they can be tested
-// without a broker (kafka_source.cc / kafka_sink.cc apply them). Secrets (SASL password) are read
-// here from files or SLUICE_SASL_USERNAME / SLUICE_SASL_PASSWORD and must never be logged: use
-// redacted() for anything printed.
+// without a broker (kafka_source.cc / kafka_sink.cc apply them through clients::makeKafkaConf).
+// Secrets (SASL password) are read here from files or SLUICE_SASL_USERNAME / SLUICE_SASL_PASSWORD;
+// the TLS/SASL properties themselves come from clients/kafka_settings.h, shared with the operator's
+// lag probe. Secrets must never be logged: use clients::redacted() for anything printed.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -10,17 +11,19 @@
 #include <utility>
 #include <vector>
 
+#include "clients/kafka_settings.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
 
 namespace sluice::worker {
 
-using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+using KafkaProperties = clients::KafkaProperties;
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 EnvLookup processEnv();
 
-// security.protocol, ssl.*, sasl.* for a cluster.
+// security.protocol, ssl.*, sasl.* for a cluster: the TLS files as the spec names them, the SASL
+// credentials read from their files or the environment.
 common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
                                                    const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env);
 
@@ -43,9 +46,5 @@ common::Result<KafkaProperties> propertyOverrides(const std::string& text);
 
 // An idempotent, acks=all producer towards `bootstrapServers`.
 KafkaProperties producerProperties(const std::string& bootstrapServers);
-
-bool isSecretProperty(const std::string& name);
-// "k=v, k2=v2" with secret values replaced by "[redacted]".
-std::string redacted(const KafkaProperties& properties);
 
 }  // namespace sluice::worker

@@ -11,6 +11,8 @@
 
 #include "worker/kafka_sink.h"
 
+#include "clients/rdkafka_conf.h"
+
 namespace sluice::worker {
 namespace {
 
@@ -44,20 +46,13 @@ class Producer {
   }
 
   common::Status open(const KafkaProperties& properties) {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto conf = clients::makeKafkaConf(properties, "kafka producer");
+    if (!conf) return conf.status();
+    rd_kafka_conf_set_dr_msg_cb(conf->get(), &Producer::onDelivery);
     char err[512];
-    for (const auto& [name, value] : properties) {
-      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return common::invalidArgument("kafka producer property " + name + ": " + err);
-      }
-    }
-    rd_kafka_conf_set_dr_msg_cb(conf, &Producer::onDelivery);
-    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)));
-    if (!rk_) {
-      rd_kafka_conf_destroy(conf);
-      return common::invalidArgument(std::string("kafka producer: ") + err);
-    }
+    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof(err)));
+    if (!rk_) return common::invalidArgument(std::string("kafka producer: ") + err);
+    (void)conf->release();  // rd_kafka_new took it
     poller_ = std::thread([this] {
       while (!stop_) rd_kafka_poll(rk_.get(), 100);
     });

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "clients/rdkafka_conf.h"
 #include "worker/kafka_config.h"
 #include "worker/kafka_consumer_threads.h"
 #include "worker/prefetch_waker.h"
@@ -117,21 +118,14 @@ class KafkaSource final : public Source {
 };
 
 common::Status KafkaSource::open(const KafkaProperties& properties) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto conf = clients::makeKafkaConf(properties, "kafka consumer");
+  if (!conf) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::rebalanceTrampoline);
   char err[512];
-  for (const auto& [name, value] : properties) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return common::invalidArgument("kafka consumer property " + name + ": " + err);
-    }
-  }
-  rd_kafka_conf_set_opaque(conf, this);
-  rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::rebalanceTrampoline);
-  rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)));
-  if (!rk_) {
-    rd_kafka_conf_destroy(conf);
-    return common::invalidArgument(std::string("kafka consumer: ") + err);
-  }
+  rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof(err)));
+  if (!rk_) return common::invalidArgument(std::string("kafka consumer: ") + err);
+  (void)conf->release();  // rd_kafka_new took it
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
   nudger_ = std::make_unique<FetcherNudger>(rk_.get());
@@ -141,7 +135,7 @@ common::Status KafkaSource::open(const KafkaProperties& properties) {
   if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return common::unavailable(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
   }
-  spdlog::info("kafka consumer subscribed to {} topic(s); settings: {}", topics_.size(), redacted(properties));
+  spdlog::info("kafka consumer subscribed to {} topic(s); settings: {}", topics_.size(), clients::redacted(properties));
   return common::Status::ok();
 }
 

@@ -2,9 +2,10 @@
 
 #include <optional>
 
-#include "operator/controller/desired.h"
+#include "clients/kafka_settings.h"
 #include "kube/config.h"
 #include "kube/system_trust.h"
+#include "operator/controller/desired.h"
 
 namespace sluice::controller {
 namespace {
@@ -96,6 +97,61 @@ Result<TlsMaterial> tlsMaterial(const spec::TlsSpec& tls, const SecretsByName& s
   return out;
 }
 
+// The SASL user and password from the Secret spec.source.kafka.sasl names.
+Result<std::optional<clients::SaslCredentials>> kafkaSaslCredentials(const std::optional<spec::SaslSpec>& sasl,
+                                                                     const SecretsByName& secrets) {
+  if (!sasl) return std::optional<clients::SaslCredentials>();
+  const std::string block = "spec.source.kafka.sasl";
+  auto secret = blockSecret(sasl->secretRef, secrets, block);
+  if (!secret) return secret.status();
+  if (!*secret) {
+    return common::invalidArgument(block +
+                                   " has no secretRef: its credentials are files or environment variables on the "
+                                   "worker, which the operator cannot read to probe lag");
+  }
+  const std::string& name = sasl->secretRef->name;
+  auto user = lookup(**secret, name, block, {"usernameFile", sasl->usernameFile, "username"}, true);
+  if (!user) return user.status();
+  auto password = lookup(**secret, name, block, {"passwordFile", sasl->passwordFile, "password"}, true);
+  if (!password) return password.status();
+  return std::optional<clients::SaslCredentials>(clients::SaslCredentials{sasl->mechanism, **user, **password});
+}
+
+// The token, or user and password, from the Secret spec.source.nats.auth names.
+Result<clients::NatsAuth> natsCredentials(const spec::NatsAuthSpec& auth, const SecretsByName& secrets) {
+  const std::string block = "spec.source.nats.auth";
+  if (!auth.credsFile.empty() || !auth.nkeySeedFile.empty()) {
+    return common::invalidArgument(block + (auth.credsFile.empty() ? ".nkeySeedFile" : ".credsFile") +
+                                   ": the lag probe's NATS client takes these only as files, which the operator does "
+                                   "not write; use tokenFile or usernameFile/passwordFile to have the lag probed");
+  }
+  auto secret = blockSecret(auth.secretRef, secrets, block);
+  if (!secret) return secret.status();
+  if (!*secret) {
+    return common::invalidArgument(block + " has no secretRef: its credentials are files on the worker, which the "
+                                           "operator cannot read to probe lag");
+  }
+  const std::string& name = auth.secretRef->name;
+  clients::NatsAuth out;
+  if (!auth.tokenFile.empty()) {
+    auto token = lookup(**secret, name, block, {"tokenFile", auth.tokenFile, nullptr}, true);
+    if (!token) return token.status();
+    out.token = **token;
+    return out;
+  }
+  if (auth.usernameFile.empty()) {
+    return common::invalidArgument(block + " names Secret \"" + name +
+                                   "\" but none of tokenFile, usernameFile/passwordFile points into it");
+  }
+  auto user = lookup(**secret, name, block, {"usernameFile", auth.usernameFile, nullptr}, true);
+  if (!user) return user.status();
+  auto password = lookup(**secret, name, block, {"passwordFile", auth.passwordFile, nullptr}, true);
+  if (!password) return password.status();
+  out.username = **user;
+  out.password = **password;
+  return out;
+}
+
 }  // namespace
 
 SecretValues decodeSecret(const nlohmann::json& secret) {
@@ -117,90 +173,45 @@ SecretValues decodeSecret(const nlohmann::json& secret) {
 
 Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec::KafkaSourceSpec& kafka,
                                                               const SecretsByName& secrets) {
-  std::map<std::string, std::string> props;
-  const bool useTls = kafka.tls && kafka.tls->enabled;
-  props["security.protocol"] = kafka.sasl ? (useTls ? "SASL_SSL" : "SASL_PLAINTEXT") : (useTls ? "SSL" : "PLAINTEXT");
-  if (useTls) {
+  std::optional<clients::KafkaTls> inMemory;
+  if (kafka.tls && kafka.tls->enabled) {
     auto tls = tlsMaterial(*kafka.tls, secrets, "spec.source.kafka.tls");
     if (!tls) return tls.status();
-    if (!tls->caPem.empty()) props["ssl.ca.pem"] = tls->caPem;
-    if (tls->caPem.empty() && !kube::systemCaBundle().empty()) props["ssl.ca.location"] = kube::systemCaBundle();
-    if (!tls->certPem.empty()) props["ssl.certificate.pem"] = tls->certPem;
-    if (!tls->keyPem.empty()) props["ssl.key.pem"] = tls->keyPem;
-    if (kafka.tls->insecureSkipVerify) {
-      props["enable.ssl.certificate.verification"] = "false";
-      props["ssl.endpoint.identification.algorithm"] = "none";
-    }
+    inMemory.emplace();
+    inMemory->caPem = tls->caPem;
+    if (tls->caPem.empty()) inMemory->caFile = kube::systemCaBundle();  // empty: none named
+    inMemory->certPem = tls->certPem;
+    inMemory->keyPem = tls->keyPem;
+    inMemory->insecureSkipVerify = kafka.tls->insecureSkipVerify;
   }
-  if (!kafka.sasl) return props;
-  const std::string block = "spec.source.kafka.sasl";
-  auto secret = blockSecret(kafka.sasl->secretRef, secrets, block);
-  if (!secret) return secret.status();
-  if (!*secret) {
-    return common::invalidArgument(block +
-                                   " has no secretRef: its credentials are files or environment variables on the "
-                                   "worker, which the operator cannot read to probe lag");
-  }
-  const std::string& name = kafka.sasl->secretRef->name;
-  auto user = lookup(**secret, name, block, {"usernameFile", kafka.sasl->usernameFile, "username"}, true);
-  if (!user) return user.status();
-  auto password = lookup(**secret, name, block, {"passwordFile", kafka.sasl->passwordFile, "password"}, true);
-  if (!password) return password.status();
-  props["sasl.mechanisms"] = spec::toString(kafka.sasl->mechanism);
-  props["sasl.username"] = **user;
-  props["sasl.password"] = **password;
-  return props;
+  auto sasl = kafkaSaslCredentials(kafka.sasl, secrets);
+  if (!sasl) return sasl.status();
+  const clients::KafkaProperties props = clients::kafkaSecurityProperties(inMemory, *sasl);
+  return std::map<std::string, std::string>(props.begin(), props.end());
 }
 
 Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& secrets,
-                         scaling::NatsConnectionSettings& settings) {
+                         clients::NatsClientSettings& settings) {
   if (nats.tls && nats.tls->enabled) {
     auto tls = tlsMaterial(*nats.tls, secrets, "spec.source.nats.tls");
     if (!tls) return tls.status();
-    settings.tls = true;
-    settings.caPem = tls->caPem;
-    if (tls->caPem.empty()) settings.caFile = kube::systemCaBundle();
-    settings.certPem = tls->certPem;
-    settings.keyPem = tls->keyPem;
-    settings.insecureSkipVerify = nats.tls->insecureSkipVerify;
+    settings.tls.emplace();
+    settings.tls->caPem = tls->caPem;
+    if (tls->caPem.empty()) settings.tls->caFile = kube::systemCaBundle();
+    settings.tls->certPem = tls->certPem;
+    settings.tls->keyPem = tls->keyPem;
+    settings.tls->insecureSkipVerify = nats.tls->insecureSkipVerify;
   }
   if (!nats.auth) return Status::ok();
-  const auto& auth = *nats.auth;
-  const std::string block = "spec.source.nats.auth";
-  if (!auth.credsFile.empty() || !auth.nkeySeedFile.empty()) {
-    return common::invalidArgument(block + (auth.credsFile.empty() ? ".nkeySeedFile" : ".credsFile") +
-                                   ": the lag probe's NATS client takes these only as files, which the operator does "
-                                   "not write; use tokenFile or usernameFile/passwordFile to have the lag probed");
-  }
-  auto secret = blockSecret(auth.secretRef, secrets, block);
-  if (!secret) return secret.status();
-  if (!*secret) {
-    return common::invalidArgument(block + " has no secretRef: its credentials are files on the worker, which the "
-                                           "operator cannot read to probe lag");
-  }
-  const std::string& name = auth.secretRef->name;
-  if (!auth.tokenFile.empty()) {
-    auto token = lookup(**secret, name, block, {"tokenFile", auth.tokenFile, nullptr}, true);
-    if (!token) return token.status();
-    settings.token = **token;
-    return Status::ok();
-  }
-  if (auth.usernameFile.empty()) {
-    return common::invalidArgument(block + " names Secret \"" + name +
-                                   "\" but none of tokenFile, usernameFile/passwordFile points into it");
-  }
-  auto user = lookup(**secret, name, block, {"usernameFile", auth.usernameFile, nullptr}, true);
-  if (!user) return user.status();
-  auto password = lookup(**secret, name, block, {"passwordFile", auth.passwordFile, nullptr}, true);
-  if (!password) return password.status();
-  settings.username = **user;
-  settings.password = **password;
+  auto auth = natsCredentials(*nats.auth, secrets);
+  if (!auth) return auth.status();
+  settings.auth = std::move(*auth);
   return Status::ok();
 }
 
 Status sourceProbeSecurity(const spec::PipelineSpec& spec, const SecretsByName& secrets) {
   if (spec.source.kafka) return kafkaProbeSecurity(*spec.source.kafka, secrets).status();
-  scaling::NatsConnectionSettings ignored;
+  clients::NatsClientSettings ignored;
   if (spec.source.nats) return natsProbeSecurity(*spec.source.nats, secrets, ignored);
   return Status::ok();
 }

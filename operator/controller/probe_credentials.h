@@ -1,9 +1,10 @@
 #pragma once
 // Credentials for the lag probes from the Secrets a pipeline's source names: pure. The reconciler
 // reads the Secrets (it already checks that they exist) and passes their data in; these functions
-// turn spec.source.kafka.tls/sasl into librdkafka properties and spec.source.nats.tls/auth into
-// NatsConnectionSettings, the same keys the worker reads from the mounted Secret (ca.crt, tls.crt,
-// tls.key, username, password; NATS: the keys the *File fields name under the mount).
+// resolve spec.source.kafka.tls/sasl and spec.source.nats.tls/auth from them, with the same keys the
+// worker reads from the mounted Secret (ca.crt, tls.crt, tls.key, username, password; NATS: the keys
+// the *File fields name under the mount), and hand the material to clients/ (librdkafka properties,
+// NatsClientSettings), which builds the worker's client settings too.
 //
 // The operator never writes credentials to disk: PEM goes to librdkafka's ssl.*.pem and nats.c's
 // in-memory TLS settings. What cannot be passed in memory (a NATS .creds file or NKey seed, or a
@@ -16,7 +17,7 @@
 
 #include "common/result.h"
 #include "common/spec/pipeline.h"
-#include "operator/scaling/nats_lag_probe.h"
+#include "clients/nats_settings.h"
 
 namespace sluice::controller {
 
@@ -36,7 +37,7 @@ common::Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec
 
 // Fills the TLS and credential fields of `settings` for the NATS source; errors as above.
 common::Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& secrets,
-                                 scaling::NatsConnectionSettings& settings);
+                                 clients::NatsClientSettings& settings);
 
 // Whether the lag probe can use the settings of the pipeline's source (whichever it is); the error
 // of kafkaProbeSecurity/natsProbeSecurity otherwise.

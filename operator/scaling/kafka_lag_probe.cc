@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <set>
 
+#include "clients/rdkafka_conf.h"
+
 namespace sluice::scaling {
 
 using common::Result;
@@ -46,9 +48,6 @@ void logToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const ch
 }
 
 Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings& settings) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set_log_cb(conf, &logToSpdlog);
-  char err[512];
   std::map<std::string, std::string> props = settings.properties;
   props["bootstrap.servers"] = settings.bootstrapServers;
   props.emplace("client.id", "sluice-operator-lag-probe");
@@ -57,19 +56,17 @@ Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings&
   // consumer group when a ListConsumerGroupOffsets answer is NOT_COORDINATOR (a fresh cluster, a
   // group never seen), and crash without one (confluentinc/librdkafka#5040).
   props.emplace("group.id", "sluice-operator-lag-probe");
-  for (const auto& [name, value] : props) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return common::invalidArgument("Kafka client property " + name + ": " + err);
-    }
-  }
+  auto conf = clients::makeKafkaConf({props.begin(), props.end()}, "Kafka client");
+  if (!conf) return conf.status();
+  rd_kafka_conf_set_log_cb(conf->get(), &logToSpdlog);
   // A consumer-type handle that never joins its group: it can read metadata, watermarks and run
   // Admin requests for any group, and never auto-creates topics.
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof(err));
   if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
     return common::unavailable(std::string("creating Kafka client for ") + settings.bootstrapServers + ": " + err);
   }
+  (void)conf->release();  // rd_kafka_new took it
   return std::make_shared<KafkaAdminClient>(rk);
 }
 

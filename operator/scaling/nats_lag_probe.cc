@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "clients/nats_options.h"
+
 namespace sluice::scaling {
 
 using common::Result;
@@ -39,40 +41,13 @@ Status natsError(natsStatus s, const std::string& what) {
   }
 }
 
-natsStatus applyTls(natsOptions* opts, const NatsConnectionSettings& c) {
-  if (!c.tls) return NATS_OK;
-  natsStatus s = natsOptions_SetSecure(opts, true);
-  if (s == NATS_OK && !c.caPem.empty()) {
-    s = natsOptions_SetCATrustedCertificates(opts, c.caPem.c_str());
-  } else if (s == NATS_OK && !c.caFile.empty()) {
-    s = natsOptions_LoadCATrustedCertificates(opts, c.caFile.c_str());
-  }
-  if (s == NATS_OK && !c.certPem.empty()) s = natsOptions_SetCertificatesChain(opts, c.certPem.c_str(), c.keyPem.c_str());
-  if (s == NATS_OK && c.insecureSkipVerify) s = natsOptions_SkipServerVerification(opts, true);
-  return s;
-}
-
-natsStatus applyCredentials(natsOptions* opts, const NatsConnectionSettings& c) {
-  if (!c.credsFile.empty()) return natsOptions_SetUserCredentialsFromFiles(opts, c.credsFile.c_str(), nullptr);
-  if (!c.token.empty()) return natsOptions_SetToken(opts, c.token.c_str());
-  if (!c.username.empty()) return natsOptions_SetUserInfo(opts, c.username.c_str(), c.password.c_str());
-  return NATS_OK;
-}
-
-Result<std::shared_ptr<NatsConnection>> connect(const NatsConnectionSettings& c, std::chrono::milliseconds timeout) {
-  natsOptions* raw = nullptr;
-  if (natsOptions_Create(&raw) != NATS_OK) return common::internalError("natsOptions_Create failed");
-  std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> opts(raw, &natsOptions_Destroy);
-  std::vector<const char*> servers;
-  for (const std::string& s : c.servers) servers.push_back(s.c_str());
-  natsStatus s = natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size()));
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), timeout.count());
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);  // keep trying; probes report failures
-  if (s == NATS_OK) s = applyTls(opts.get(), c);
-  if (s == NATS_OK) s = applyCredentials(opts.get(), c);
-  if (s != NATS_OK) return common::invalidArgument("NATS connection options: " + lastError(s));
+Result<std::shared_ptr<NatsConnection>> connect(clients::NatsClientSettings c, std::chrono::milliseconds timeout) {
+  c.connectTimeout = timeout;
+  c.reconnect.maxAttempts = -1;  // keep trying; probes report failures
+  auto opts = clients::makeNatsOptions(c);
+  if (!opts) return opts.status().withContext("NATS connection options");
   natsConnection* nc = nullptr;
-  s = natsConnection_Connect(&nc, opts.get());
+  natsStatus s = natsConnection_Connect(&nc, opts->get());
   const std::string where = c.servers.empty() ? std::string("NATS") : c.servers.front();
   if (s != NATS_OK) return natsError(s == NATS_NOT_FOUND ? NATS_NO_SERVER : s, "connecting to " + where);
   jsCtx* js = nullptr;
@@ -89,18 +64,10 @@ Result<std::shared_ptr<NatsConnection>> connect(const NatsConnectionSettings& c,
 
 }  // namespace
 
-std::string NatsConnectionSettings::key() const {
-  std::string k;
-  for (const std::string& s : servers) k += s + ',';
-  k += '\n' + credsFile + '\n' + token + '\n' + username + '\n' + password;
-  return k + '\n' + (tls ? "tls" : "") + (insecureSkipVerify ? "-insecure" : "") + '\n' + caPem + '\n' + caFile + '\n' +
-         certPem + '\n' + keyPem;
-}
-
 NatsConnectionPool::NatsConnectionPool() = default;
 NatsConnectionPool::~NatsConnectionPool() = default;
 
-Result<std::shared_ptr<NatsConnection>> NatsConnectionPool::acquire(const NatsConnectionSettings& settings,
+Result<std::shared_ptr<NatsConnection>> NatsConnectionPool::acquire(const clients::NatsClientSettings& settings,
                                                                      std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string key = settings.key();

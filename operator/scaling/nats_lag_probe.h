@@ -1,8 +1,8 @@
 #pragma once
 // NatsLagProbe: lag of a JetStream durable consumer = num_pending + num_ack_pending, from consumer
 // info through the JetStream API (answered by the consumer's leader, so it is current).
-// Connections are shared per (servers, credentials) by NatsConnectionPool, held while some probe
-// uses them; nats.c connections are thread-safe. This header does not include nats.c;
+// Connections are shared per (servers, credentials: clients::NatsClientSettings::key()) by
+// NatsConnectionPool, held while some probe uses them; nats.c connections are thread-safe. This header does not include nats.c;
 // nats_lag_probe.cc is the only scaling file that does.
 #include <chrono>
 #include <map>
@@ -11,27 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "clients/nats_settings.h"
 #include "common/result.h"
 #include "operator/scaling/lag_probe.h"
 
 namespace sluice::scaling {
-
-struct NatsConnectionSettings {
-  std::vector<std::string> servers;
-  // Credentials the controller resolved from the spec and its Secrets (at most one way is used).
-  std::string credsFile;
-  std::string token;
-  std::string username;
-  std::string password;
-  // TLS, PEM held in memory (the controller read it from a Secret; nothing is written to disk).
-  bool tls = false;
-  std::string caPem;    // empty: the system's CAs (caFile when it names their bundle)
-  std::string caFile;   // without caPem: the system CA bundle to load (kube::systemCaBundle()), if named
-  std::string certPem;  // client certificate and key (mutual TLS), both or neither
-  std::string keyPem;
-  bool insecureSkipVerify = false;
-  std::string key() const;
-};
 
 class NatsConnection;  // defined in nats_lag_probe.cc
 
@@ -42,7 +26,7 @@ class NatsConnectionPool {
   NatsConnectionPool(const NatsConnectionPool&) = delete;
   NatsConnectionPool& operator=(const NatsConnectionPool&) = delete;
 
-  common::Result<std::shared_ptr<NatsConnection>> acquire(const NatsConnectionSettings& settings,
+  common::Result<std::shared_ptr<NatsConnection>> acquire(const clients::NatsClientSettings& settings,
                                                           std::chrono::milliseconds timeout);
   size_t liveConnections();
 
@@ -52,7 +36,7 @@ class NatsConnectionPool {
 };
 
 struct NatsLagProbeConfig {
-  NatsConnectionSettings connection;
+  clients::NatsClientSettings connection;
   std::string stream;
   std::string consumer;
   // The consumer's filter. While the durable consumer does not exist yet (the first worker creates

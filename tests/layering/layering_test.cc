@@ -1,7 +1,7 @@
 // The shape of the tree (CONVENTIONS.md, "Shape of the tree"), checked on every unit run by reading
 // the #include lines of the C++ files:
 //   - the two binaries are siblings: worker/ never includes operator/ and the reverse;
-//   - the layers below them (common/, common/contract/, kube/) include neither binary, and kube/
+//   - the layers below them (common/, common/contract/, clients/, kube/) include neither binary, and kube/
 //     knows Kubernetes, not the worker <-> operator contract;
 //   - operator/scaling never includes kube/;
 //   - each client library (cpprestsdk, librdkafka, nats.c) is included only by its adapter files.
@@ -40,6 +40,9 @@ const ForbiddenInclude kLayers[] = {
     {"kube/", "worker/", "kube/ is below both binaries"},
     {"kube/", "operator/", "kube/ is below both binaries"},
     {"kube/", "common/contract/", "kube/ knows Kubernetes, not the worker <-> operator contract"},
+    {"clients/", "worker/", "clients/ is below both binaries"},
+    {"clients/", "operator/", "clients/ is below both binaries"},
+    {"clients/", "kube/", "clients/ configures Kafka and NATS clients, nothing else"},
 };
 
 struct Adapter {
@@ -57,14 +60,15 @@ const std::vector<Adapter>& adapters() {
         "tests/worker/http_receiver.cc", "bench/kafka/slow_http_sink.cc"}},
       {"librdkafka",
        {"librdkafka/"},
-       {"operator/scaling/kafka_lag_probe.cc", "worker/kafka_consumer_threads.h", "worker/kafka_sink.cc",
+       {"clients/rdkafka_conf.cc", "operator/scaling/kafka_lag_probe.cc", "worker/kafka_consumer_threads.h",
+        "worker/kafka_sink.cc",
         "worker/kafka_source.cc",
         // test and benchmark clients that produce to / read from the real broker
         "tests/operator/autoscale_integration_test.cc", "tests/operator/scaling/kafka_lag_probe_test.cc",
         "tests/worker/kafka_test_client.cc", "bench/kafka/kafka_tool.cc", "bench/kafka/raw_consumer.cc"}},
       {"nats.c",
        {"nats/", "nats.h"},
-       {"operator/scaling/nats_lag_probe.cc", "worker/nats_connection.h",
+       {"clients/nats_options.cc", "operator/scaling/nats_lag_probe.cc", "worker/nats_connection.h",
         // test and benchmark clients of the real server
         "tests/operator/scaling/nats_lag_probe_test.cc", "tests/worker/nats_test_client.cc",
         "bench/nats/nats_bench.cc"}},
@@ -148,6 +152,8 @@ TEST(Layering, FindsEachKindOfViolation) {
       {"operator/scaling/autoscaler.cc", "kube/client.h", "operator/scaling/ must not include kube/"},
       {"common/contract/worker_report.cc", "kube/client.h", "common/ must not include kube/"},
       {"kube/leader.cc", "common/contract/worker_report.h", "kube/ must not include common/contract/"},
+      {"clients/kafka_settings.cc", "worker/kafka_config.h", "clients/ must not include worker/"},
+      {"clients/kafka_settings.cc", "librdkafka/rdkafka.h", "only the librdkafka adapter files"},
       {"worker/pipeline.cc", "librdkafka/rdkafka.h", "only the librdkafka adapter files"},
       {"operator/controller/probe_credentials.cc", "nats/nats.h", "only the nats.c adapter files"},
       {"kube/client.cc", "cpprest/http_client.h", "only the cpprestsdk adapter files"},

@@ -67,7 +67,7 @@ TEST(KafkaConfig, TlsAndSaslFromEnvironment) {
   EXPECT_EQ(m["sasl.mechanisms"], "SCRAM-SHA-256");
   EXPECT_EQ(m["sasl.username"], "u");
   EXPECT_EQ(m["sasl.password"], "s3cret");
-  const std::string shown = redacted(*props);
+  const std::string shown = clients::redacted(*props);
   EXPECT_EQ(shown.find("s3cret"), std::string::npos);
   EXPECT_NE(shown.find("sasl.password=[redacted]"), std::string::npos);
 }

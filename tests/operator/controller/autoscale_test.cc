@@ -237,7 +237,7 @@ TEST(ProbeConfig, NatsTokenComesFromTheSecret) {
   std::string why;
   const auto config = natsProbeConfig(pipeline, {{"nats-token", {{"token", "t0k"}}}}, why);
   ASSERT_TRUE(config.has_value()) << why;
-  EXPECT_EQ(config->connection.token, "t0k");
+  EXPECT_EQ(config->connection.auth.token, "t0k");
   EXPECT_EQ(config->connection.servers, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
   EXPECT_FALSE(natsProbeConfig(pipeline, {{"nats-token", {}}}, why).has_value());
   EXPECT_NE(why.find("has no key \"token\""), std::string::npos) << why;

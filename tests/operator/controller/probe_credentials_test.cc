@@ -125,11 +125,11 @@ spec::NatsAuthSpec natsAuth(void (*edit)(spec::NatsAuthSpec&)) {
 TEST(NatsProbeSecurity, TokenFromTheKeyTheFileFieldNames) {
   spec::NatsSourceSpec nats;
   nats.auth = natsAuth([](spec::NatsAuthSpec& a) { a.tokenFile = "/var/run/secrets/sluice/nats-user/token"; });
-  scaling::NatsConnectionSettings settings;
+  clients::NatsClientSettings settings;
   ASSERT_TRUE(natsProbeSecurity(nats, kSecrets, settings).isOk());
-  EXPECT_EQ(settings.token, "T0KEN");
-  EXPECT_TRUE(settings.username.empty());
-  EXPECT_FALSE(settings.tls);
+  EXPECT_EQ(settings.auth.token, "T0KEN");
+  EXPECT_TRUE(settings.auth.username.empty());
+  EXPECT_FALSE(settings.tls.has_value());
 }
 
 // A bare key names the same Secret key as the path the operator points the field at.
@@ -139,10 +139,10 @@ TEST(NatsProbeSecurity, ABareKeyNamesTheSameSecretKeyAsItsMountPath) {
     a.usernameFile = "user";
     a.passwordFile = "/var/run/secrets/sluice/nats-user/pass";
   });
-  scaling::NatsConnectionSettings settings;
+  clients::NatsClientSettings settings;
   ASSERT_TRUE(natsProbeSecurity(nats, kSecrets, settings).isOk());
-  EXPECT_EQ(settings.username, "bob");
-  EXPECT_EQ(settings.password, "hunter2");
+  EXPECT_EQ(settings.auth.username, "bob");
+  EXPECT_EQ(settings.auth.password, "hunter2");
 }
 
 TEST(NatsProbeSecurity, UserAndPasswordWithMutualTls) {
@@ -153,23 +153,15 @@ TEST(NatsProbeSecurity, UserAndPasswordWithMutualTls) {
     a.usernameFile = "/var/run/secrets/sluice/nats-user/user";
     a.passwordFile = "/var/run/secrets/sluice/nats-user/pass";
   });
-  scaling::NatsConnectionSettings settings;
+  clients::NatsClientSettings settings;
   ASSERT_TRUE(natsProbeSecurity(nats, kSecrets, settings).isOk());
-  EXPECT_EQ(settings.username, "bob");
-  EXPECT_EQ(settings.password, "hunter2");
-  EXPECT_TRUE(settings.tls);
-  EXPECT_TRUE(settings.insecureSkipVerify);
-  EXPECT_EQ(settings.caPem, "CA PEM");
-  EXPECT_EQ(settings.certPem, "CERT PEM");
-  EXPECT_EQ(settings.keyPem, "KEY PEM");
-}
-
-TEST(NatsProbeSecurity, CredentialChangesChangeThePoolKey) {
-  scaling::NatsConnectionSettings a;
-  scaling::NatsConnectionSettings b;
-  b.tls = true;
-  b.caPem = "CA PEM";
-  EXPECT_NE(a.key(), b.key());  // a rotated Secret gets a fresh connection, not the old one
+  EXPECT_EQ(settings.auth.username, "bob");
+  EXPECT_EQ(settings.auth.password, "hunter2");
+  ASSERT_TRUE(settings.tls.has_value());
+  EXPECT_TRUE(settings.tls->insecureSkipVerify);
+  EXPECT_EQ(settings.tls->caPem, "CA PEM");
+  EXPECT_EQ(settings.tls->certPem, "CERT PEM");
+  EXPECT_EQ(settings.tls->keyPem, "KEY PEM");
 }
 
 TEST(NatsProbeSecurity, RefusesWhatCannotBePassedInMemoryOrIsMissing) {
@@ -197,7 +189,7 @@ TEST(NatsProbeSecurity, RefusesWhatCannotBePassedInMemoryOrIsMissing) {
   for (const auto& [auth, fragment] : cases) {
     spec::NatsSourceSpec nats;
     nats.auth = auth;
-    scaling::NatsConnectionSettings settings;
+    clients::NatsClientSettings settings;
     const auto st = natsProbeSecurity(nats, kSecrets, settings);
     ASSERT_FALSE(st.isOk()) << fragment;
     EXPECT_NE(st.message().find(fragment), std::string::npos) << st.message();

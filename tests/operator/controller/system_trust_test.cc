@@ -93,14 +93,16 @@ TEST(SystemTrust, DivertsTheDefaultBundleAndTheProbesNameIt) {
   spec::NatsSourceSpec nats;
   nats.tls = spec::TlsSpec{};
   nats.tls->enabled = true;
-  scaling::NatsConnectionSettings settings;
+  clients::NatsClientSettings settings;
   ASSERT_TRUE(natsProbeSecurity(nats, {}, settings).isOk());
-  EXPECT_EQ(settings.caFile, path);
+  ASSERT_TRUE(settings.tls.has_value());
+  EXPECT_EQ(settings.tls->caFile, path);
   nats.tls->secretRef = spec::SecretRef{"nats-ca"};
   settings = {};
   ASSERT_TRUE(natsProbeSecurity(nats, {{"nats-ca", {{"ca.crt", "CA PEM"}}}}, settings).isOk());
-  EXPECT_EQ(settings.caPem, "CA PEM");
-  EXPECT_EQ(settings.caFile, "");
+  ASSERT_TRUE(settings.tls.has_value());
+  EXPECT_EQ(settings.tls->caPem, "CA PEM");
+  EXPECT_EQ(settings.tls->caFile, "");
   std::remove(path);
 }
 
