@@ -45,6 +45,13 @@ if [[ $(k get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Read
   ok "node $NODE_NAME Ready, kubelet $(k get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}'), $(k get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}'), InternalIP $(k get node "$NODE_NAME" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}')"
 else bad "node $NODE_NAME not Ready"; fi
 
+# CoreDNS lists Services with its ServiceAccount token through the kubernetes Service: Ready means
+# in-cluster config (token, kube-root-ca.crt, KUBERNETES_SERVICE_HOST) works in a Pod.
+if [[ $(k -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}') == 1 ]] \
+   && k -n default get configmap kube-root-ca.crt >/dev/null 2>&1; then
+  ok "CoreDNS Ready on in-cluster config; kube-root-ca.crt published"
+else bad "CoreDNS not ready or kube-root-ca.crt missing"; fi
+
 ns="node-smoke-$$"
 k create namespace "$ns" >/dev/null
 # The worker's securityContext (charts/sluice): uid 65532, read-only root, no capabilities, seccomp.
@@ -73,6 +80,7 @@ spec:
       printf 'GET /version HTTP/1.0\r\n\r\n' | nc -w 5 kubernetes.default.svc 443 2>&1 \
         | grep -q 'HTTP request to an HTTPS server' && echo api-via-service=ok || echo api-via-service=failed
       echo "sa-namespace=\$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)"
+      echo "nofile=\$(ulimit -n)"
     securityContext:
       readOnlyRootFilesystem: true
       allowPrivilegeEscalation: false

@@ -142,7 +142,8 @@ node_build_image() {
   if [[ -n "$bases" ]]; then
     bash "$(dirname "${BASH_SOURCE[0]}")/image.sh" >&2 || die "node_build_image: scripts/dev-env image-base failed"
     for b in $bases; do
-      ids+="$b=$(buildah images --no-trunc --noheading --format '{{.ID}}' "$b" 2>/dev/null | head -n1) "
+      local id; id=$(buildah images --no-trunc --noheading --format '{{.ID}}' "$b" 2>/dev/null || true)
+      ids+="$b=${id%%$'\n'*} "
       [[ "$ids" == *"$b= "* ]] && die "node_build_image: base image $b of $cfile is not in buildah's storage (scripts/dev-env image-base makes debian:bookworm and :bookworm-slim)"
     done
   fi
@@ -198,7 +199,9 @@ for m in json.load(sys.stdin).get("manifests", []):
   # so the first Pod starts at once.
   node_ctr images import --base-name "${ref%:*}" --snapshotter overlayfs "$archive" >&2 \
     || die "node_import_image: ctr images import $archive failed"
-  node_ctr images ls -q | grep -qxF "$ref" || die "node_import_image: $ref not listed after import"
+  # (the listing is read whole: `ctr ... | grep -q` fails under pipefail when grep exits first)
+  local listed; listed=$(node_ctr images ls -q) || die "node_import_image: ctr images ls failed"
+  grep -qxF "$ref" <<<"$listed" || die "node_import_image: $ref not listed after import"
   echo "$ref"
 }
 
@@ -410,7 +413,7 @@ _node_cgroups_kill() {
   local root="$1" f pid
   [[ -n "$root" ]] || return 0
   while read -r f; do
-    while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null; done <"$f"
+    while read -r pid; do [[ -z "$pid" ]] || kill -KILL "$pid" 2>/dev/null || true; done <"$f"
   done < <(find "/sys/fs/cgroup/pids$root" "/sys/fs/cgroup/memory$root" -name cgroup.procs 2>/dev/null)
   return 0
 }
@@ -768,6 +771,10 @@ _node_ns_pids() {
 }
 
 node_stop() {
+  # best effort to the end: a process that exits between being listed and killed must not stop
+  # the teardown (errexit stays on for the caller: `local -` restores it on return)
+  local -
+  set +e
   local st="$SLUICE_NODE_STATE"
   env_reset node
   [[ -d "$st" ]] || return 0
