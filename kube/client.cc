@@ -111,13 +111,6 @@ Result<json> Client::apply(const ResourceType& type, const json& object) {
   return call(std::move(request), "apply " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
 }
 
-Result<json> Client::applyStatus(const ResourceType& type, const json& object) {
-  HttpRequest request{"PATCH", objectPath(type, namespaceOf(object), nameOf(object)) + "/status", {}, object.dump(),
-                      "application/apply-patch+yaml", options_.requestTimeout};
-  request.query = {{"fieldManager", options_.fieldManager}, {"force", "true"}, {"fieldValidation", "Ignore"}};
-  return call(std::move(request), "apply status of " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
-}
-
 Result<json> Client::patchStatus(const ResourceType& type, const std::string& ns, const std::string& name,
                                  const json& mergePatch) {
   HttpRequest request{"PATCH", objectPath(type, ns, name) + "/status", {}, mergePatch.dump(),

@@ -45,8 +45,6 @@ class Client {
   common::Result<ObjectList> list(const ResourceType& type, const std::string& ns, const ListOptions& options = {});
   // Server-side apply (application/apply-patch+yaml, fieldManager, force=true).
   common::Result<nlohmann::json> apply(const ResourceType& type, const nlohmann::json& object);
-  // Server-side apply to /status, for controllers that own some status fields.
-  common::Result<nlohmann::json> applyStatus(const ResourceType& type, const nlohmann::json& object);
   // JSON merge patch on /status.
   common::Result<nlohmann::json> patchStatus(const ResourceType& type, const std::string& ns, const std::string& name,
                                              const nlohmann::json& mergePatch);

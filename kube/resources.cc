@@ -14,8 +14,6 @@ const ResourceType kSecrets{"", "v1", "secrets", "Secret", true};
 const ResourceType kEvents{"", "v1", "events", "Event", true};
 const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 const ResourceType kNamespaces{"", "v1", "namespaces", "Namespace", false};
-const ResourceType kCustomResourceDefinitions{"apiextensions.k8s.io", "v1", "customresourcedefinitions",
-                                              "CustomResourceDefinition", false};
 }  // namespace resources
 
 std::string collectionPath(const ResourceType& type, const std::string& namespace_) {

@@ -26,7 +26,6 @@ extern const ResourceType kSecrets;
 extern const ResourceType kEvents;
 extern const ResourceType kLeases;
 extern const ResourceType kNamespaces;
-extern const ResourceType kCustomResourceDefinitions;
 }  // namespace resources
 
 // "/apis/apps/v1/namespaces/shop/deployments"; an empty namespace addresses all namespaces

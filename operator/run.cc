@@ -54,11 +54,9 @@ common::Result<kube::KubeConfig> loadConfig(const OperatorOptions& options) {
   return kube::loadInCluster();
 }
 
-// Half the workers at most take normal keys: the others stay free for new pipelines' Deployments
-// (urgent keys), which then wait for no other pipeline's status patches and RBAC applies. While
-// urgent keys are queued or being applied, at most two normal keys: each normal pass writes up to
-// four objects, a status and an Event, and sixteen of them at once slowed the API server's answers
-// to the creates and the Deployment applies (bench/README.md, Operator).
+// Half the workers at most take normal keys, so the others stay free for new pipelines' Deployments
+// (urgent keys); while urgent keys are queued or being applied, at most two normal keys (why two:
+// operator/controller/README.md).
 controller::WorkQueueOptions queueOptions(const OperatorOptions& options) {
   controller::WorkQueueOptions out;
   out.maxNormalInProcess = std::max(1, options.workers / 2);

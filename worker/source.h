@@ -1,6 +1,6 @@
 #pragma once
 // worker::Source: where messages come from. KafkaSource (kafka_source.cc, the only file that
-// includes librdkafka for consuming) implements it; NatsSource will too.
+// includes librdkafka for consuming) and NatsSource (nats_source.cc, JetStream pull) implement it.
 // Threading: every method runs on the one consumer thread. librdkafka 2.0.2 requires pause,
 // resume, commit and rebalance handling on the thread that polls, so the pipeline never calls a
 // Source from a lane. Rebalance callbacks arrive inside poll() and close(), on that same thread.
