@@ -24,7 +24,7 @@ std::string describePipeline(const spec::ConsumerPipeline& p) {
       << " deadLetter=" << (s.processing.deadLetter ? "yes" : "none") << "\n";
   out << "  backpressure: maxInFlightMessages=" << s.backpressure.maxInFlightMessages
       << " maxInFlightBytes=" << s.backpressure.maxInFlightBytes << " resumeRatio=" << s.backpressure.resumeRatio << "\n";
-  out << "  sink: " << spec::sinkKind(s) << "\n";
+  out << "  sink: " << spec::toString(spec::sinkKindOf(s.sink)) << "\n";
   out << "  scaling: replicas " << s.scaling.minReplicas << ".." << s.scaling.maxReplicas;
   if (s.scaling.lagPerReplica) out << " lagPerReplica=" << *s.scaling.lagPerReplica;
   if (s.scaling.drainSeconds) out << " drainSeconds=" << *s.scaling.drainSeconds;

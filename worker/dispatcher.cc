@@ -4,20 +4,27 @@
 
 namespace sluice::worker {
 
-std::string Dispatcher::groupOf(const Message& m) const {
-  switch (ordering_) {
-    case spec::Ordering::kNone:
-      return std::string();
-    case spec::Ordering::kPartition:
-      return m.topic + '\0' + std::to_string(m.partition);
-    case spec::Ordering::kKey:
-      // A message without a key keeps its partition's order among the other keyless messages.
-      return m.topic + '\0' + std::to_string(m.partition) + (m.key ? std::string("\0k", 2) + *m.key : std::string("\0n", 2));
-  }
-  return std::string();
+size_t GroupKeyHash::operator()(const GroupKey& g) const {
+  size_t h = std::hash<std::string>{}(g.topic);
+  h = h * 31 + std::hash<int32_t>{}(g.partition);
+  if (g.key) h = (h * 31 + std::hash<std::string>{}(*g.key)) ^ 1;
+  return h;
 }
 
-void Dispatcher::markReady(const std::string& name, Group& group) {
+GroupKey Dispatcher::groupOf(const Message& m) const {
+  switch (ordering_) {
+    case spec::Ordering::kNone:
+      return {};
+    case spec::Ordering::kPartition:
+      return {m.topic, m.partition, std::nullopt};
+    case spec::Ordering::kKey:
+      // A message without a key keeps its partition's order among the other keyless messages.
+      return {m.topic, m.partition, m.key};
+  }
+  return {};
+}
+
+void Dispatcher::markReady(const GroupKey& name, Group& group) {
   if (group.ready || group.held || group.empty()) return;
   group.ready = true;
   ready_.push_back(name);
@@ -35,11 +42,11 @@ bool Dispatcher::sameGroup(const Message& a, const Message& b) const {
   return false;
 }
 
-void Dispatcher::enqueue(const std::string& name, Run run) {
+void Dispatcher::enqueue(GroupKey name, Run run) {
   queued_ += run.messages.size();
-  Group& group = groups_[name];  // unordered_map references stay valid across inserts
-  group.runs.push_back(std::move(run));
-  markReady(name, group);
+  auto [it, inserted] = groups_.try_emplace(std::move(name));  // references stay valid across inserts
+  it->second.runs.push_back(std::move(run));
+  markReady(it->first, it->second);
 }
 
 void Dispatcher::submit(Batch batch) {
@@ -50,8 +57,8 @@ void Dispatcher::submit(Batch batch) {
                          ? std::move(batch)
                          : Batch(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(begin)),
                                  std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(end)));
-    const std::string name = groupOf(messages.front());
-    enqueue(name, Run{std::move(messages), 0, bytes});
+    GroupKey name = groupOf(messages.front());
+    enqueue(std::move(name), Run{std::move(messages), 0, bytes});
   };
   // Batches come in runs of one group: split where the group changes.
   size_t begin = 0;
@@ -114,7 +121,7 @@ std::optional<Work> Dispatcher::take(common::SteadyTime now) {
   int64_t bytes = 0;
   bool full = false;
   while (!full && !ready_.empty()) {
-    const std::string name = ready_.front();
+    const GroupKey name = ready_.front();
     Group& group = groups_[name];
     // A group joins the work only when at least one of its messages fits.
     if (!work.messages.empty() && bytes + budgetBytes(group.front()) > maxBytes_) break;
@@ -175,7 +182,7 @@ Batch Dispatcher::dropPartitions(const std::set<TopicPartition>& partitions) {
     }
   }
   parked_ = std::move(stillParked);
-  std::erase_if(ready_, [&](const std::string& name) {
+  std::erase_if(ready_, [&](const GroupKey& name) {
     Group& group = groups_[name];
     if (!group.empty()) return false;
     group.ready = false;

@@ -25,11 +25,25 @@
 
 namespace sluice::worker {
 
+// An ordering group: (topic, partition, key) for `key`, (topic, partition) for `partition`, the one
+// empty key for `none`. A message without a key and one with an empty key are in different groups.
+struct GroupKey {
+  std::string topic;
+  int32_t partition = 0;
+  std::optional<std::string> key;
+
+  bool operator==(const GroupKey&) const = default;
+};
+
+struct GroupKeyHash {
+  size_t operator()(const GroupKey& g) const;
+};
+
 struct Work {
   uint64_t id = 0;
   Batch messages;
-  int attempts = 0;                 // delivery attempts made so far
-  std::vector<std::string> groups;  // ordering groups this work holds
+  int attempts = 0;              // delivery attempts made so far
+  std::vector<GroupKey> groups;  // ordering groups this work holds
 };
 
 class Dispatcher {
@@ -56,7 +70,7 @@ class Dispatcher {
   bool idle() const { return queued_ == 0 && parked_.empty(); }
 
   // The ordering group a message belongs to (exposed for tests).
-  std::string groupOf(const Message& message) const;
+  GroupKey groupOf(const Message& message) const;
 
  private:
   struct Run {
@@ -77,15 +91,15 @@ class Dispatcher {
   };
   bool holdsGroups() const { return ordering_ != spec::Ordering::kNone; }
   bool sameGroup(const Message& a, const Message& b) const;
-  void markReady(const std::string& name, Group& group);
-  void enqueue(const std::string& name, Run run);
+  void markReady(const GroupKey& name, Group& group);
+  void enqueue(GroupKey name, Run run);
   bool takeFromGroup(Group& group, Work& work, int64_t& bytes);
 
   spec::Ordering ordering_;
   int maxMessages_;
   int64_t maxBytes_;
-  std::unordered_map<std::string, Group> groups_;
-  std::deque<std::string> ready_;  // groups with queued messages that no lane holds
+  std::unordered_map<GroupKey, Group, GroupKeyHash> groups_;
+  std::deque<GroupKey> ready_;  // groups with queued messages that no lane holds
   std::vector<Parked> parked_;
   size_t queued_ = 0;
   uint64_t nextId_ = 1;

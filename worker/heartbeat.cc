@@ -21,23 +21,6 @@ const kube::ResourceType kPods{"", "v1", "pods", "Pod", true};
 
 }  // namespace
 
-MetricsSample sampleMetrics(const WorkerMetrics& metrics, common::SteadyTime at) {
-  MetricsSample sample;
-  sample.at = at;
-  sample.delivered = metrics.delivered.Value();
-  const auto histogram = metrics.batchSeconds.Collect().histogram;
-  sample.batchSeconds = histogram.sample_sum;
-  for (const auto& bucket : histogram.bucket) {
-    sample.bucketBounds.push_back(bucket.upper_bound);
-    sample.bucketCumulative.push_back(bucket.cumulative_count);
-  }
-  sample.inFlight = metrics.inFlightMessages.Value();
-  sample.pausedPartitions = metrics.pausedPartitions.Value();
-  sample.degraded = metrics.degraded.Value() > 0;
-  sample.sourceDrift = metrics.sourceDrift();
-  return sample;
-}
-
 double p95Millis(const MetricsSample& previous, const MetricsSample& current) {
   const auto& bounds = current.bucketBounds;
   if (bounds.empty() || previous.bucketCumulative.size() != current.bucketCumulative.size()) return 0;
@@ -126,9 +109,9 @@ const char* toString(HeartbeatAccess access) {
   return "?";
 }
 
-Heartbeat::Heartbeat(HeartbeatOptions options, kube::Client& client, const WorkerMetrics& metrics,
+Heartbeat::Heartbeat(HeartbeatOptions options, kube::Client& client, const WorkerStats& stats,
                      common::Clock& clock, std::function<bool()> draining)
-    : options_(std::move(options)), client_(client), metrics_(metrics), clock_(clock), draining_(std::move(draining)) {
+    : options_(std::move(options)), client_(client), stats_(stats), clock_(clock), draining_(std::move(draining)) {
   ownerResolved_ = !options_.identity.podUid.empty();
 }
 
@@ -188,7 +171,7 @@ void Heartbeat::resolveOwner() {
 
 void Heartbeat::beat(bool stopped) {
   resolveOwner();
-  const auto current = sampleMetrics(metrics_, clock_.now());
+  const auto current = stats_.sample(clock_.now());
   const int seconds = static_cast<int>(options_.period.count());
   ReportContext context{options_.identity.name, options_.lanes, seconds, draining_ && draining_(), stopped,
                         clock_.wallNow()};
@@ -217,16 +200,16 @@ void Heartbeat::noteOutcome(const common::Status& status) {
 namespace sluice::worker {
 
 RunningHeartbeat::RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options,
-                                   const WorkerMetrics& metrics, common::Clock& clock, std::function<bool()> draining)
+                                   const WorkerStats& stats, common::Clock& clock, std::function<bool()> draining)
     : transport_(std::move(transport)),
       client_(*transport_, kube::ClientOptions{kHeartbeatFieldManager, std::chrono::milliseconds(5000), 500}),
-      heartbeat_(std::move(options), client_, metrics, clock, std::move(draining)) {
+      heartbeat_(std::move(options), client_, stats, clock, std::move(draining)) {
   heartbeat_.start();
 }
 
 RunningHeartbeat::~RunningHeartbeat() { heartbeat_.stop(); }
 
-std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, const WorkerMetrics& metrics,
+std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, const WorkerStats& stats,
                                                  common::Clock& clock, std::function<bool()> draining) {
   const kube::InClusterPaths inCluster;
   HeartbeatEnvironment environment{std::filesystem::exists(inCluster.dir + "/token"),
@@ -253,7 +236,7 @@ std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, co
   if (ns.empty()) ns = "default";
   HeartbeatOptions options{{setup.podName, ns, setup.pipeline, setup.podUid}, setup.lanes, setup.period};
   spdlog::info("heartbeat: Lease {}/{} every {}s ({})", ns, setup.podName, setup.period.count(), toString(access));
-  return std::make_unique<RunningHeartbeat>(std::move(*transport), std::move(options), metrics, clock,
+  return std::make_unique<RunningHeartbeat>(std::move(*transport), std::move(options), stats, clock,
                                             std::move(draining));
 }
 

@@ -5,7 +5,8 @@
 // (common/contract/worker_report.h). The operator lists these Leases and folds them into
 // status.workers; no pod networking is involved.
 //
-// The figures come from the worker's own Prometheus metrics (WorkerMetrics), sampled at each beat:
+// The figures come from the worker's own counters (WorkerStats::sample, the same figures /metrics
+// serves), sampled at each beat:
 // processed/s and capacity/s from the delivered counter and the batch-duration histogram's sum,
 // p95 batch time from the histogram's bucket deltas, in-flight and paused from the gauges. So the
 // pipeline needs no extra bookkeeping and the report can never disagree with /metrics.
@@ -32,26 +33,11 @@
 #include "common/result.h"
 #include "common/contract/worker_report.h"
 #include "kube/client.h"
-#include "worker/metrics.h"
+#include "worker/stats.h"
 
 namespace sluice::worker {
 
 inline constexpr const char* kHeartbeatFieldManager = "sluice-worker";
-
-// What the worker's metrics say at one moment (cumulative values, as Prometheus keeps them).
-struct MetricsSample {
-  common::SteadyTime at{};
-  double delivered = 0;
-  double batchSeconds = 0;                 // histogram sum
-  std::vector<double> bucketBounds;        // upper bounds, seconds (+Inf last)
-  std::vector<uint64_t> bucketCumulative;  // cumulative counts per bound
-  double inFlight = 0;
-  double pausedPartitions = 0;
-  bool degraded = false;
-  std::string sourceDrift;  // WorkerMetrics::sourceDrift()
-};
-
-MetricsSample sampleMetrics(const WorkerMetrics& metrics, common::SteadyTime at);
 
 // The 95th percentile (ms) of the observations between two samples of the same histogram,
 // interpolated linearly inside its bucket as PromQL's histogram_quantile does; 0 without any.
@@ -102,7 +88,7 @@ struct HeartbeatOptions {
 class Heartbeat {
  public:
   // `draining` tells whether the worker is stopping (state Draining). `client` must outlive this.
-  Heartbeat(HeartbeatOptions options, kube::Client& client, const WorkerMetrics& metrics, common::Clock& clock,
+  Heartbeat(HeartbeatOptions options, kube::Client& client, const WorkerStats& stats, common::Clock& clock,
             std::function<bool()> draining);
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
@@ -126,7 +112,7 @@ class Heartbeat {
 
   HeartbeatOptions options_;
   kube::Client& client_;
-  const WorkerMetrics& metrics_;
+  const WorkerStats& stats_;
   common::Clock& clock_;
   std::function<bool()> draining_;
 
@@ -162,7 +148,7 @@ struct HeartbeatSetup {
 // The heartbeat with the kube client it owns; stops (final Stopped report) when destroyed.
 class RunningHeartbeat {
  public:
-  RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options, const WorkerMetrics& metrics,
+  RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options, const WorkerStats& stats,
                    common::Clock& clock, std::function<bool()> draining);
   ~RunningHeartbeat();
 
@@ -174,7 +160,7 @@ class RunningHeartbeat {
 
 // Starts the heartbeat when heartbeatAccess() allows it; nullptr when disabled or when the API
 // server's settings cannot be loaded (logged: the worker runs on without a heartbeat).
-std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, const WorkerMetrics& metrics,
+std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, const WorkerStats& stats,
                                                  common::Clock& clock, std::function<bool()> draining);
 
 }  // namespace sluice::worker

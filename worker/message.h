@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,12 @@ inline int64_t budgetBytes(const Message& m) {
 }
 
 using Batch = std::vector<Message>;
+
+inline int64_t budgetBytes(std::span<const Message> messages) {
+  int64_t bytes = 0;
+  for (const auto& m : messages) bytes += budgetBytes(m);
+  return bytes;
+}
 
 // Moves the messages of batch[from..] that `drop` holds for to the end of `out`, both keeping their
 // order, and erases them from `batch`; returns their budgetBytes() total. (Revoked partitions: the

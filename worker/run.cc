@@ -9,6 +9,7 @@
 #include "common/metrics_server.h"
 #include "common/random.h"
 #include "common/shutdown.h"
+#include "worker/dead_letterer.h"
 #include "worker/heartbeat.h"
 #include "worker/metrics.h"
 #include "worker/nats_source.h"
@@ -27,13 +28,16 @@ PipelineTiming timingFor(const spec::PipelineSpec& spec) {
 
 // The configured source (switch on spec.source: exactly one is set, validation saw to it).
 common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline, const RunOptions& options,
-                                                   Pipeline& engine, const Sink& sink, DeadLetterSink* deadLetter,
-                                                   WorkerMetrics& metrics) {
-  if (pipeline.spec.source.nats) {
-    return makeNatsSource(pipeline, options.podName, deadLetter, metrics, common::SystemClock::instance());
+                                                   Pipeline& engine, const Sink& sink, DeadLetterer& deadLetter,
+                                                   WorkerStats& stats) {
+  switch (spec::sourceKindOf(pipeline.spec.source)) {
+    case spec::SourceKind::kNats:
+      return makeNatsSource(pipeline, options.podName, deadLetter, stats, common::SystemClock::instance());
+    case spec::SourceKind::kKafka:
+      // Dead-lettered messages keep their own headers, so a dead-letter destination reads them too.
+      return makeKafkaSource(pipeline, options.podName, engine, sink.readsHeaders() || deadLetter.configured());
   }
-  // Dead-lettered messages keep their own headers, so a dead-letter destination reads them too.
-  return makeKafkaSource(pipeline, options.podName, engine, sink.readsHeaders() || deadLetter != nullptr);
+  return common::internalError("unknown source kind");
 }
 
 HeartbeatSetup heartbeatSetup(const spec::ConsumerPipeline& pipeline, const RunOptions& options) {
@@ -63,14 +67,15 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
   auto deadLetter = makeDeadLetterSink(pipeline);
   if (!deadLetter) return deadLetter.status();
   common::StdRandom random;
-  Pipeline engine(pipeline.spec, **sink, deadLetter->get(), metrics, common::SystemClock::instance(), random,
+  DeadLetterer deadLetterer(deadLetter->get(), pipeline.spec.processing.retry, metrics, random);
+  Pipeline engine(pipeline.spec, **sink, deadLetterer, metrics, common::SystemClock::instance(), random,
                   timingFor(pipeline.spec));
   (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
 
-  auto source = makeSource(pipeline, options, engine, **sink, deadLetter->get(), metrics);
+  auto source = makeSource(pipeline, options, engine, **sink, deadLetterer, metrics);
   if (!source) return source.status();
   spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
-               (*sink)->describe(), *deadLetter ? (*deadLetter)->describe() : std::string("none"));
+               (*sink)->describe(), deadLetterer.describe());
   auto& healthServer = **health;
   healthServer.setReady(true);
   std::atomic<bool> draining{false};

@@ -30,16 +30,6 @@ std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message
 
 namespace {
 
-enum class SinkKind { kHttp, kKafka, kNats, kLog, kDiscard };
-
-SinkKind sinkKindOf(const spec::SinkSpec& sink) {
-  if (sink.http) return SinkKind::kHttp;
-  if (sink.kafka) return SinkKind::kKafka;
-  if (sink.nats) return SinkKind::kNats;
-  if (sink.log) return SinkKind::kLog;
-  return SinkKind::kDiscard;
-}
-
 common::Millis requestTimeout(const spec::PipelineSpec& spec, int sinkTimeoutMs) {
   return common::Millis(std::min(spec.processing.timeoutMs, sinkTimeoutMs));
 }
@@ -54,7 +44,8 @@ std::string clusterFor(const std::string& own, const spec::PipelineSpec& spec) {
 
 common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pipeline) {
   const auto& spec = pipeline.spec;
-  switch (sinkKindOf(spec.sink)) {
+  using spec::SinkKind;
+  switch (spec::sinkKindOf(spec.sink)) {
     case SinkKind::kHttp:
       return makeHttpSink(*spec.sink.http, requestTimeout(spec, spec.sink.http->timeoutMs));
     case SinkKind::kKafka: {

@@ -55,14 +55,33 @@ const char* toString(HttpFormat format) {
   return "?";
 }
 
-std::string sourceKind(const PipelineSpec& spec) { return spec.source.nats ? "nats" : "kafka"; }
+SourceKind sourceKindOf(const SourceSpec& source) { return source.nats ? SourceKind::kNats : SourceKind::kKafka; }
 
-std::string sinkKind(const PipelineSpec& spec) {
-  if (spec.sink.http) return "http";
-  if (spec.sink.kafka) return "kafka";
-  if (spec.sink.nats) return "nats";
-  if (spec.sink.log) return "log";
-  return "discard";
+SinkKind sinkKindOf(const SinkSpec& sink) {
+  if (sink.http) return SinkKind::kHttp;
+  if (sink.kafka) return SinkKind::kKafka;
+  if (sink.nats) return SinkKind::kNats;
+  if (sink.log) return SinkKind::kLog;
+  return SinkKind::kDiscard;
+}
+
+const char* toString(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kKafka: return "kafka";
+    case SourceKind::kNats: return "nats";
+  }
+  return "?";
+}
+
+const char* toString(SinkKind kind) {
+  switch (kind) {
+    case SinkKind::kHttp: return "http";
+    case SinkKind::kKafka: return "kafka";
+    case SinkKind::kNats: return "nats";
+    case SinkKind::kLog: return "log";
+    case SinkKind::kDiscard: return "discard";
+  }
+  return "?";
 }
 
 }  // namespace sluice::spec

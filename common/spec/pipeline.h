@@ -217,7 +217,14 @@ const char* toString(Ordering ordering);
 const char* toString(StartFrom startFrom);
 const char* toString(SaslMechanism mechanism);
 const char* toString(HttpFormat format);
-std::string sourceKind(const PipelineSpec& spec);  // "kafka" | "nats"
-std::string sinkKind(const PipelineSpec& spec);    // "http" | "kafka" | "nats" | "log" | "discard"
+
+// Which source / sink a spec names (validation saw to it that exactly one is set). Both binaries
+// switch on these; toString gives the spec's own field name.
+enum class SourceKind { kKafka, kNats };
+enum class SinkKind { kHttp, kKafka, kNats, kLog, kDiscard };
+SourceKind sourceKindOf(const SourceSpec& source);
+SinkKind sinkKindOf(const SinkSpec& sink);
+const char* toString(SourceKind kind);
+const char* toString(SinkKind kind);
 
 }  // namespace sluice::spec

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "tests/kube/fake_transport.h"
+#include "worker/metrics.h"
 
 namespace sluice::worker {
 namespace {
@@ -78,18 +79,6 @@ TEST(ReportBetween, FirstBeatHasNoRatesAndStatesFollowPrecedence) {
   EXPECT_EQ(reportBetween(std::nullopt, current, context).state, contract::WorkerState::kDraining);
   context.stopped = true;
   EXPECT_EQ(reportBetween(std::nullopt, current, context).state, contract::WorkerState::kStopped);
-}
-
-TEST(SampleMetrics, CarriesTheSourcesDifferenceFromTheSpec) {
-  prometheus::Registry registry;
-  WorkerMetrics metrics(registry);
-  EXPECT_EQ(sampleMetrics(metrics, common::SteadyTime{}).sourceDrift, "");
-  metrics.setSourceDrift("nats consumer S/d exists with other settings, kept as it is: ackWait 30 s");
-  EXPECT_EQ(sampleMetrics(metrics, common::SteadyTime{}).sourceDrift,
-            "nats consumer S/d exists with other settings, kept as it is: ackWait 30 s");
-  EXPECT_EQ(metrics.sourceConfigDrift.Value(), 1);
-  metrics.setSourceDrift("");
-  EXPECT_EQ(metrics.sourceConfigDrift.Value(), 0);
 }
 
 TEST(ReportBetween, IdleWorkerReportsNoCapacity) {

@@ -125,3 +125,36 @@ spec:
 
 }  // namespace
 }  // namespace sluice::spec
+
+namespace sluice::spec {
+namespace {
+
+TEST(KindsTest, EachSinkAndSourceSpecNamesItsKind) {
+  SinkSpec sink;
+  EXPECT_EQ(sinkKindOf(sink), SinkKind::kDiscard);
+  sink.log.emplace();
+  EXPECT_EQ(sinkKindOf(sink), SinkKind::kLog);
+  sink.log.reset();
+  sink.nats.emplace();
+  EXPECT_EQ(sinkKindOf(sink), SinkKind::kNats);
+  sink.nats.reset();
+  sink.kafka.emplace();
+  EXPECT_EQ(sinkKindOf(sink), SinkKind::kKafka);
+  sink.kafka.reset();
+  sink.http.emplace();
+  EXPECT_EQ(sinkKindOf(sink), SinkKind::kHttp);
+  EXPECT_STREQ(toString(SinkKind::kHttp), "http");
+  EXPECT_STREQ(toString(SinkKind::kDiscard), "discard");
+
+  SourceSpec source;
+  source.kafka.emplace();
+  EXPECT_EQ(sourceKindOf(source), SourceKind::kKafka);
+  source.kafka.reset();
+  source.nats.emplace();
+  EXPECT_EQ(sourceKindOf(source), SourceKind::kNats);
+  EXPECT_STREQ(toString(SourceKind::kNats), "nats");
+  EXPECT_STREQ(toString(SourceKind::kKafka), "kafka");
+}
+
+}  // namespace
+}  // namespace sluice::spec

@@ -185,7 +185,8 @@ TEST(ParseTest, ParsesJsonFromTheApiServer) {
   EXPECT_TRUE(p.spec.sink.discard.has_value());
   EXPECT_EQ(p.spec.scaling.drainSeconds.value_or(0), 60);
   EXPECT_FALSE(p.spec.scaling.lagPerReplica.has_value());
-  EXPECT_EQ(sinkKind(p.spec), "discard");
+  EXPECT_EQ(sinkKindOf(p.spec.sink), SinkKind::kDiscard);
+  EXPECT_EQ(sourceKindOf(p.spec.source), SourceKind::kNats);
 }
 
 TEST(ParseTest, JsonErrorsNameFieldWithoutLine) {

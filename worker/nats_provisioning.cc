@@ -1,0 +1,81 @@
+#include "worker/nats_provisioning.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "worker/nats_connection.h"
+
+namespace sluice::worker {
+namespace {
+
+int64_t nanosOf(std::chrono::seconds s) { return std::chrono::nanoseconds(s).count(); }
+
+NatsConsumerSettings settingsOf(const jsConsumerInfo& info) {
+  NatsConsumerSettings s;
+  const jsConsumerConfig& c = *info.Config;
+  s.durable = c.Durable ? c.Durable : "";
+  s.filterSubject = c.FilterSubject ? c.FilterSubject : "";
+  s.ackExplicit = c.AckPolicy == js_AckExplicit;
+  s.ackWaitSeconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(c.AckWait)).count();
+  s.maxAckPending = c.MaxAckPending;
+  s.maxDeliver = c.MaxDeliver <= 0 ? -1 : c.MaxDeliver;
+  return s;
+}
+
+common::Status checkExisting(const jsConsumerInfo& info, const std::string& stream, const NatsConsumerSettings& want,
+                             WorkerStats& stats) {
+  if (!info.Config) return common::internalError("nats consumer info without a config");
+  const std::string name = stream + "/" + want.durable;
+  if (info.Config->DeliverSubject && *info.Config->DeliverSubject) {
+    return common::invalidArgument("nats consumer " + name +
+                                   " is a push consumer: spec.source.nats.consumer must name a pull consumer");
+  }
+  const auto have = settingsOf(info);
+  std::string summary;
+  for (const auto& difference : consumerDrift(want, have)) {
+    spdlog::warn("nats consumer {} exists with other settings, kept as it is: {}", name, difference);
+    summary += (summary.empty() ? "" : "; ") + difference;
+  }
+  stats.setSourceDrift(summary.empty() ? "" : "nats consumer " + name + " exists with other settings, kept as it is: " + summary);
+  if (!have.ackExplicit) {
+    return common::invalidArgument("nats consumer " + name +
+                                   " does not use explicit acks: at-least-once delivery needs AckExplicit");
+  }
+  return common::Status::ok();
+}
+
+}  // namespace
+
+common::Status provisionConsumer(jsCtx* js, const std::string& stream, const NatsConsumerSettings& want,
+                                 WorkerStats& stats) {
+  jsConsumerInfo* raw = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&raw, js, stream.c_str(), want.durable.c_str(), nullptr, &jerr);
+  if (s == NATS_OK) {
+    ConsumerInfoPtr info(raw, &jsConsumerInfo_Destroy);
+    return checkExisting(*info, stream, want, stats);
+  }
+  if (jerr == JSStreamNotFoundErr) {
+    return common::unavailable("nats stream '" + stream + "' does not exist: create it (spec.source.nats.stream)");
+  }
+  if (s != NATS_NOT_FOUND) return common::unavailable(natsError(s, "consumer info " + stream + "/" + want.durable));
+  jsConsumerConfig cfg;
+  jsConsumerConfig_Init(&cfg);
+  cfg.Durable = want.durable.c_str();
+  cfg.AckPolicy = js_AckExplicit;
+  cfg.DeliverPolicy = js_DeliverAll;
+  cfg.AckWait = nanosOf(std::chrono::seconds(want.ackWaitSeconds));
+  cfg.MaxAckPending = want.maxAckPending;
+  cfg.MaxDeliver = want.maxDeliver;
+  cfg.FilterSubject = want.filterSubject.empty() ? nullptr : want.filterSubject.c_str();
+  s = js_AddConsumer(&raw, js, stream.c_str(), &cfg, nullptr, &jerr);
+  if (s != NATS_OK) return common::unavailable(natsError(s, "creating consumer " + stream + "/" + want.durable));
+  ConsumerInfoPtr info(raw, &jsConsumerInfo_Destroy);
+  spdlog::info("nats: created durable pull consumer {}/{} (filter '{}', ackWait {} s, maxAckPending {}, maxDeliver {})",
+               stream, want.durable, want.filterSubject, want.ackWaitSeconds, want.maxAckPending, want.maxDeliver);
+  // Two workers may create it at once with different specs: the server keeps the first one.
+  return checkExisting(*info, stream, want, stats);
+}
+
+}  // namespace sluice::worker
