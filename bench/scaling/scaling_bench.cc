@@ -66,7 +66,7 @@ class SluicePolicy final : public Policy {
     scaling::WorkersStatus workers;
     workers.ready = workers.total = ready;
     if (ready > 0) workers.perReplicaThroughput = p_.perReplica;  // workers report their capacity
-    auto out = scaler_.poll(spec_, scaling::SourceKind::kKafka, specReplicas, snap, workers);
+    auto out = scaler_.poll(spec_, spec::SourceKind::kKafka, specReplicas, snap, workers);
     return out.decision.to;
   }
 

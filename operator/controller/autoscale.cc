@@ -39,9 +39,8 @@ ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const sp
                                const common::Result<scaling::LagSnapshot>& lag, common::WallTime now) {
   ScalingObservation out;
   out.workers = scaling::foldReports(reportsFromLeases(leases), now);
-  out.outcome = autoscaler.poll(spec.scaling, scaling::sourceKindOf(spec), currentReplicas, lag, out.workers);
-  out.status = scaling::statusJson(out.outcome, now);
-  out.status["workers"] = scaling::toStatusJson(out.workers);
+  out.outcome = autoscaler.poll(spec.scaling, spec::sourceKindOf(spec.source), currentReplicas, lag, out.workers);
+  out.status = scalingStatus(out.outcome, out.workers, now);
   const auto& decision = out.outcome.decision;
   if (decision.changed()) out.event = EventSpec{"Normal", event::kScaled, decision.reason};
   return out;

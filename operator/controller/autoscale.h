@@ -14,8 +14,9 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
+#include "operator/controller/conditions.h"
+#include "operator/controller/pipeline_status.h"
 #include "operator/controller/probe_credentials.h"
-#include "operator/controller/status.h"
 #include "operator/scaling/autoscaler.h"
 #include "operator/scaling/kafka_lag_probe.h"
 #include "operator/scaling/nats_lag_probe.h"
@@ -33,7 +34,7 @@ std::string sourceSummary(const spec::PipelineSpec& spec);
 struct ScalingObservation {
   scaling::PollOutcome outcome;
   scaling::WorkersStatus workers;
-  nlohmann::json status;  // desiredReplicas, lag, rates, lastScale (on a change), workers
+  ScalingStatus status;  // lag, rates, lastScale (on a change), workers
   std::optional<EventSpec> event;  // Scaled, when the replicas change
 };
 

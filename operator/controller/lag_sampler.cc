@@ -8,12 +8,12 @@ using std::chrono::milliseconds;
 
 LagSampler::LagSampler(common::Clock& clock, OnSample onSample) : clock_(clock), onSample_(std::move(onSample)) {}
 
-void LagSampler::track(const std::string& key, const std::string& fingerprint, milliseconds interval,
+void LagSampler::track(const std::string& key, const ProbeKey& probeKey, milliseconds interval,
                        const ProbeFactory& make) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     const auto it = targets_.find(key);
-    if (it != targets_.end() && it->second.fingerprint == fingerprint) {
+    if (it != targets_.end() && it->second.probeKey == probeKey) {
       Target& target = it->second;
       if (interval < target.interval && target.sample) {
         target.due = std::min(target.due, target.sample->takenAt + interval);
@@ -27,7 +27,7 @@ void LagSampler::track(const std::string& key, const std::string& fingerprint, m
   std::lock_guard<std::mutex> lock(mu_);
   Target& target = targets_[key];
   target = Target{};
-  target.fingerprint = fingerprint;
+  target.probeKey = probeKey;
   target.generation = nextGeneration_++;
   target.interval = interval;
   target.probe = std::move(probe);

@@ -4,7 +4,7 @@
 // unreachable broker then delays only its own samples (they arrive late or as errors), never the
 // applies of other pipelines waiting in the work queue.
 //
-//   reconcile(key):  sampler.track(key, fingerprint, pollInterval, makeProbe);
+//   reconcile(key):  sampler.track(key, probeKey, pollInterval, makeProbe);
 //                    auto sample = sampler.latest(key);   // new sequence -> poll the autoscaler
 //   probe threads:   while (running) sampler.runOnce(500ms);   // claim a due key, probe, publish
 //   on a sample:     onSample(key) -> the operator queues the key, so its reconcile sees it
@@ -12,8 +12,8 @@
 // Scheduling: a newly tracked key is due at once; after each probe it is due again `interval`
 // after that probe finished (so a probe slower than its interval never piles up). A key is probed
 // by one thread at a time; other threads take other due keys, earliest due first. A changed
-// fingerprint (the source settings changed) replaces the probe and drops the old sample; a probe
-// that was running for the old fingerprint or for an untracked key is discarded when it finishes.
+// ProbeKey (the source settings changed) replaces the probe and drops the old sample; a probe that
+// was running for the old ProbeKey or for an untracked key is discarded when it finishes.
 //
 // Threading: every method is thread-safe. Time comes from the injected clock; tests drive the
 // schedule with FakeClock and claimDue()/complete() on the test thread. The probes themselves run
@@ -31,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "operator/controller/probe_key.h"
 #include "operator/scaling/lag_probe.h"
 
 namespace sluice::controller {
@@ -51,10 +52,10 @@ class LagSampler {
   // `onSample` is called (without the sampler's lock held) after each published sample.
   LagSampler(common::Clock& clock, OnSample onSample);
 
-  // Probe `key` every `interval` with the probe `make` builds. Same fingerprint as before: only the
-  // interval changes (the next probe moves earlier if the new interval says so). A new fingerprint
+  // Probe `key` every `interval` with the probe `make` builds. Same ProbeKey as before: only the
+  // interval changes (the next probe moves earlier if the new interval says so). A new ProbeKey
   // builds a new probe, drops the previous sample and is due at once.
-  void track(const std::string& key, const std::string& fingerprint, std::chrono::milliseconds interval,
+  void track(const std::string& key, const ProbeKey& probeKey, std::chrono::milliseconds interval,
              const ProbeFactory& make);
   void untrack(const std::string& key);
   std::optional<LagSample> latest(const std::string& key) const;
@@ -81,7 +82,7 @@ class LagSampler {
 
  private:
   struct Target {
-    std::string fingerprint;
+    ProbeKey probeKey;
     uint64_t generation = 0;
     std::chrono::milliseconds interval{0};
     std::shared_ptr<scaling::LagProbe> probe;

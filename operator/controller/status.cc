@@ -1,7 +1,6 @@
 #include "operator/controller/status.h"
 
 #include "common/spec/limits.h"
-#include "operator/controller/autoscale.h"
 #include "operator/controller/reasons.h"
 
 namespace sluice::controller {
@@ -69,8 +68,8 @@ Condition sourceCondition(const Observations& observed) {
   return {condition::kSourceReachable, "Unknown", reason::kProbeSkipped, ""};
 }
 
-Condition scalingCondition(const json& pipelineObject, const Observations& observed, int desired, int current) {
-  if (pipelineObject.value("/spec/scaling/paused"_json_pointer, false)) {
+Condition scalingCondition(const Observations& observed, int desired, int current) {
+  if (observed.scalingPaused) {
     return {condition::kScaling, "False", reason::kScalingPaused, "scaling is paused (spec.scaling.paused)"};
   }
   if (observed.scalingHeld) return *observed.scalingHeld;
@@ -156,8 +155,8 @@ json setCondition(const json& conditions, const Condition& condition, int64_t ob
   return out;
 }
 
-json computeStatus(const json& pipelineObject, const Observations& observed, const json& previousStatus,
-                   common::WallTime now) {
+PipelineStatus computeStatus(const json& pipelineObject, const Observations& observed, const json& previousStatus,
+                             common::WallTime now) {
   const int64_t generation = pipelineObject.value("/metadata/generation"_json_pointer, int64_t{0});
   const std::string ns = pipelineObject.value("/metadata/namespace"_json_pointer, std::string());
   const int desired = observed.scaling ? observed.scaling->outcome.decision.to
@@ -167,15 +166,16 @@ json computeStatus(const json& pipelineObject, const Observations& observed, con
   json conditions = previousStatus.is_object() ? previousStatus.value("conditions", json::array()) : json::array();
   conditions = setCondition(conditions, readyCondition(observed, ns, desired, ready), generation, now);
   conditions = setCondition(conditions, sourceCondition(observed), generation, now);
-  conditions = setCondition(conditions, scalingCondition(pipelineObject, observed, desired, current), generation, now);
+  conditions = setCondition(conditions, scalingCondition(observed, desired, current), generation, now);
   conditions = setCondition(conditions, degradedCondition(observed, ns), generation, now);
-  json status = observed.scaling ? observed.scaling->status : json::object();
-  status["observedGeneration"] = generation;
-  status["replicas"] = current;
-  status["desiredReplicas"] = desired;
-  status["readyReplicas"] = ready;
-  if (!observed.sourceSummary.empty()) status["source"] = observed.sourceSummary;
-  status["conditions"] = conditions;
+  PipelineStatus status;
+  status.observedGeneration = generation;
+  status.replicas = current;
+  status.desiredReplicas = desired;
+  status.readyReplicas = ready;
+  status.source = observed.sourceSummary;
+  status.conditions = std::move(conditions);
+  if (observed.scaling) status.autoscaling = observed.scaling->status;
   return status;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // ConsumerPipeline status as a pure function of what the reconciler observed: the pipeline, its
-// Deployment, the parse outcome, missing Secrets, the source probe, the previous status and the
-// time. Conditions are metav1.Condition (type, status, observedGeneration, lastTransitionTime,
+// Deployment, the parse outcome, missing Secrets, the source probe, the autoscaler's poll, the
+// previous status and the time. The result is a PipelineStatus (pipeline_status.h). Conditions are metav1.Condition (type, status, observedGeneration, lastTransitionTime,
 // reason, message); lastTransitionTime moves only when a condition's status flips.
 #include <nlohmann/json.hpp>
 
@@ -10,20 +10,14 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "operator/controller/autoscale.h"
+#include "operator/controller/conditions.h"
 #include "operator/controller/desired.h"
+#include "operator/controller/pipeline_status.h"
 
 namespace sluice::controller {
 
 enum class SourceState { kReachable, kUnreachable, kSkipped };
-
-struct ScalingObservation;  // autoscale.h: one autoscaler poll
-
-struct Condition {
-  std::string type;
-  std::string status;  // "True" | "False" | "Unknown"
-  std::string reason;
-  std::string message;
-};
 
 struct SourceObservation {
   SourceState state = SourceState::kSkipped;
@@ -42,6 +36,7 @@ struct Observations {
   // is the Scaling condition.
   std::optional<Condition> scalingHeld;
   std::string sourceSummary;  // status.source ("kafka:orders"); empty leaves it out
+  bool scalingPaused = false;  // spec.scaling.paused of the parsed spec
 };
 
 // Sets `condition` in a metav1.Condition list, keeping lastTransitionTime unless status changed.
@@ -50,7 +45,7 @@ nlohmann::json setCondition(const nlohmann::json& conditions, const Condition& c
 
 // The status: observedGeneration, replicas, desiredReplicas, readyReplicas, source, conditions,
 // and with observed.scaling the autoscaler's lag, rates, workers and lastScale.
-nlohmann::json computeStatus(const nlohmann::json& pipelineObject, const Observations& observed,
+PipelineStatus computeStatus(const nlohmann::json& pipelineObject, const Observations& observed,
                              const nlohmann::json& previousStatus, common::WallTime now);
 
 // True when `status` differs from the same fields of `previous` (then one merge patch is due).
@@ -58,12 +53,6 @@ bool statusChanged(const nlohmann::json& previous, const nlohmann::json& status)
 
 // The condition of `type` in a status, or nullptr.
 const nlohmann::json* findCondition(const nlohmann::json& status, const std::string& type);
-
-struct EventSpec {
-  std::string type;  // "Normal" | "Warning"
-  std::string reason;
-  std::string message;
-};
 
 // Events for the important transitions between two statuses (spec became invalid, a Secret went
 // missing, the workers were scaled), plus WorkersCreated when the Deployment was just created.

@@ -10,13 +10,7 @@ SourceState stateOf(const common::Status& status) {
   return status.code() == common::ErrorCode::kNotFound ? SourceState::kMissing : SourceState::kUnreachable;
 }
 
-double roundTo(double value, double step) { return std::round(value / step) * step; }
-
 }  // namespace
-
-SourceKind sourceKindOf(const spec::PipelineSpec& spec) {
-  return spec.source.nats ? SourceKind::kNats : SourceKind::kKafka;
-}
 
 PipelineAutoscaler::PipelineAutoscaler(common::Clock& clock, AutoscalerOptions options)
     : clock_(clock),
@@ -26,7 +20,7 @@ PipelineAutoscaler::PipelineAutoscaler(common::Clock& clock, AutoscalerOptions o
       idle_(clock),
       stabilizer_(clock, options.stabilizer) {}
 
-PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, SourceKind source, int currentReplicas,
+PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, spec::SourceKind source, int currentReplicas,
                                      const common::Result<LagSnapshot>& lag, const WorkersStatus& workers) {
   PollOutcome out;
   ScalingInputs& in = out.inputs;
@@ -61,24 +55,6 @@ PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, SourceKin
   }
   out.decision = stabilizer_.stabilize(scaling, currentReplicas, out.recommendation);
   return out;
-}
-
-nlohmann::json statusJson(const PollOutcome& o, common::WallTime now) {
-  nlohmann::json j = {
-      {"desiredReplicas", o.decision.to},
-      {"lag",
-       {{"total", o.inputs.totalLag},
-        {"partitionsWithLag", o.partitionsWithLag},
-        {"maxPartitionLag", o.maxPartitionLag}}},
-      {"rates", {{"inPerSecond", roundTo(o.rates.inPerSecond, 0.01)}, {"outPerSecond", roundTo(o.rates.outPerSecond, 0.01)}}},
-  };
-  if (o.decision.changed()) {
-    j["lastScale"] = {{"time", common::formatRfc3339(now)},
-                      {"from", o.decision.from},
-                      {"to", o.decision.to},
-                      {"reason", o.decision.reason}};
-  }
-  return j;
 }
 
 }  // namespace sluice::scaling

@@ -9,7 +9,7 @@
 //   auto workers = foldReports(decodedLeaseReports, clock.wallNow());
 //   PollOutcome out = scaler.poll(pipeline.spec.scaling, sourceKind, deployment.replicas, lag, workers);
 //   if (out.decision.changed()) { patch replicas = out.decision.to; emit Event(out.decision.reason); }
-//   status: statusJson(out, clock.wallNow()) merged into the status patch; requeueAfter pollIntervalSeconds.
+//   status: the controller turns `out` into the status (controller/pipeline_status.h).
 //
 // Not thread-safe: one reconcile per key at a time (the work queue guarantees it).
 #include <chrono>
@@ -52,7 +52,7 @@ class PipelineAutoscaler {
  public:
   explicit PipelineAutoscaler(common::Clock& clock, AutoscalerOptions options = {});
 
-  PollOutcome poll(const spec::ScalingSpec& scaling, SourceKind source, int currentReplicas,
+  PollOutcome poll(const spec::ScalingSpec& scaling, spec::SourceKind source, int currentReplicas,
                    const common::Result<LagSnapshot>& lag, const WorkersStatus& workers);
 
  private:
@@ -63,12 +63,5 @@ class PipelineAutoscaler {
   IdleTracker idle_;
   Stabilizer stabilizer_;
 };
-
-SourceKind sourceKindOf(const spec::PipelineSpec& spec);
-
-// The scaling part of the status patch: desiredReplicas, lag {total, partitionsWithLag,
-// maxPartitionLag}, rates {inPerSecond, outPerSecond}, and lastScale {time, from, to, reason}
-// when this poll changed the replicas (otherwise the previous lastScale stays as it is).
-nlohmann::json statusJson(const PollOutcome& outcome, common::WallTime now);
 
 }  // namespace sluice::scaling

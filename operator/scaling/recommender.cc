@@ -103,7 +103,7 @@ Recommendation hold(const ScalingInputs& in, Cause cause, const std::string& why
 }
 
 bool isKafkaCapped(const ScalingInputs& in) {
-  return in.source == SourceKind::kKafka && !in.scaling.allowIdleConsumers && in.partitionCount &&
+  return in.source == spec::SourceKind::kKafka && !in.scaling.allowIdleConsumers && in.partitionCount &&
          *in.partitionCount > 0;
 }
 

@@ -10,8 +10,6 @@
 
 namespace sluice::scaling {
 
-enum class SourceKind { kKafka, kNats };
-
 // What the lag probe could say about the source this poll.
 enum class SourceState {
   kOk,
@@ -21,7 +19,7 @@ enum class SourceState {
 
 struct ScalingInputs {
   spec::ScalingSpec scaling;
-  SourceKind source = SourceKind::kKafka;
+  spec::SourceKind source = spec::SourceKind::kKafka;
   SourceState sourceState = SourceState::kOk;
   int currentReplicas = 0;
   int64_t totalLag = 0;

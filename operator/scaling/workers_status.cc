@@ -35,18 +35,4 @@ WorkersStatus foldReports(const std::vector<contract::WorkerReport>& reports, co
   return out;
 }
 
-nlohmann::json toStatusJson(const WorkersStatus& workers) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const contract::WorkerReport& r : workers.items) {
-    items.push_back({{"pod", r.pod},
-                     {"state", contract::toString(r.state)},
-                     {"lastHeartbeat", common::formatRfc3339(r.lastHeartbeat)},
-                     {"processedPerSecond", r.processedPerSecond},
-                     {"p95BatchMs", r.p95BatchMs},
-                     {"inFlight", r.inFlight},
-                     {"paused", r.paused}});
-  }
-  return {{"ready", workers.ready}, {"total", workers.total}, {"items", items}};
-}
-
 }  // namespace sluice::scaling

@@ -28,8 +28,4 @@ struct WorkersStatus {
 // Drops reports whose lastHeartbeat is more than 3 of their heartbeat periods before `now`.
 WorkersStatus foldReports(const std::vector<contract::WorkerReport>& reports, common::WallTime now);
 
-// status.workers as JSON: {ready, total, items: [{pod, state, lastHeartbeat, processedPerSecond,
-// p95BatchMs, inFlight, paused}]}
-nlohmann::json toStatusJson(const WorkersStatus& workers);
-
 }  // namespace sluice::scaling

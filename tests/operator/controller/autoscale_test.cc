@@ -81,13 +81,13 @@ TEST(PollScaling, LagScalesUpToThePartitionCountWithAScaledEvent) {
   EXPECT_EQ(out.event->reason, event::kScaled);
   EXPECT_EQ(out.event->message, out.outcome.decision.reason);
   EXPECT_NE(out.event->message.find("1000"), std::string::npos) << out.event->message;
-  EXPECT_EQ(out.status["desiredReplicas"], 4);
-  EXPECT_EQ(out.status["lag"]["total"], 1000);
-  EXPECT_EQ(out.status["lag"]["partitionsWithLag"], 4);
-  EXPECT_EQ(out.status["lag"]["maxPartitionLag"], 250);
-  EXPECT_EQ(out.status["lastScale"]["from"], 0);
-  EXPECT_EQ(out.status["lastScale"]["to"], 4);
-  EXPECT_EQ(out.status["workers"]["total"], 0);
+  EXPECT_EQ(out.status.lag.total, 1000);
+  EXPECT_EQ(out.status.lag.partitionsWithLag, 4);
+  EXPECT_EQ(out.status.lag.maxPartitionLag, 250);
+  ASSERT_TRUE(out.status.lastScale.has_value());
+  EXPECT_EQ(out.status.lastScale->from, 0);
+  EXPECT_EQ(out.status.lastScale->to, 4);
+  EXPECT_EQ(out.status.workers.total, 0);
 }
 
 TEST(PollScaling, HoldingReplicasEmitsNoEventAndKeepsLastScaleOut) {
@@ -96,7 +96,7 @@ TEST(PollScaling, HoldingReplicasEmitsNoEventAndKeepsLastScaleOut) {
   const auto out = pollScaling(autoscaler, kafkaSpec(), 4, {}, fourPartitions(250, 1000, 0), clock.wallNow());
   EXPECT_FALSE(out.outcome.decision.changed());
   EXPECT_FALSE(out.event.has_value());
-  EXPECT_FALSE(out.status.contains("lastScale"));  // the merge patch leaves the previous one
+  EXPECT_FALSE(out.status.lastScale.has_value());  // the merge patch leaves the previous one
 }
 
 TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
@@ -108,7 +108,7 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
   observed.deployment = &deployment;
   observed.scaling = &scaled;
   observed.sourceSummary = "kafka:orders";
-  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow());
+  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow()).toJson();
   EXPECT_EQ(status["desiredReplicas"], 4);
   EXPECT_EQ(status["replicas"], 0);
   EXPECT_EQ(status["lag"]["total"], 1000);
@@ -124,7 +124,7 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
   clock.advance(10s);
   const json caughtUp = {{"spec", {{"replicas", 4}}}, {"status", {{"replicas", 4}, {"readyReplicas", 4}}}};
   observed.deployment = &caughtUp;
-  const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow());
+  const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(later, condition::kScaling, "status"), "False");
   EXPECT_EQ(conditionField(later, condition::kScaling, "lastTransitionTime"), common::formatRfc3339(clock.wallNow()));
   EXPECT_EQ(conditionField(later, condition::kSourceReachable, "lastTransitionTime"),
@@ -145,7 +145,7 @@ TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt
   Observations observed;
   observed.deployment = &deployment;
   observed.scaling = &polled;
-  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow());
+  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "True");
   EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), reason::kSourceSettingsDiffer);
   const std::string message = conditionField(status, condition::kDegraded, "message");
@@ -158,7 +158,7 @@ TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt
   const auto fixed = pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", contract::encodeReport(report))},
                                  fourPartitions(0, 0, 0), clock.wallNow());
   observed.scaling = &fixed;
-  const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow());
+  const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(later, condition::kDegraded, "status"), "False");
 }
 
@@ -172,7 +172,7 @@ TEST(ScalingStatus, AMissingTopicIsSourceReachableFalseAndHoldsReplicas) {
   Observations observed;
   observed.scaling = &polled;
   observed.source = SourceObservation{SourceState::kReachable, "connected to 127.0.0.1:9092"};
-  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow());
+  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(status, condition::kSourceReachable, "status"), "False");
   EXPECT_EQ(conditionField(status, condition::kSourceReachable, "reason"), reason::kSourceMissing);
   EXPECT_NE(conditionField(status, condition::kSourceReachable, "message").find("orders"), std::string::npos);
@@ -195,7 +195,7 @@ TEST(ScalingStatus, StalledLagIsDegradedWithTheCauseAsReason) {
   ASSERT_TRUE(polled->outcome.decision.degraded);
   Observations observed;
   observed.scaling = &*polled;
-  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow());
+  const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "True");
   EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), scaling::reasonName(scaling::Cause::kStalled));
 }

@@ -12,6 +12,9 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
+// A probe key per name: equal names, the same probe.
+ProbeKey probeKey(const std::string& name) { return KafkaProbeKey{"bootstrap:" + name, "group", {}, {"orders"}}; }
+
 // Answers a fixed lag and counts its calls.
 class CountingProbe final : public scaling::LagProbe {
  public:
@@ -50,7 +53,7 @@ class LagSamplerTest : public ::testing::Test {
 };
 
 TEST_F(LagSamplerTest, ANewKeyIsProbedAtOnceAndPublishedWithNotification) {
-  sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(42));
+  sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(42));
   EXPECT_EQ(sampler_.latest("ns/a"), std::nullopt);  // nothing until the first probe finished
   EXPECT_EQ(sampler_.nextDue(), milliseconds(0));
   EXPECT_EQ(runDue(), 1);
@@ -63,7 +66,7 @@ TEST_F(LagSamplerTest, ANewKeyIsProbedAtOnceAndPublishedWithNotification) {
 }
 
 TEST_F(LagSamplerTest, TheNextProbeIsOneIntervalAfterTheLastFinished) {
-  sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(1));
   ASSERT_EQ(runDue(), 1);
   const uint64_t first = sampler_.latest("ns/a")->sequence;
   EXPECT_EQ(sampler_.nextDue(), milliseconds(5000));
@@ -76,10 +79,10 @@ TEST_F(LagSamplerTest, TheNextProbeIsOneIntervalAfterTheLastFinished) {
 }
 
 TEST_F(LagSamplerTest, TrackingAgainWithTheSameFingerprintKeepsTheProbeAndTheSchedule) {
-  sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(1));
   ASSERT_EQ(runDue(), 1);
   const auto sample = sampler_.latest("ns/a");
-  for (int i = 0; i < 3; ++i) sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(99));  // every reconcile
+  for (int i = 0; i < 3; ++i) sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(99));  // every reconcile
   EXPECT_EQ(runDue(), 0);
   EXPECT_EQ(sampler_.latest("ns/a")->sequence, sample->sequence);
   clock_.advance(5s);
@@ -88,20 +91,20 @@ TEST_F(LagSamplerTest, TrackingAgainWithTheSameFingerprintKeepsTheProbeAndTheSch
 }
 
 TEST_F(LagSamplerTest, AShorterIntervalMovesTheNextProbeEarlier) {
-  sampler_.track("ns/a", "kafka:x", 30000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("x"), 30000ms, probeOf(1));
   ASSERT_EQ(runDue(), 1);
   clock_.advance(2s);
-  sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(1));
   EXPECT_EQ(sampler_.nextDue(), milliseconds(3000));
 }
 
 TEST_F(LagSamplerTest, ANewFingerprintReplacesTheProbeDropsTheSampleAndDiscardsTheRunningProbe) {
-  sampler_.track("ns/a", "kafka:old", 5000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("old"), 5000ms, probeOf(1));
   ASSERT_EQ(runDue(), 1);
   clock_.advance(5s);
   auto running = sampler_.claimDue();  // a probe thread is asking the old source
   ASSERT_TRUE(running.has_value());
-  sampler_.track("ns/a", "kafka:new", 5000ms, probeOf(7));
+  sampler_.track("ns/a", probeKey("new"), 5000ms, probeOf(7));
   EXPECT_EQ(sampler_.latest("ns/a"), std::nullopt);
   sampler_.complete(*running, running->probe->probe());  // the old answer arrives late
   EXPECT_EQ(sampler_.latest("ns/a"), std::nullopt);
@@ -112,7 +115,7 @@ TEST_F(LagSamplerTest, ANewFingerprintReplacesTheProbeDropsTheSampleAndDiscardsT
 }
 
 TEST_F(LagSamplerTest, UntrackedKeysAreNotProbedAndALateAnswerIsDropped) {
-  sampler_.track("ns/a", "kafka:x", 5000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("x"), 5000ms, probeOf(1));
   auto running = sampler_.claimDue();
   ASSERT_TRUE(running.has_value());
   sampler_.untrack("ns/a");
@@ -125,8 +128,8 @@ TEST_F(LagSamplerTest, UntrackedKeysAreNotProbedAndALateAnswerIsDropped) {
 }
 
 TEST_F(LagSamplerTest, AKeyBeingProbedIsNotHandedOutAgainButOtherKeysAre) {
-  sampler_.track("ns/slow", "kafka:unreachable", 1000ms, probeOf(1));
-  sampler_.track("ns/b", "kafka:b", 1000ms, probeOf(2));
+  sampler_.track("ns/slow", probeKey("unreachable"), 1000ms, probeOf(1));
+  sampler_.track("ns/b", probeKey("b"), 1000ms, probeOf(2));
   auto slow = sampler_.claimDue();
   ASSERT_TRUE(slow.has_value());
   auto other = sampler_.claimDue();
@@ -146,8 +149,8 @@ TEST_F(LagSamplerTest, AKeyBeingProbedIsNotHandedOutAgainButOtherKeysAre) {
 }
 
 TEST_F(LagSamplerTest, TheEarliestDueKeyGoesFirst) {
-  sampler_.track("ns/a", "kafka:a", 3000ms, probeOf(1));
-  sampler_.track("ns/b", "kafka:b", 1000ms, probeOf(1));
+  sampler_.track("ns/a", probeKey("a"), 3000ms, probeOf(1));
+  sampler_.track("ns/b", probeKey("b"), 1000ms, probeOf(1));
   ASSERT_EQ(runDue(), 2);
   clock_.advance(3s);  // both due; b since 2 s, a just now
   auto first = sampler_.claimDue();
@@ -156,7 +159,7 @@ TEST_F(LagSamplerTest, TheEarliestDueKeyGoesFirst) {
 }
 
 TEST_F(LagSamplerTest, RunOnceProbesOnTheCallingThreadAndShutDownStopsIt) {
-  sampler_.track("ns/a", "kafka:x", 60000ms, probeOf(3));
+  sampler_.track("ns/a", probeKey("x"), 60000ms, probeOf(3));
   EXPECT_TRUE(sampler_.runOnce(0ms));  // due at once: no waiting
   EXPECT_EQ(sampler_.latest("ns/a")->lag->totalLag, 3);
   EXPECT_FALSE(sampler_.runOnce(1ms));  // next one is a minute away (fake time)

@@ -36,7 +36,7 @@ spec::ScalingSpec drainSpec(int drainSeconds, int maxR = 20, std::optional<int64
 ScalingInputs kafka(spec::ScalingSpec s, int current, int64_t lag, std::optional<int> partitions = {}) {
   ScalingInputs in;
   in.scaling = s;
-  in.source = SourceKind::kKafka;
+  in.source = spec::SourceKind::kKafka;
   in.currentReplicas = current;
   in.totalLag = lag;
   in.partitionCount = partitions;
@@ -45,7 +45,7 @@ ScalingInputs kafka(spec::ScalingSpec s, int current, int64_t lag, std::optional
 
 ScalingInputs nats(spec::ScalingSpec s, int current, int64_t lag) {
   ScalingInputs in = kafka(s, current, lag);
-  in.source = SourceKind::kNats;
+  in.source = spec::SourceKind::kNats;
   return in;
 }
 

@@ -75,15 +75,5 @@ TEST(FoldReports, ThroughputFromReadyUnpausedWorkersPrefersCapacity) {
   EXPECT_FALSE(foldReports({}, now).perReplicaThroughput.has_value());
 }
 
-TEST(FoldReports, StatusJsonShape) {
-  common::FakeClock clock;
-  WorkerReport a = report("a", WorkerState::kRunning, clock.wallNow(), 12.5);
-  a.inFlight = 3;
-  auto j = toStatusJson(foldReports({a}, clock.wallNow()));
-  EXPECT_EQ(j.dump(),
-            R"({"items":[{"inFlight":3,"lastHeartbeat":"2026-01-01T00:00:00Z","p95BatchMs":0.0,"paused":false,)"
-            R"("pod":"a","processedPerSecond":12.5,"state":"Running"}],"ready":1,"total":1})");
-}
-
 }  // namespace
 }  // namespace sluice::scaling
