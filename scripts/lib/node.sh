@@ -359,8 +359,9 @@ _node_mntns_up() {
   mkdir -p "$d"
   { mount --bind "$d" "$d" && mount --make-private "$d"; } || die "could not make $d a private mount"
   : >"$d/mnt"
-  # /run/containerd must exist as a mount point; it is made (empty) only if missing, and removed by down.
-  if [[ ! -d /run/containerd ]]; then mkdir /run/containerd && state_set node made_run_containerd 1; fi
+  # /run/containerd must exist as a mount point; made (empty) if missing and left in place: removing
+  # it while another node's mount namespace has its tmpfs there would detach that mount.
+  mkdir -p /run/containerd
   # Name resolution inside: the node's name is the node IP, and the resolver is the cluster DNS
   # (reached through kube-proxy's rules once CoreDNS runs), never the host's nameserver.
   mkdir -p "$SLUICE_NODE_STATE/etc"
@@ -802,10 +803,6 @@ node_stop() {
   if mountpoint -q "$st/ns" 2>/dev/null; then umount "$st/ns" || umount -l "$st/ns"; fi
   if [[ -e "/run/netns/$ns" ]]; then ip netns del "$ns" || log "node: ip netns del $ns failed"; fi
   _node_cgroups_down "$cgroot"
-  if [[ "$(state_get node made_run_containerd || true)" == 1 ]]; then
-    rmdir /run/containerd 2>/dev/null || true
-    rm -f "$st/made_run_containerd"
-  fi
   # the big parts (snapshots, volumes, etcd); logs and configs stay for a look after the fact
   rm -rf "$st/containerd/root" "$st/containerd/state" "$st/kubelet" "$st/etcd-data"
 }
