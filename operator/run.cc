@@ -275,13 +275,12 @@ void Operator::refreshMetrics() {
     for (const auto& key : pipelines_.keys()) {
       const auto object = pipelines_.get(key);
       if (!object) continue;
-      const json status = object->value("status", json::object());
+      const auto status = controller::PipelineStatus::fromJson(object->value("status", json::object()));
       const auto [ns, name] = kube::splitKey(key);
-      metrics_.pipelineReplicas(ns, name, status.value("replicas", 0), status.value("desiredReplicas", 0));
-      if (status.contains("lag")) {
-        metrics_.pipelineLag(ns, name, status.value("/lag/total"_json_pointer, 0.0),
-                             status.value("/rates/inPerSecond"_json_pointer, 0.0),
-                             status.value("/rates/outPerSecond"_json_pointer, 0.0));
+      metrics_.pipelineReplicas(ns, name, status.replicas, status.desiredReplicas);
+      if (const auto& polled = status.autoscaling) {
+        metrics_.pipelineLag(ns, name, static_cast<double>(polled->lag.total), polled->rates.inPerSecond,
+                             polled->rates.outPerSecond);
       }
       now.insert(key);
     }

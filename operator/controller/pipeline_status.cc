@@ -25,6 +25,12 @@ json workersJson(const scaling::WorkersStatus& workers) {
   return {{"ready", workers.ready}, {"total", workers.total}, {"items", items}};
 }
 
+template <typename T>
+T numberAt(const json& object, const char* key, T fallback = 0) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<T>() : fallback;
+}
+
 }  // namespace
 
 ScalingStatus scalingStatus(const scaling::PollOutcome& outcome, const scaling::WorkersStatus& workers,
@@ -60,6 +66,26 @@ json PipelineStatus::toJson() const {
   if (!source.empty()) j["source"] = source;
   j["conditions"] = conditions;
   return j;
+}
+
+PipelineStatus PipelineStatus::fromJson(const json& status) {
+  PipelineStatus out;
+  if (!status.is_object()) return out;
+  out.observedGeneration = numberAt<int64_t>(status, "observedGeneration");
+  out.replicas = numberAt<int>(status, "replicas");
+  out.desiredReplicas = numberAt<int>(status, "desiredReplicas");
+  out.readyReplicas = numberAt<int>(status, "readyReplicas");
+  if (const auto it = status.find("source"); it != status.end() && it->is_string()) out.source = it->get<std::string>();
+  if (const auto it = status.find("conditions"); it != status.end() && it->is_array()) out.conditions = *it;
+  const auto lag = status.find("lag");
+  if (lag == status.end() || !lag->is_object()) return out;
+  ScalingStatus& polled = out.autoscaling.emplace();
+  polled.lag = {numberAt<int64_t>(*lag, "total"), numberAt<int>(*lag, "partitionsWithLag"),
+                numberAt<int64_t>(*lag, "maxPartitionLag")};
+  if (const auto rates = status.find("rates"); rates != status.end() && rates->is_object()) {
+    polled.rates = {numberAt<double>(*rates, "inPerSecond"), numberAt<double>(*rates, "outPerSecond")};
+  }
+  return out;
 }
 
 }  // namespace sluice::controller

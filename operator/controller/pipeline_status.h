@@ -53,6 +53,10 @@ struct PipelineStatus {
   std::optional<ScalingStatus> autoscaling;             // when the autoscaler polled
 
   nlohmann::json toJson() const;
+  // A status as the API server stores it (written by this or an earlier operator), for the
+  // operator's per-pipeline metrics: the counts, source, conditions, lag and rates. lastScale and
+  // the workers are not read back (nothing needs them); a field of another type reads as absent.
+  static PipelineStatus fromJson(const nlohmann::json& status);
 };
 
 }  // namespace sluice::controller

@@ -69,6 +69,36 @@ TEST(PipelineStatusToJson, APollAddsLagRatesLastScaleAndWorkers) {
   EXPECT_EQ(j["desiredReplicas"], 4);
 }
 
+TEST(PipelineStatusFromJson, ReadsBackTheFiguresToJsonWrote) {
+  common::FakeClock clock;
+  PipelineStatus written;
+  written.observedGeneration = 7;
+  written.replicas = 3;
+  written.desiredReplicas = 4;
+  written.readyReplicas = 2;
+  written.source = "nats:ORDERS";
+  written.autoscaling = scalingStatus(scaledUp(), {}, clock.wallNow());
+  const PipelineStatus read = PipelineStatus::fromJson(written.toJson());
+  EXPECT_EQ(read.observedGeneration, 7);
+  EXPECT_EQ(read.replicas, 3);
+  EXPECT_EQ(read.desiredReplicas, 4);
+  EXPECT_EQ(read.readyReplicas, 2);
+  EXPECT_EQ(read.source, "nats:ORDERS");
+  ASSERT_TRUE(read.autoscaling.has_value());
+  EXPECT_EQ(read.autoscaling->lag.total, 3500);
+  EXPECT_EQ(read.autoscaling->lag.maxPartitionLag, 1500);
+  EXPECT_DOUBLE_EQ(read.autoscaling->rates.inPerSecond, 700.0);
+  EXPECT_DOUBLE_EQ(read.autoscaling->rates.outPerSecond, 12.35);
+}
+
+TEST(PipelineStatusFromJson, WithoutLagThereIsNoPollAndOddTypesReadAsAbsent) {
+  const auto read = PipelineStatus::fromJson(json::parse(R"({"replicas":"two","desiredReplicas":2})"));
+  EXPECT_EQ(read.replicas, 0);
+  EXPECT_EQ(read.desiredReplicas, 2);
+  EXPECT_FALSE(read.autoscaling.has_value());
+  EXPECT_FALSE(PipelineStatus::fromJson(json()).autoscaling.has_value());
+}
+
 // status.workers, as the worker reports fold into it (moved from scaling::toStatusJson).
 TEST(PipelineStatusToJson, WorkersShape) {
   common::FakeClock clock;
