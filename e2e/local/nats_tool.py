@@ -93,11 +93,11 @@ def create_stream(conn, name, subjects, recreate=False):
     print(f"stream {name}: subjects {info['config']['subjects']}, {info['state']['messages']} messages")
 
 
-def publish(conn, prefix, count, chunk=500):
+def publish(conn, prefix, count, first_id=0, chunk=500):
     conn.send(b"SUB _INBOX.e2e.pub.* 2\r\n")
     acked = 0
-    for start in range(0, count, chunk):
-        end = min(count, start + chunk)
+    for start in range(first_id, first_id + count, chunk):
+        end = min(first_id + count, start + chunk)
         out = bytearray()
         for i in range(start, end):
             body = json.dumps({"id": i, "payload": "x" * 64}).encode()
@@ -123,13 +123,14 @@ def main():
     pub = sub.add_parser("publish")
     pub.add_argument("prefix")
     pub.add_argument("count", type=int)
+    pub.add_argument("--first-id", type=int, default=0, help="the first message's id (then +1 each)")
     args = parser.parse_args()
     conn = Connection(args.url)
     try:
         if args.command == "stream":
             create_stream(conn, args.name, args.subjects, args.recreate)
         else:
-            publish(conn, args.prefix, args.count)
+            publish(conn, args.prefix, args.count, args.first_id)
     except RuntimeError as error:
         print(f"nats_tool: {error}", file=sys.stderr)
         return 1

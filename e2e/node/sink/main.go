@@ -5,9 +5,11 @@
 // how often a key's first delivery of an id came after a higher id of the same key (per-key order).
 //
 //	sluice-e2e-sink [--listen :8080]
-//	POST   /ingest/<bucket>            a batch: a JSON array (format json) or NDJSON (format ndjson)
+//	POST   /ingest/<bucket>[?delayMs=N] a batch: a JSON array (format json) or NDJSON (format ndjson)
 //	                                   of the worker's message objects; the id is the integer "id"
-//	                                   field of the JSON in "value", the key is "key" (else "topic")
+//	                                   field of the JSON in "value", the key is "key" (else "topic").
+//	                                   delayMs: answer N ms later (a slow endpoint, so that a burst
+//	                                   takes long enough to disturb the workers mid-stream)
 //	GET    /stats/<bucket>?expect=N    {"received":..,"unique":..,"duplicates":..,"missing":..,...}
 //	DELETE /stats/<bucket>             forget a bucket
 //	GET    /healthz                    200 "ok"
@@ -30,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // message is the part of the worker's message object the sink reads (worker/http_delivery.cc).
@@ -196,6 +199,14 @@ func (s *sink) ingest(w http.ResponseWriter, r *http.Request) {
 	if !ok || r.Method != http.MethodPost {
 		http.Error(w, "POST /ingest/<bucket>", http.StatusNotFound)
 		return
+	}
+	if d := r.URL.Query().Get("delayMs"); d != "" {
+		ms, err := strconv.Atoi(d)
+		if err != nil || ms < 0 || ms > 60000 {
+			http.Error(w, "delayMs must be an integer 0..60000, got "+strconv.Quote(d), http.StatusBadRequest)
+			return
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
 	body, err := io.ReadAll(r.Body)
 	var batch []message

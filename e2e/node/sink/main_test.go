@@ -81,3 +81,13 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestDelayIsValidated(t *testing.T) {
+	mux := newMux()
+	if c := post(t, mux, "/ingest/s?delayMs=abc", "[]"); c != http.StatusBadRequest {
+		t.Fatalf("want 400, got %d", c)
+	}
+	if c := post(t, mux, "/ingest/s?delayMs=1", "["+msg("a", 1)+"]"); c != 200 {
+		t.Fatalf("want 200, got %d", c)
+	}
+}

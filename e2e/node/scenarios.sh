@@ -1,0 +1,185 @@
+# shellcheck shell=bash
+# Node scenarios (e2e/node/scenarios.txt): pipelines that deliver to the HTTP sink Pod
+# (e2e/node/sink), which counts every message id, so "none lost" is checked message by message, not
+# only from the lag. Sourced by e2e/node/run.sh after e2e/scenarios/lib.sh, whose waits and
+# assertions they reuse. run.sh provides node_produce SOURCE TARGET COUNT (ids 1..COUNT),
+# kafka_topic NAME PARTITIONS, NS_NATS_URL, RELEASE_NAMESPACE and runs everything inside the
+# node's network namespace.
+# shellcheck disable=SC2154 # repo, NS_NATS_URL, RELEASE_NAMESPACE come from run.sh
+
+NODE_SCENARIOS_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scenarios.txt"
+NODE_PIPELINES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pipelines"
+# The node pipelines' placeholders, next to lib.sh's.
+SLUICE_RENDER_VARS+=(E2E_PIPELINE E2E_TOPIC E2E_SINK_URL)
+
+node_scenarios() { grep -v -E '^[[:space:]]*(#|$)' "$NODE_SCENARIOS_FILE"; }
+
+node_scenario_known() {
+  node_scenarios | awk '{print $1}' | grep -qxF "$1"
+}
+
+# sink_stats BUCKET EXPECT: the sink's JSON for BUCKET (ids 1..EXPECT), through the API server's
+# service proxy (no port-forward, no address outside the namespace).
+sink_stats() {
+  _kubectl get --raw "/api/v1/namespaces/$SLUICE_E2E_NAMESPACE/services/sink:http/proxy/stats/$1?expect=$2"
+}
+
+# sink_field JSON FIELD: one integer field of sink_stats' answer.
+sink_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], 0))' "$1" "$2"; }
+
+worker_pods() {
+  _kubectl -n "$SLUICE_E2E_NAMESPACE" get pods -l "app.kubernetes.io/name=sluice-worker,app.kubernetes.io/instance=$1" \
+    --field-selector=status.phase=Running -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}'
+}
+
+# wait_mid_stream NAME COUNT: returns once the sink has some of this pipeline's messages but not
+# all of them (so the disruption that follows hits workers mid-stream); fails if the burst was
+# already delivered.
+wait_mid_stream() {
+  local name="$1" count="$2" deadline=$((SECONDS + $(_timeout 120))) stats unique=0
+  while (( SECONDS < deadline )); do
+    stats=$(sink_stats "$name" "$count" 2>/dev/null) || { sleep 1; continue; }
+    unique=$(sink_field "$stats" unique)
+    if (( unique >= count )); then
+      e2e_error "$name: all $count messages were delivered before the disruption (raise the count or the sink delay)"
+      return 1
+    fi
+    if (( unique > 0 )) && [[ -n "$(worker_pods "$name")" ]]; then
+      e2e_log "$name: mid-stream: $unique of $count delivered"
+      return 0
+    fi
+    sleep 0.5
+  done
+  e2e_error "$name: the sink got none of the messages in time"
+  return 1
+}
+
+node_disrupt_none() { :; }
+
+node_disrupt_delete_pod() {
+  local pod; pod=$(worker_pods "$1" | head -n1)
+  [[ -n "$pod" ]] || { e2e_error "$1: no running worker Pod to delete"; return 1; }
+  e2e_log "$1: kubectl delete pod $pod (graceful: preStop, drain, terminationGracePeriodSeconds)"
+  _kubectl -n "$SLUICE_E2E_NAMESPACE" delete pod "$pod" --wait=false >/dev/null
+}
+
+node_disrupt_force_delete() {
+  local pod; pod=$(worker_pods "$1" | head -n1)
+  [[ -n "$pod" ]] || { e2e_error "$1: no running worker Pod to delete"; return 1; }
+  e2e_log "$1: kubectl delete pod $pod --grace-period=0 --force"
+  _kubectl -n "$SLUICE_E2E_NAMESPACE" delete pod "$pod" --grace-period=0 --force >/dev/null 2>&1
+}
+
+node_disrupt_roll() {
+  local before after
+  before=$(_kubectl -n "$SLUICE_E2E_NAMESPACE" get "deployment/$1-worker" -o 'jsonpath={.metadata.generation}')
+  e2e_log "$1: spec change mid-stream (batch.maxWaitMs 200 -> 300): the worker Deployment rolls"
+  _kubectl -n "$SLUICE_E2E_NAMESPACE" patch consumerpipeline "$1" --type merge -p '{"spec":{"batch":{"maxWaitMs":300}}}' >/dev/null
+  local deadline=$((SECONDS + $(_timeout 60)))
+  while (( SECONDS < deadline )); do
+    after=$(_kubectl -n "$SLUICE_E2E_NAMESPACE" get "deployment/$1-worker" -o 'jsonpath={.metadata.generation}')
+    if [[ "$after" != "$before" ]]; then
+      e2e_log "$1: deployment/$1-worker generation $before -> $after"
+      return 0
+    fi
+    sleep 0.5
+  done
+  e2e_error "$1: the worker Deployment did not change after the spec change"
+  return 1
+}
+
+node_disrupt_operator() {
+  local leader next deadline
+  leader=$(_kubectl -n "$RELEASE_NAMESPACE" get lease sluice-operator-leader -o 'jsonpath={.spec.holderIdentity}')
+  [[ -n "$leader" ]] || { e2e_error "no operator holds lease sluice-operator-leader"; return 1; }
+  e2e_log "$1: deleting the leading operator Pod $leader"
+  _kubectl -n "$RELEASE_NAMESPACE" delete pod "$leader" --wait=false >/dev/null
+  deadline=$((SECONDS + $(_timeout 90)))
+  while (( SECONDS < deadline )); do
+    next=$(_kubectl -n "$RELEASE_NAMESPACE" get lease sluice-operator-leader -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)
+    if [[ -n "$next" && "$next" != "$leader" ]]; then
+      e2e_log "$1: lease sluice-operator-leader taken by $next"
+      return 0
+    fi
+    sleep 0.5
+  done
+  e2e_error "$1: no other operator took the Lease after $leader was deleted"
+  return 1
+}
+
+# node_run_scenario NAME SOURCE COUNT PEAK DELAY_MS DISRUPTION: fresh topic/stream, apply the
+# pipeline (sink bucket NAME), burst of COUNT -> scale-up >= PEAK -> disruption -> drain -> back to
+# 0 -> every id 1..COUNT at the sink -> delete. Appends "NAME produced delivered duplicates ..." to
+# $NODE_RESULTS.
+node_run_scenario() {
+  local name="$1" source="$2" count="$3" peak="$4" delay="$5" disruption="$6" ns="$SLUICE_E2E_NAMESPACE"
+  local target manifest
+  e2e_log "scenario $name: $source, $count messages, >= $peak workers, sink delay ${delay}ms, disruption: $disruption"
+  export E2E_PIPELINE="$name" E2E_SINK_URL="http://sink.$ns.svc:8080/ingest/$name"
+  (( delay > 0 )) && E2E_SINK_URL+="?delayMs=$delay"
+  case "$source" in
+    kafka) E2E_TOPIC="e2e-$name"; target="$E2E_TOPIC"; kafka_topic "$E2E_TOPIC" 8 || return 1 ;;
+    nats)
+      E2E_TOPIC=$(tr 'a-z-' 'A-Z_' <<<"$name"); target="${name//-/.}"
+      python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" stream --recreate "$E2E_TOPIC" "$target.>" >/dev/null || return 1
+      ;;
+    *) e2e_error "$name: unknown source $source"; return 1 ;;
+  esac
+  export E2E_TOPIC
+  _kubectl delete --raw "/api/v1/namespaces/$ns/services/sink:http/proxy/stats/$name" >/dev/null 2>&1 || true
+  manifest=$(sluice_render "$NODE_PIPELINES_DIR/$source-sink.yaml") || return 1
+  _kubectl apply -f - <<<"$manifest" >/dev/null || { e2e_error "$name: kubectl apply failed"; return 1; }
+  sluice_wait_condition "$ns" "$name" Ready 120 || return 1
+  sluice_wait_field "$ns" "$name" .status.desiredReplicas 0 60 || return 1
+  e2e_log "scenario $name: producing $count messages (ids 1..$count)"
+  node_produce "$source" "$target" "$count" || { e2e_error "$name: producing $count messages failed"; return 1; }
+  sluice_wait_at_least "$ns" "$name" .status.lag.total 1 60 || return 1
+  sluice_assert_scale_up "$ns" "$name" "$peak" 180 || return 1
+  if [[ "$disruption" != none ]]; then
+    wait_mid_stream "$name" "$count" || return 1
+    "node_disrupt_${disruption//-/_}" "$name" || return 1
+  fi
+  sluice_assert_drained "$ns" "$name" 300 || return 1
+  sluice_assert_scale_down "$ns" "$name" 0 180 || return 1
+  local stats received unique dups missing order bad unexpected
+  stats=$(sink_stats "$name" "$count") || { e2e_error "$name: cannot read the sink's counts"; return 1; }
+  received=$(sink_field "$stats" received); unique=$(sink_field "$stats" unique)
+  dups=$(sink_field "$stats" duplicates); missing=$(sink_field "$stats" missing)
+  order=$(sink_field "$stats" orderViolations); bad=$(sink_field "$stats" badRequests)
+  unexpected=$(sink_field "$stats" unexpected)
+  printf '%s produced=%s delivered=%s received=%s duplicates=%s missing=%s order-violations=%s\n' \
+    "$name" "$count" "$unique" "$received" "$dups" "$missing" "$order" >>"$NODE_RESULTS"
+  e2e_log "scenario $name: produced $count, delivered $unique distinct ($received received), duplicates $dups, missing $missing, per-key order violations $order"
+  if (( missing > 0 || bad > 0 || unexpected > 0 )); then
+    e2e_error "$name: $missing of $count lost (first: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("firstMissing"))' "$stats")), $bad bad requests, $unexpected unexpected ids"
+    return 1
+  fi
+  _kubectl -n "$ns" delete consumerpipeline "$name" --wait=true --timeout="$(_timeout 60)s" >/dev/null || return 1
+  _kubectl -n "$ns" wait "deployment/$name-worker" --for=delete --timeout="$(_timeout 60)s" >/dev/null 2>&1 \
+    || { e2e_error "$name: deployment/$name-worker still exists after its pipeline was deleted"; return 1; }
+  e2e_log "scenario $name: passed"
+}
+
+# node_run_scenarios [NAME...]: the node scenarios (default: all); prints each one's counts and
+# "node e2e: N passed, N failed".
+node_run_scenarios() {
+  local passed=0 failed=0 failures=() lines line name source count peak delay disruption
+  NODE_RESULTS="${NODE_RESULTS:-$(mktemp)}"
+  mapfile -t lines < <(node_scenarios)
+  for line in "${lines[@]}"; do
+    read -r name source count peak delay disruption <<<"$line"
+    if [[ $# -gt 0 && " $* " != *" $name "* ]]; then continue; fi
+    if node_run_scenario "$name" "$source" "$count" "$peak" "$delay" "$disruption"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      failures+=("$name")
+      sluice_dump "$SLUICE_E2E_NAMESPACE" "$name"
+      _kubectl -n "$SLUICE_E2E_NAMESPACE" delete consumerpipeline "$name" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    fi
+  done
+  echo "---- counts at the HTTP sink"
+  cat "$NODE_RESULTS"
+  echo "node e2e: $passed passed, $failed failed${failures[*]:+ (${failures[*]})}"
+  (( failed == 0 ))
+}
