@@ -199,8 +199,8 @@ e2e_on_failure() {
 }
 
 inside_main() {
-  # shellcheck disable=SC1090
-  source "$("$repo/scripts/dev-env" env)"
+  # scripts/dev-env exec set KUBECONFIG to the node's cluster.
+  [[ -n "${KUBECONFIG:-}" ]] || { e2e_error "KUBECONFIG unset: run through 'scripts/dev-env exec --'"; return 2; }
   command -v kubectl >/dev/null || { e2e_error "needs kubectl"; return 2; }
   export KUBECTL="kubectl"
   export SLUICE_E2E_NAMESPACE=sluice-e2e

@@ -56,6 +56,30 @@ wait_mid_stream() {
 
 node_disrupt_none() { :; }
 
+# node_disrupt_inspect NAME: no disruption; checks what only a real kubelet enforces on a running
+# worker Pod: uid 65532, a read-only root filesystem, Ready (readiness probe) without restarts
+# (liveness probe), and a heartbeat Lease named after the Pod whose owner is that Pod.
+node_disrupt_inspect() {
+  local ns="$SLUICE_E2E_NAMESPACE" pod uid out owner ready restarts
+  pod=$(worker_pods "$1" | head -n1)
+  [[ -n "$pod" ]] || { e2e_error "$1: no running worker Pod to inspect"; return 1; }
+  _kubectl -n "$ns" wait "pod/$pod" --for=condition=Ready --timeout="$(_timeout 60)s" >/dev/null \
+    || { e2e_error "$1: pod $pod not Ready (readiness probe /readyz)"; return 1; }
+  out=$(_kubectl -n "$ns" exec "$pod" -c worker -- id -u 2>&1) || true
+  [[ "$out" == 65532 ]] || { e2e_error "$1: $pod runs as uid '$out', not 65532"; return 1; }
+  if out=$(_kubectl -n "$ns" exec "$pod" -c worker -- sh -c 'echo x > /e2e-write-probe' 2>&1); then
+    e2e_error "$1: $pod could write to / (readOnlyRootFilesystem not enforced)"; return 1
+  fi
+  [[ "$out" == *"Read-only file system"* ]] || { e2e_error "$1: writing to / in $pod failed, but not read-only: $out"; return 1; }
+  uid=$(_kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.metadata.uid}')
+  owner=$(_kubectl -n "$ns" get lease "$pod" -o 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].uid}' 2>&1) || true
+  [[ "$owner" == "Pod/$pod/$uid" ]] || { e2e_error "$1: Lease $pod has owner '$owner', want Pod/$pod/$uid"; return 1; }
+  restarts=$(_kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.status.containerStatuses[0].restartCount}')
+  ready=$(_kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.status.containerStatuses[0].ready}')
+  [[ "$restarts" == 0 && "$ready" == true ]] || { e2e_error "$1: $pod ready=$ready restarts=$restarts (probes)"; return 1; }
+  e2e_log "$1: $pod: uid 65532, / read-only ($out), Ready, 0 restarts, Lease owned by the Pod"
+}
+
 node_disrupt_delete_pod() {
   local pod; pod=$(worker_pods "$1" | head -n1)
   [[ -n "$pod" ]] || { e2e_error "$1: no running worker Pod to delete"; return 1; }

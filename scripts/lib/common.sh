@@ -111,12 +111,12 @@ port_listening() {
 }
 
 # service_host: the address Kafka and NATS listen on and advertise: $SLUICE_SERVICE_HOST, default
-# 127.0.0.1. Another address is only accepted inside a named network namespace (the node profile
-# runs the brokers in its namespace, at the node's address, where Pods reach them); in the host's
-# own namespace the brokers stay on loopback.
+# 127.0.0.1. Another address is only accepted inside a named network namespace (`ip netns
+# identify`; the node profile runs the brokers in its namespace, at the node's address, where Pods
+# reach them); in the host's own namespace the brokers stay on loopback.
 service_host() {
   local host="${SLUICE_SERVICE_HOST:-127.0.0.1}"
-  if [[ "$host" != 127.* && -z "$(ip netns identify "$$" 2>/dev/null)" ]]; then
+  if [[ "$host" != 127.* && -z "$(ip netns identify "$BASHPID" 2>/dev/null)" ]]; then
     die "SLUICE_SERVICE_HOST=$host: only 127.x addresses in the host's network namespace (run inside the node's namespace: scripts/dev-env exec -- ...)"
   fi
   echo "$host"
