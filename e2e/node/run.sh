@@ -14,6 +14,8 @@
 #   SLUICE_E2E_KEEP=1          leave the release, the brokers and the namespaces afterwards
 #   SLUICE_E2E_TIME_SCALE      multiply every timeout (default 2: a 2-core machine shared with builds)
 #   SLUICE_NODE_E2E_NO_UP=1    do not run `scripts/dev-env up node` (the caller did)
+#   SLUICE_E2E_PROGRESS=1      worker Pods as `kubectl get pods -w` prints them, and a line per
+#                              pipeline every 2 s (replicas/desired, lag, workers): scripts/demo node
 #   CCACHE_DIR                 the compiler cache the image's C++ build reuses (as scripts/test's)
 #
 # Phases: on the host (it needs the package registries): install what the brokers and helm need,
@@ -79,16 +81,24 @@ host_main() {
   e2e_log "into the node's network namespace: scripts/dev-env exec -- $0 --inside $*"
   "$repo/scripts/dev-env" exec -- env SLUICE_STATE="$SLUICE_STATE" SLUICE_CACHE="$SLUICE_CACHE" \
     SLUICE_E2E_TIME_SCALE="$SLUICE_E2E_TIME_SCALE" SLUICE_E2E_KEEP="${SLUICE_E2E_KEEP:-0}" \
+    SLUICE_E2E_PROGRESS="${SLUICE_E2E_PROGRESS:-0}" \
     bash "$here/run.sh" --inside "$@"
 }
 
 # -------------------------------------------------------------------------------------- inside
 
 NS_KAFKA_BOOTSTRAP="" NS_NATS_URL=""
+bg_pids=()
 
 cleanup() {
-  local rc=$?
+  local rc=$? pid
   trap - EXIT INT TERM
+  # each background job is a subshell: its children (kubectl -w, the loop) first, then itself
+  for pid in "${bg_pids[@]}"; do
+    pkill -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [[ "${SLUICE_E2E_KEEP:-0}" != 1 ]]; then
     e2e_log "cleaning up: release $RELEASE, namespaces, brokers (SLUICE_E2E_KEEP=1 keeps them)"
     "$HELM" uninstall "$RELEASE" -n "$RELEASE_NAMESPACE" --wait --timeout 120s >/dev/null 2>&1 || true
@@ -198,6 +208,22 @@ e2e_on_failure() {
   } >&2 2>&1 || true
 }
 
+# progress: with SLUICE_E2E_PROGRESS=1 (scripts/demo node), the worker Pods as `kubectl get pods -w`
+# shows them, and every 2 s one line per pipeline: replicas/desired, lag, workers reporting.
+progress() {
+  [[ "${SLUICE_E2E_PROGRESS:-0}" == 1 ]] || return 0
+  ( _kubectl -n "$SLUICE_E2E_NAMESPACE" get pods -l app.kubernetes.io/name=sluice-worker -o wide -w 2>/dev/null \
+      | while IFS= read -r line; do printf '[pods %s] %s\n' "$(date +%H:%M:%S)" "$line" >&2; done ) &
+  bg_pids+=("$!")
+  local cols='{range .items[*]}{.metadata.name}{" replicas="}{.status.replicas}{"/desired="}{.status.desiredReplicas}'
+  cols+='{" lag="}{.status.lag.total}{" workers="}{.status.workers.ready}{"/"}{.status.workers.total}{"\n"}{end}'
+  while sleep 2; do
+    _kubectl -n "$SLUICE_E2E_NAMESPACE" get consumerpipelines -o "jsonpath=$cols" 2>/dev/null \
+      | while read -r line; do [[ -n "$line" ]] && printf '[progress %s] %s\n' "$(date +%H:%M:%S)" "$line" >&2; done
+  done &
+  bg_pids+=("$!")
+}
+
 inside_main() {
   # scripts/dev-env exec set KUBECONFIG to the node's cluster.
   [[ -n "${KUBECONFIG:-}" ]] || { e2e_error "KUBECONFIG unset: run through 'scripts/dev-env exec --'"; return 2; }
@@ -221,6 +247,7 @@ inside_main() {
   prepare_sources
   deploy_sink
   install_chart
+  progress
   local shared=() node=() name
   for name in "$@"; do
     if node_scenario_known "$name"; then node+=("$name"); else shared+=("$name"); fi
