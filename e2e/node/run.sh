@@ -164,13 +164,17 @@ prepare_sources() {
   python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" stream --recreate E2E_EVENTS 'e2e.events.>' >/dev/null
 }
 
+# kafka_topics ARGS...: scripts/kafka-topics against the brokers' own env file (the node's address).
+kafka_topics() {
+  env -u KAFKA_BOOTSTRAP -u KAFKA_CLASSPATH SLUICE_STATE="$BROKER_STATE" "$repo/scripts/kafka-topics" "$@"
+}
+
 # kafka_topic NAME PARTITIONS: a fresh topic.
 kafka_topic() {
-  KAFKA_BOOTSTRAP="$NS_KAFKA_BOOTSTRAP" "$repo/scripts/kafka-topics" --delete --if-exists --topic "$1" >/dev/null 2>&1 || true
-  local deadline=$((SECONDS + $(_timeout 60)))
-  until KAFKA_BOOTSTRAP="$NS_KAFKA_BOOTSTRAP" "$repo/scripts/kafka-topics" --create --if-not-exists --topic "$1" \
-      --partitions "$2" --replication-factor 1 >/dev/null 2>&1; do
-    (( SECONDS < deadline )) || { e2e_error "cannot create topic $1"; return 1; }
+  kafka_topics --delete --if-exists --topic "$1" >/dev/null 2>&1 || true
+  local deadline=$((SECONDS + $(_timeout 60))) out
+  until out=$(kafka_topics --create --if-not-exists --topic "$1" --partitions "$2" --replication-factor 1 2>&1); do
+    (( SECONDS < deadline )) || { echo "$out" | tail -n 5 >&2; e2e_error "cannot create topic $1"; return 1; }
     sleep 1
   done
 }
