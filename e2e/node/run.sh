@@ -267,8 +267,9 @@ inside_main() {
     echo "$out"
     [[ "$out" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]] && { p=$((p + BASH_REMATCH[1])); f=$((f + BASH_REMATCH[2])); }
   fi
-  e2e_log "pods as the node runs them (kubectl get pods -A -o wide):"
+  e2e_log "pods as the node runs them (kubectl get pods -A -o wide, then their images):"
   _kubectl get pods -A -o wide >&2 || true
+  _kubectl get pods -A -o 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,IMAGE:.spec.containers[*].image,IMAGE-ID:.status.containerStatuses[*].imageID' >&2 || true
   echo "e2e: $p passed, $f failed"
   return "$rc"
 }

@@ -54,6 +54,12 @@ wait_mid_stream() {
   return 1
 }
 
+# pods_with_images NS SELECTOR: the Pods as `kubectl get pods -o wide` lists them, with the image
+# each container runs and its image id (what the node's containerd resolved).
+pods_with_images() {
+  _kubectl -n "$1" get pods -l "$2" -o 'custom-columns=NAME:.metadata.name,STATUS:.status.phase,IP:.status.podIP,NODE:.spec.nodeName,IMAGE:.spec.containers[*].image,IMAGE-ID:.status.containerStatuses[*].imageID' 2>&1 || true
+}
+
 node_disrupt_none() { :; }
 
 # node_disrupt_inspect NAME: no disruption; checks what only a real kubelet enforces on a running
@@ -77,7 +83,7 @@ node_disrupt_inspect() {
   restarts=$(_kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.status.containerStatuses[0].restartCount}')
   ready=$(_kubectl -n "$ns" get pod "$pod" -o 'jsonpath={.status.containerStatuses[0].ready}')
   [[ "$restarts" == 0 && "$ready" == true ]] || { e2e_error "$1: $pod ready=$ready restarts=$restarts (probes)"; return 1; }
-  e2e_log "$1: $pod: uid 65532, / read-only ($out), Ready, 0 restarts, Lease owned by the Pod"
+  e2e_log "$1: $pod: uid 65532, / read-only ($(head -n1 <<<"$out")), Ready, 0 restarts, Lease owned by the Pod"
 }
 
 node_disrupt_delete_pod() {
@@ -159,6 +165,7 @@ node_run_scenario() {
   node_produce "$source" "$target" "$count" || { e2e_error "$name: producing $count messages failed"; return 1; }
   sluice_wait_at_least "$ns" "$name" .status.lag.total 1 60 || return 1
   sluice_assert_scale_up "$ns" "$name" "$peak" 180 || return 1
+  pods_with_images "$ns" "app.kubernetes.io/instance=$name" >&2
   if [[ "$disruption" != none ]]; then
     wait_mid_stream "$name" "$count" || return 1
     "node_disrupt_${disruption//-/_}" "$name" || return 1
