@@ -172,7 +172,10 @@ void KafkaSource::assign(rd_kafka_topic_partition_list_t* parts, bool cooperativ
   }
   const auto partitions = toPartitions(parts);
   assigned_.insert(partitions.begin(), partitions.end());
-  if (paused_) (void)pauseOrResume(parts, true);
+  // librdkafka keeps a partition's pause flag across unassign/assign: a partition revoked while
+  // paused would come back paused after our resumeAll (which only covers what was assigned then)
+  // and never be fetched again. So every assigned partition takes the worker's current state.
+  (void)pauseOrResume(parts, paused_);
   spdlog::info("kafka assigned {} partition(s), {} in total", partitions.size(), assigned_.size());
   listener_.onAssigned(partitions);
 }
