@@ -193,8 +193,10 @@ node_produce() {
   local source="$1" target="$2" count="$3"
   case "$source" in
     kafka)
-      seq 1 "$count" | awk '{printf "key-%d:{\"id\":%d,\"payload\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", $1 % 97, $1}' \
-        | kcat -P -b "$NS_KAFKA_BOOTSTRAP" -t "$target" -K: -X acks=all -q
+      # E2E_PAYLOAD_BYTES (default 32): the size of each message's padding
+      seq 1 "$count" | awk -v n="${E2E_PAYLOAD_BYTES:-32}" 'BEGIN { p = sprintf("%*s", n, ""); gsub(/ /, "x", p) }
+          { printf "key-%d:{\"id\":%d,\"payload\":\"%s\"}\n", $1 % 97, $1, p }' \
+        | kcat -P -b "$NS_KAFKA_BOOTSTRAP" -t "$target" -K: -X acks=all -X message.max.bytes=1000000 -q
       ;;
     nats) python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" publish "$target" "$count" --first-id 1 >/dev/null ;;
     *) e2e_error "unknown source $source"; return 1 ;;

@@ -60,7 +60,6 @@ pods_with_images() {
   _kubectl -n "$1" get pods -l "$2" -o 'custom-columns=NAME:.metadata.name,STATUS:.status.phase,IP:.status.podIP,NODE:.spec.nodeName,IMAGE:.spec.containers[*].image,IMAGE-ID:.status.containerStatuses[*].imageID' 2>&1 || true
 }
 
-node_disrupt_none() { :; }
 
 # node_disrupt_inspect NAME: no disruption; checks what only a real kubelet enforces on a running
 # worker Pod: uid 65532, a read-only root filesystem, Ready (readiness probe) without restarts
@@ -137,6 +136,35 @@ node_disrupt_operator() {
   return 1
 }
 
+# node_prepare_<disruption> NAME: changes to the pipeline before the burst (at 0 workers).
+node_prepare_oom() {
+  e2e_log "$1: memory limit 96Mi with a byte budget of 1 GiB (backpressure.maxInFlightBytes), 64 KiB messages"
+  _kubectl -n "$SLUICE_E2E_NAMESPACE" patch consumerpipeline "$1" --type merge -p \
+    '{"spec":{"backpressure":{"maxInFlightBytes":1073741824,"maxInFlightMessages":100000},"worker":{"resources":{"limits":{"memory":"96Mi"}}}}}' >/dev/null
+}
+
+# node_disrupt_oom NAME: a worker whose budget is above its memory limit is OOM-killed by the
+# kernel (the container's last state says OOMKilled); then the budget goes back to 8 MiB, the
+# Deployment rolls, and the workers drain within the limit. Nothing may be lost on the way.
+node_disrupt_oom() {
+  local deadline=$((SECONDS + $(_timeout 180))) reasons=""
+  while (( SECONDS < deadline )); do
+    reasons=$(_kubectl -n "$SLUICE_E2E_NAMESPACE" get pods -l "app.kubernetes.io/instance=$1" \
+      -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{.status.containerStatuses[0].lastState.terminated.reason}{" "}{.status.containerStatuses[0].restartCount}{"\n"}{end}' 2>/dev/null)
+    if grep -q ' OOMKilled ' <<<"$reasons"; then
+      e2e_log "$1: OOM-killed by the kernel (pod, last termination, restarts):"
+      grep ' OOMKilled ' <<<"$reasons" | sed 's/^/    /' >&2
+      e2e_log "$1: budget back to 8 MiB (backpressure.maxInFlightBytes): the Deployment rolls"
+      _kubectl -n "$SLUICE_E2E_NAMESPACE" patch consumerpipeline "$1" --type merge -p \
+        '{"spec":{"backpressure":{"maxInFlightBytes":8388608,"maxInFlightMessages":2000}}}' >/dev/null
+      return 0
+    fi
+    sleep 1
+  done
+  e2e_error "$1: no worker was OOM-killed with a 1 GiB budget under a 96Mi limit: $reasons"
+  return 1
+}
+
 # node_run_scenario NAME SOURCE COUNT PEAK DELAY_MS DISRUPTION: fresh topic/stream, apply the
 # pipeline (sink bucket NAME), burst of COUNT -> scale-up >= PEAK -> disruption -> drain -> back to
 # 0 -> every id 1..COUNT at the sink -> delete. Appends "NAME produced delivered duplicates ..." to
@@ -161,15 +189,25 @@ node_run_scenario() {
   _kubectl apply -f - <<<"$manifest" >/dev/null || { e2e_error "$name: kubectl apply failed"; return 1; }
   sluice_wait_condition "$ns" "$name" Ready 120 || return 1
   sluice_wait_field "$ns" "$name" .status.desiredReplicas 0 60 || return 1
-  e2e_log "scenario $name: producing $count messages (ids 1..$count)"
-  node_produce "$source" "$target" "$count" || { e2e_error "$name: producing $count messages failed"; return 1; }
+  local payload=32
+  if declare -F "node_prepare_${disruption//-/_}" >/dev/null; then
+    "node_prepare_${disruption//-/_}" "$name" || return 1
+    [[ "$disruption" == oom ]] && payload=65536
+  fi
+  e2e_log "scenario $name: producing $count messages (ids 1..$count, $payload-byte payloads)"
+  E2E_PAYLOAD_BYTES=$payload node_produce "$source" "$target" "$count" \
+    || { e2e_error "$name: producing $count messages failed"; return 1; }
   sluice_wait_at_least "$ns" "$name" .status.lag.total 1 60 || return 1
   sluice_assert_scale_up "$ns" "$name" "$peak" 180 || return 1
   pods_with_images "$ns" "app.kubernetes.io/instance=$name" >&2
-  if [[ "$disruption" != none ]]; then
-    wait_mid_stream "$name" "$count" || return 1
-    "node_disrupt_${disruption//-/_}" "$name" || return 1
-  fi
+  case "$disruption" in
+    none) ;;
+    oom) node_disrupt_oom "$name" || return 1 ;;
+    *)
+      wait_mid_stream "$name" "$count" || return 1
+      "node_disrupt_${disruption//-/_}" "$name" || return 1
+      ;;
+  esac
   sluice_assert_drained "$ns" "$name" 300 || return 1
   sluice_assert_scale_down "$ns" "$name" 0 180 || return 1
   local stats received unique dups missing order bad unexpected
