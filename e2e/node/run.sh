@@ -55,6 +55,8 @@ build_images() {
   e2e_log "image $SLUICE_IMAGE: buildah bud of the Dockerfile (the C++ build inside: minutes when not cached)"
   archive=$(node_build_image "$SLUICE_IMAGE" "$repo" "$repo/Dockerfile" -- "${cache[@]}") || return 1
   node_import_image "$archive" >/dev/null || return 1
+  # The archive's content hash, as a pod annotation of the operator: a new image rolls it.
+  basename "$archive" .oci.tar >"$run_dir/sluice-image.hash"
   ctx="$run_dir/sink-context"
   rm -rf "$ctx"; mkdir -p "$ctx"
   e2e_log "image $SINK_IMAGE: go build of e2e/node/sink (static) into FROM scratch"
@@ -139,6 +141,7 @@ install_chart() {
   e2e_log "helm install $RELEASE charts/sluice (namespace $RELEASE_NAMESPACE, image $SLUICE_IMAGE)"
   "$HELM" upgrade --install "$RELEASE" "$repo/charts/sluice" --namespace "$RELEASE_NAMESPACE" --create-namespace \
       --values "$here/values-node.yaml" --set "image.repository=${SLUICE_IMAGE%:*}" --set "image.tag=${SLUICE_IMAGE##*:}" \
+      --set-string "operator.podAnnotations.sluice\.dev/image-archive=$(cat "$run_dir/sluice-image.hash" 2>/dev/null || echo unknown)" \
       --wait --timeout "$(_timeout 180)s" >"$run_dir/helm.log" 2>&1 \
     || { cat "$run_dir/helm.log" >&2; e2e_on_failure; e2e_error "helm install failed"; return 1; }
   _kubectl -n "$RELEASE_NAMESPACE" rollout status "deployment/$RELEASE" --timeout="$(_timeout 120)s" >/dev/null
