@@ -333,6 +333,48 @@ TEST_F(WorkerIntegration, AStalledSinkPausesFetchingAfterTheHoldAndResumesAfterI
   EXPECT_EQ(after, 0) << "fetching must resume once the sink answers";
 }
 
+// librdkafka keeps a partition's pause flag across a revoke and a later assign: a worker paused at
+// its budget that loses partitions to a joining worker, resumes, and gets them back when that
+// worker leaves must fetch them again (found on the real node: one partition stuck for good).
+TEST_F(WorkerIntegration, APartitionRevokedWhilePausedIsFetchedWhenItComesBack) {
+  createTopic(bootstrap_, settings_.topic, 4);
+  const int count = 8000;
+  produce(bootstrap_, settings_.topic, keyedRecords(count, 100, 100));
+  std::atomic<bool> stalled{true};
+  HttpReceiver receiver([&](const std::vector<Received>&, int) {
+    for (int i = 0; i < 40 && stalled; ++i) std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(20ms);
+    return Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 100;
+  settings_.maxInFlightMessages = 1000;
+  settings_.drainSeconds = 5;
+  WorkerProcess first("paused-first", manifest(bootstrap_, settings_));
+  double paused = 0;
+  for (auto end = std::chrono::steady_clock::now() + 30s; paused < 4 && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(200ms);
+    paused = pausedPartitions(first);
+  }
+  ASSERT_EQ(paused, 4) << first.log();
+  // A second member takes half of the (paused) partitions away from the first.
+  auto second = std::make_unique<WorkerProcess>("paused-second", manifest(bootstrap_, settings_));
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       first.log().find("revoked") == std::string::npos && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(first.log().find("revoked"), std::string::npos) << first.log();
+  stalled = false;
+  ASSERT_TRUE(receiver.waitForDistinct(count / 4, 60s)) << first.log();
+  // The second leaves with backlog left on its partitions: they go back to the first.
+  second->signal(SIGTERM);
+  EXPECT_EQ(second->waitExit(60s), 0) << second->log();
+  second.reset();
+  EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the second left too late to test it";
+  ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                    << first.log();
+}
+
 TEST_F(WorkerIntegration, LosesNothingWhenAWorkerJoinsAndAnotherLeaves) {
   createTopic(bootstrap_, settings_.topic, 8);
   const int count = 20000;
