@@ -197,8 +197,8 @@ node_produce() {
   case "$source" in
     kafka)
       # E2E_PAYLOAD_BYTES (default 32): the size of each message's padding
-      seq 1 "$count" | awk -v n="${E2E_PAYLOAD_BYTES:-32}" 'BEGIN { p = sprintf("%*s", n, ""); gsub(/ /, "x", p) }
-          { printf "key-%d:{\"id\":%d,\"payload\":\"%s\"}\n", $1 % 97, $1, p }' \
+      local pad; pad=$(head -c "${E2E_PAYLOAD_BYTES:-32}" /dev/zero | tr '\0' x)  # (mawk's sprintf stops at 8 KiB)
+      seq 1 "$count" | awk -v p="$pad" '{ printf "key-%d:{\"id\":%d,\"payload\":\"%s\"}\n", $1 % 97, $1, p }' \
         | kcat -P -b "$NS_KAFKA_BOOTSTRAP" -t "$target" -K: -X acks=all -X message.max.bytes=1000000 -q
       ;;
     nats) python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" publish "$target" "$count" --first-id 1 >/dev/null ;;
