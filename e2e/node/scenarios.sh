@@ -210,15 +210,15 @@ node_run_scenario() {
   esac
   sluice_assert_drained "$ns" "$name" 300 || return 1
   sluice_assert_scale_down "$ns" "$name" 0 180 || return 1
-  local stats received unique dups missing order bad unexpected
+  local stats received unique dups missing order bad unexpected aborted
   stats=$(sink_stats "$name" "$count") || { e2e_error "$name: cannot read the sink's counts"; return 1; }
   received=$(sink_field "$stats" received); unique=$(sink_field "$stats" unique)
   dups=$(sink_field "$stats" duplicates); missing=$(sink_field "$stats" missing)
   order=$(sink_field "$stats" orderViolations); bad=$(sink_field "$stats" badRequests)
-  unexpected=$(sink_field "$stats" unexpected)
-  printf '%s produced=%s delivered=%s received=%s duplicates=%s missing=%s order-violations=%s\n' \
-    "$name" "$count" "$unique" "$received" "$dups" "$missing" "$order" >>"$NODE_RESULTS"
-  e2e_log "scenario $name: produced $count, delivered $unique distinct ($received received), duplicates $dups, missing $missing, per-key order violations $order"
+  unexpected=$(sink_field "$stats" unexpected); aborted=$(sink_field "$stats" aborted)
+  printf '%s produced=%s delivered=%s received=%s duplicates=%s missing=%s order-violations=%s aborted-posts=%s\n' \
+    "$name" "$count" "$unique" "$received" "$dups" "$missing" "$order" "$aborted" >>"$NODE_RESULTS"
+  e2e_log "scenario $name: produced $count, delivered $unique distinct ($received received), duplicates $dups, missing $missing, per-key order violations $order, posts cut short by a killed worker $aborted"
   if (( missing > 0 || bad > 0 || unexpected > 0 )); then
     e2e_error "$name: $missing of $count lost (first: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("firstMissing"))' "$stats")), $bad bad requests, $unexpected unexpected ids"
     return 1

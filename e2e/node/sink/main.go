@@ -14,8 +14,9 @@
 //	DELETE /stats/<bucket>             forget a bucket
 //	GET    /healthz                    200 "ok"
 //
-// A body it cannot read is answered 400 and counted as a bad request: the worker treats 4xx as
-// terminal, so a format mistake shows up as loss instead of being hidden. Standard library only,
+// A body it cannot parse is answered 400 and counted as a bad request: the worker treats 4xx as
+// terminal, so a format mistake shows up as loss instead of being hidden. A body cut short (the
+// sender died mid-request) is counted as aborted. Standard library only,
 // built static (CGO_ENABLED=0) into a FROM scratch image.
 package main
 
@@ -46,6 +47,7 @@ type message struct {
 type bucket struct {
 	requests    int64
 	badRequests int64
+	aborted     int64
 	received    int64
 	seen        map[int64]int64 // id -> deliveries
 	lastByKey   map[string]int64
@@ -67,6 +69,7 @@ type Stats struct {
 	Bucket          string  `json:"bucket"`
 	Requests        int64   `json:"requests"`
 	BadRequests     int64   `json:"badRequests"`
+	Aborted         int64   `json:"aborted"`
 	Received        int64   `json:"received"`
 	Unique          int64   `json:"unique"`
 	Duplicates      int64   `json:"duplicates"`
@@ -153,7 +156,7 @@ func (b *bucket) record(batch []message) {
 }
 
 func (b *bucket) stats(name string, expect int64) Stats {
-	s := Stats{Bucket: name, Requests: b.requests, BadRequests: b.badRequests, Received: b.received,
+	s := Stats{Bucket: name, Requests: b.requests, BadRequests: b.badRequests, Aborted: b.aborted, Received: b.received,
 		Unique: int64(len(b.seen)), OrderViolations: b.orderErrors, WithoutID: b.noID, Expect: expect}
 	for id, n := range b.seen {
 		s.Duplicates += n - 1
@@ -208,14 +211,18 @@ func (s *sink) ingest(w http.ResponseWriter, r *http.Request) {
 		}
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
-	body, err := io.ReadAll(r.Body)
-	var batch []message
-	if err == nil {
-		batch, err = parseBatch(body)
-	}
+	body, readErr := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.get(name)
+	if readErr != nil {
+		// The sender went away mid-request (a worker killed while posting): nothing was
+		// delivered, and nobody reads the answer. Counted apart from malformed bodies.
+		b.aborted++
+		log.Printf("bucket %s: request aborted: %v", name, readErr)
+		return
+	}
+	batch, err := parseBatch(body)
 	if err != nil {
 		b.badRequests++
 		log.Printf("bucket %s: bad request: %v", name, err)

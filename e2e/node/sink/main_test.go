@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,17 @@ func TestDelayIsValidated(t *testing.T) {
 	}
 	if c := post(t, mux, "/ingest/s?delayMs=1", "["+msg("a", 1)+"]"); c != 200 {
 		t.Fatalf("want 200, got %d", c)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+func TestCutShortBodyIsCountedAsAborted(t *testing.T) {
+	mux := newMux()
+	mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/ingest/s", failingReader{}))
+	if s := stats(t, mux, "/stats/s"); s.Aborted != 1 || s.BadRequests != 0 || s.Received != 0 {
+		t.Fatalf("got %+v", s)
 	}
 }
