@@ -93,8 +93,10 @@ NS_KAFKA_BOOTSTRAP="" NS_NATS_URL=""
 bg_pids=()
 
 cleanup() {
-  local rc=$? pid
+  local rc=$? cmd=$BASH_COMMAND pid
   trap - EXIT INT TERM
+  # errexit stops silently: name the command it stopped at
+  (( rc == 0 )) || e2e_log "exit $rc at: $cmd"
   # each background job is a subshell: its children (kubectl -w, the loop) first, then itself
   for pid in "${bg_pids[@]}"; do
     pkill -P "$pid" 2>/dev/null || true
