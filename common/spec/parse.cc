@@ -242,7 +242,7 @@ ScalingSpec parseScaling(MapReader& spec) {
   ScalingSpec scaling;
   auto reader = spec.child("scaling");
   if (!reader) {
-    scaling.lagPerReplica = 1000;  // the target used when no scaling block is given
+    scaling.lagPerReplica = kDefaultLagPerReplica;
     return scaling;
   }
   reader->integer("minReplicas", scaling.minReplicas, 0, 1000);

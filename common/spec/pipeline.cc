@@ -19,7 +19,6 @@ std::string effectiveNatsConsumer(const ConsumerPipeline& pipeline) {
   return pipeline.metadata.namespace_ + "-" + pipeline.metadata.name;
 }
 
-int64_t effectiveLagPerReplica(const ScalingSpec& scaling) { return scaling.lagPerReplica.value_or(0); }
 
 const char* toString(Ordering ordering) {
   switch (ordering) {

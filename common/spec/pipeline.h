@@ -157,10 +157,14 @@ struct SinkSpec {
   std::optional<DiscardSinkSpec> discard;
 };
 
+// The lag target of a manifest without a scaling block (set by the parser, the one place this
+// default is applied; a scaling block must name lagPerReplica or drainSeconds itself).
+inline constexpr int64_t kDefaultLagPerReplica = 1000;
+
 struct ScalingSpec {
   int minReplicas = 0;
   int maxReplicas = 10;
-  std::optional<int64_t> lagPerReplica;  // when neither target is set, lagPerReplica = 1000
+  std::optional<int64_t> lagPerReplica;  // nullopt: no lag target (drainSeconds only)
   std::optional<int> drainSeconds;
   int64_t activationLag = 0;
   int pollIntervalSeconds = 5;
@@ -212,7 +216,6 @@ struct ConsumerPipeline {
 Ordering effectiveOrdering(const PipelineSpec& spec);
 std::string effectiveGroupId(const ConsumerPipeline& pipeline);
 std::string effectiveNatsConsumer(const ConsumerPipeline& pipeline);
-int64_t effectiveLagPerReplica(const ScalingSpec& scaling);  // 0 when only drainSeconds is set
 const char* toString(Ordering ordering);
 const char* toString(StartFrom startFrom);
 const char* toString(SaslMechanism mechanism);

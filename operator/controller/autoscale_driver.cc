@@ -92,9 +92,7 @@ ScalingStep AutoscaleDriver::notProbed(const spec::ConsumerPipeline& pipeline, c
 // sample (none yet, or older than staleSampleAge) the replicas hold and `held` says why.
 ScalingStep AutoscaleDriver::scale(const std::string& key, const spec::ConsumerPipeline& pipeline,
                                    const json* deployment, const SecretsByName& secrets) {
-  if (options_.replicas) return {options_.replicas(pipeline), nullptr, std::nullopt};
   const int fallback = defaultReplicas(pipeline.spec.scaling);
-  if (!options_.autoscale) return {fallback, nullptr, std::nullopt};
   ScalingState& kept = state(key);
   if (!trackLagProbe(key, kept, pipeline, secrets)) {
     kept.last.reset();

@@ -36,10 +36,6 @@ std::chrono::milliseconds staleSampleAge(int pollIntervalSeconds);
 
 struct AutoscaleOptions {
   ProbePolicy probe;
-  // Who decides the replica count: nullopt leaves spec.replicas to another field manager; empty =
-  // the autoscaler (or defaultReplicas without `autoscale`).
-  std::function<std::optional<int>(const spec::ConsumerPipeline&)> replicas;
-  bool autoscale = true;  // poll the autoscaler (lag probe + worker Leases)
   // Called once per autoscaler poll, after the apply carrying its decision succeeded (metrics).
   std::function<void(const std::string& key, const ScalingObservation&)> onScalingPoll;
   // Called from a probe thread when a new lag sample of `key` is published: queue the key.

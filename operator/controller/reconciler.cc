@@ -60,8 +60,7 @@ Reconciler::Reconciler(kube::Client& client, const kube::ObjectCache& pipelines,
                OwnedApplyOptions{options_.workerImage, options_.resync, options_.resyncJitter,
                                  options_.deploymentFirst}),
       autoscale_(client, clock,
-                 AutoscaleOptions{options_.probe, options_.replicas, options_.autoscale, options_.onScalingPoll,
-                                  options_.onLagSample}) {}
+                 AutoscaleOptions{options_.probe, options_.onScalingPoll, options_.onLagSample}) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& key) {
   const auto object = pipelines_.get(key);

@@ -43,10 +43,6 @@ struct ReconcileResult {
   bool deferred = false;
 };
 
-// Who decides the replica count: nullopt leaves spec.replicas to another field manager (the
-// autoscaler); the default writes minReplicas (defaultReplicas()).
-using ReplicaPolicy = std::function<std::optional<int>(const spec::ConsumerPipeline&)>;
-
 struct ReconcilerOptions {
   std::string workerImage;
   ProbePolicy probe;
@@ -56,8 +52,6 @@ struct ReconcilerOptions {
   // Each pipeline's resync is drawn anew from resync x [1 - j, 1 + j), so pipelines created
   // together do not all re-apply at the same moment (as controller-runtime's 10 % jitter).
   double resyncJitter = 0.1;
-  ReplicaPolicy replicas;                  // empty = the autoscaler, else defaultReplicas
-  bool autoscale = true;                   // poll the autoscaler (lag probe + worker Leases)
   // Called once per autoscaler poll, after the apply carrying its decision succeeded (metrics);
   // `key` is "namespace/name".
   std::function<void(const std::string& key, const ScalingObservation&)> onScalingPoll;

@@ -1,11 +1,12 @@
 #pragma once
 // PipelineAutoscaler: the per-pipeline state the controller keeps between polls, and the one call
 // it makes each poll. It owns the RateTracker, StallDetector, IdleTracker and Stabilizer of one
-// pipeline and runs recommend() in between. No I/O: the controller probes the source
-// (LagProbe::probe()), folds the worker Leases (foldReports()), then calls poll().
+// pipeline and runs recommend() in between. No I/O: the controller's LagSampler probes the source
+// on its own threads (LagProbe::probe()); the reconcile folds the worker Leases (foldReports()) and
+// calls poll() once per new lag sample.
 //
 //   auto& scaler = autoscalers_.try_emplace(key, clock).first->second;   // one per pipeline key
-//   auto lag = probe->probe();                                           // Result<LagSnapshot>
+//   auto lag = latestSample(key);                                        // Result<LagSnapshot>
 //   auto workers = foldReports(decodedLeaseReports, clock.wallNow());
 //   PollOutcome out = scaler.poll(pipeline.spec.scaling, sourceKind, deployment.replicas, lag, workers);
 //   if (out.decision.changed()) { patch replicas = out.decision.to; emit Event(out.decision.reason); }

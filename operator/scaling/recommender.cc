@@ -39,13 +39,6 @@ void addPart(std::string& message, const std::string& part) {
   message += part;
 }
 
-// spec.scaling.lagPerReplica, else 1000 when drainSeconds is not set either (the CRD's documented
-// default), else 0 (drain target only).
-int64_t lagPerReplicaOf(const spec::ScalingSpec& s) {
-  if (s.lagPerReplica) return *s.lagPerReplica;
-  return s.drainSeconds ? 0 : 1000;
-}
-
 // Keep-up target: with measured throughput, never fewer replicas than the input needs, whatever the
 // lag. Without it a lag-only target sees ~0 lag under steady load, scales down, lets lag build and
 // scales up again: the flapping lag-based autoscalers are known for.
@@ -60,7 +53,9 @@ void addInputTarget(const ScalingInputs& in, Targets& t) {
 
 Targets computeTargets(const ScalingInputs& in) {
   Targets t;
-  const int64_t lagPerReplica = lagPerReplicaOf(in.scaling);
+  // 0: no lag target (drainSeconds only). The parser gave a manifest without a scaling block
+  // spec::kDefaultLagPerReplica.
+  const int64_t lagPerReplica = in.scaling.lagPerReplica.value_or(0);
   if (lagPerReplica > 0) {
     t.lag = clampInt(ceilDiv(std::max<int64_t>(in.totalLag, 0), lagPerReplica));
     t.replicas = *t.lag;

@@ -261,7 +261,7 @@ TEST(CrdAgreementTest, DerivedDefaultsAreLeftToTheOperator) {
   ASSERT_TRUE(outcome.ok()) << outcome.errorText();
   EXPECT_EQ(spec::effectiveGroupId(outcome.pipeline), "shop.orders");
   EXPECT_EQ(spec::effectiveOrdering(outcome.pipeline.spec), spec::Ordering::kKey);
-  EXPECT_EQ(spec::effectiveLagPerReplica(outcome.pipeline.spec.scaling), 1000);
+  EXPECT_EQ(outcome.pipeline.spec.scaling.lagPerReplica.value_or(0), 1000);
   const std::string description = schemaAt("spec.scaling.lagPerReplica")["description"].as<std::string>();
   EXPECT_NE(description.find("1000"), std::string::npos) << description;
   EXPECT_NE(schemaAt("spec.scaling")["description"].as<std::string>().find(

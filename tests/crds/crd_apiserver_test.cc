@@ -226,7 +226,7 @@ TEST_F(CrdApiServerTest, OmittedScalingStaysOmitted) {
   EXPECT_FALSE(stored["spec"].contains("scaling")) << stored["spec"].dump();
   const auto outcome = spec::parsePipelineJson(stored);
   ASSERT_TRUE(outcome.ok()) << outcome.errorText();
-  EXPECT_EQ(spec::effectiveLagPerReplica(outcome.pipeline.spec.scaling), 1000);
+  EXPECT_EQ(outcome.pipeline.spec.scaling.lagPerReplica.value_or(0), 1000);
 }
 
 TEST_F(CrdApiServerTest, StatusSubresourceFeedsThePrinterColumns) {
