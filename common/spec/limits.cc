@@ -22,6 +22,7 @@ std::vector<std::pair<std::string, size_t>> buildMaxLengths() {
       {"metadata.namespace", 63},
       {"metadata.uid", 128},
       {"metadata.resourceVersion", 128},
+      {"metadata.creationTimestamp", kTimestamp},
       // Kubernetes bounds these itself (label values 63; all annotations 256 KiB together, and
       // kubectl's last-applied-configuration holds the whole manifest).
       {"metadata.labels{}", 63},

@@ -347,6 +347,7 @@ ObjectMeta parseMetadata(MapReader& root) {
   reader->string("uid", meta.uid);
   reader->integer("generation", meta.generation, 0, INT64_MAX);
   reader->string("resourceVersion", meta.resourceVersion);
+  reader->string("creationTimestamp", meta.creationTimestamp);
   reader->stringMap("labels", meta.labels);
   reader->stringMap("annotations", meta.annotations);
   // metadata belongs to Kubernetes: its other fields (managedFields, creationTimestamp, ...) are fine.

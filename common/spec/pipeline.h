@@ -203,6 +203,7 @@ struct ObjectMeta {
   std::string uid;
   int64_t generation = 0;
   std::string resourceVersion;
+  std::string creationTimestamp;  // RFC 3339, set by the API server; empty outside Kubernetes
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
 };

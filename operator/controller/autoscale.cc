@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/time_format.h"
 #include "operator/controller/reasons.h"
 
 namespace sluice::controller {
@@ -61,6 +62,7 @@ std::optional<scaling::KafkaLagProbeConfig> kafkaProbeConfig(const spec::Consume
   config.topics = kafka->topics;
   config.groupId = spec::effectiveGroupId(pipeline);
   config.startFrom = kafka->startFrom;
+  if (auto created = common::parseRfc3339(pipeline.metadata.creationTimestamp)) config.createdAt = *created;
   return config;
 }
 

@@ -126,6 +126,86 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> committedOffsets(
   return out;
 }
 
+// Per partition, the offset of the first message with a timestamp at or after `when`, or `end` (the
+// high watermark) where there is none.
+Result<std::map<std::pair<std::string, int32_t>, int64_t>> offsetsAt(rd_kafka_t* rk, const std::vector<PartitionLag*>& partitions,
+                                                                     common::WallTime when, std::chrono::milliseconds timeout) {
+  TopicPartitions parts(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())),
+                        &rd_kafka_topic_partition_list_destroy);
+  const int64_t millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+  for (const PartitionLag* p : partitions) {
+    rd_kafka_topic_partition_list_add(parts.get(), p->topic.c_str(), p->partition)->offset = millis;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, parts.get(), static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafkaError(err, "looking up offsets by time");
+  std::map<std::pair<std::string, int32_t>, int64_t> out;
+  for (const PartitionLag* p : partitions) {
+    const rd_kafka_topic_partition_t* tp = rd_kafka_topic_partition_list_find(parts.get(), p->topic.c_str(), p->partition);
+    const bool found = tp != nullptr && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0;
+    out[{p->topic, p->partition}] = found ? std::clamp(tp->offset, p->low, p->high) : p->high;
+  }
+  return out;
+}
+
+// Commits `offsets` for `group` (AlterConsumerGroupOffsets). Fails while the group has members.
+Status commitForGroup(rd_kafka_t* rk, const std::string& group, const std::map<std::pair<std::string, int32_t>, int64_t>& offsets,
+                      std::chrono::milliseconds timeout) {
+  TopicPartitions parts(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
+                        &rd_kafka_topic_partition_list_destroy);
+  for (const auto& [tp, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(parts.get(), tp.first.c_str(), tp.second)->offset = offset;
+  }
+  rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), parts.get());
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  rd_kafka_AlterConsumerGroupOffsets(rk, &request, 1, nullptr, queue.get());
+  rd_kafka_AlterConsumerGroupOffsets_destroy(request);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()));
+  if (ev == nullptr) return common::timeoutError("committing starting offsets of group " + group + ": no answer");
+  std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(ev, &rd_kafka_event_destroy);
+  if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kafkaError(rd_kafka_event_error(ev), "committing starting offsets of group " + group);
+  }
+  size_t n = 0;
+  const rd_kafka_group_result_t** groups =
+      rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+  for (size_t g = 0; g < n; ++g) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[g])) {
+      return common::unavailable("committing starting offsets of group " + group + ": " + rd_kafka_error_string(e));
+    }
+    const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[g]);
+    for (int i = 0; list && i < list->cnt; ++i) {
+      if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafkaError(list->elems[i].err, "committing the starting offset of " + std::string(list->elems[i].topic) + "/" +
+                                                  std::to_string(list->elems[i].partition) + " for group " + group);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// See KafkaLagProbe::probe() in the header.
+void pinStartingPositions(rd_kafka_t* rk, const KafkaLagProbeConfig& config, std::vector<PartitionLag>& partitions) {
+  if (config.startFrom != spec::StartFrom::kLatest || !config.createdAt) return;
+  std::vector<PartitionLag*> unpinned;
+  for (PartitionLag& p : partitions) {
+    if (!p.committed) unpinned.push_back(&p);
+  }
+  if (unpinned.empty()) return;
+  auto offsets = offsetsAt(rk, unpinned, *config.createdAt, config.timeout);
+  Status committed = offsets ? commitForGroup(rk, config.groupId, *offsets, config.timeout) : offsets.status();
+  if (!committed) {
+    spdlog::debug("group {}: starting positions not committed ({}); lag counts from the partitions' ends",
+                 config.groupId, committed.toString());
+    return;
+  }
+  for (PartitionLag* p : unpinned) {
+    p->committed = offsets->at({p->topic, p->partition});
+    p->lag = partitionLag(p->low, p->high, p->committed, config.startFrom);
+  }
+  spdlog::info("group {}: committed the starting positions of {} partitions (first messages after the pipeline was created)",
+               config.groupId, unpinned.size());
+}
+
 }  // namespace
 
 std::string KafkaConnectionSettings::key() const {
@@ -180,6 +260,7 @@ Result<LagSnapshot> KafkaLagProbe::probe() {
       partitions.push_back(std::move(lag));
     }
   }
+  pinStartingPositions(rk, config_, partitions);
   return summarize(std::move(partitions), config_.startFrom);
 }
 

@@ -12,9 +12,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
 #include "operator/scaling/lag_probe.h"
@@ -53,6 +55,9 @@ struct KafkaLagProbeConfig {
   std::vector<std::string> topics;
   std::string groupId;
   spec::StartFrom startFrom = spec::StartFrom::kLatest;
+  // The pipeline's creationTimestamp. With startFrom latest, a partition the group never committed is
+  // given the position of the first message produced at or after it (see KafkaLagProbe::probe()).
+  std::optional<common::WallTime> createdAt;
   std::chrono::milliseconds timeout{5000};
 };
 
@@ -60,6 +65,14 @@ class KafkaLagProbe final : public LagProbe {
  public:
   KafkaLagProbe(KafkaAdminPool& pool, KafkaLagProbeConfig config);
   // NotFound when a topic does not exist; Unavailable/Timeout when the cluster does not answer.
+  //
+  // With startFrom latest, a group that never committed has no position: its lag would read 0 however
+  // much is produced, so a pipeline at zero workers would never scale up, and a worker started later
+  // would skip what was produced meanwhile. So the probe commits, for the group and only for
+  // partitions it never committed, the offset of the first message produced at or after the
+  // pipeline's creation (createdAt; the partition's end when none is): from then on, what was produced
+  // after the pipeline was created counts as lag and is consumed. The broker refuses the commit while
+  // the group has members (they commit their own positions); the probe then reports lag as before.
   common::Result<LagSnapshot> probe() override;
 
  private:

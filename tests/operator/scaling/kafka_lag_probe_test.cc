@@ -5,6 +5,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
+#include <thread>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -154,6 +156,57 @@ TEST_F(KafkaLagProbeTest, LagPerPartitionIsProducedMinusCommitted) {
   ASSERT_TRUE(snap2.isOk()) << snap2.status().toString();
   EXPECT_EQ(snap2->totalLag, 6);
   EXPECT_EQ(pool.liveConnections(), 1u) << "probes on the same cluster and credentials share one connection";
+}
+
+// Issue 18 item 12: with startFrom latest, a group that never committed read lag 0 however much was
+// produced, so a pipeline left at its defaults (minReplicas 0) never scaled up. The probe now commits
+// the group's position at the first message produced after the pipeline was created.
+TEST_F(KafkaLagProbeTest, LatestCountsWhatWasProducedAfterThePipelineWasCreated) {
+  const std::string topic = "lag-created-" + std::to_string(::getpid());
+  createTopic(topic, 1);
+  produce(topic, 0, 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // message timestamps are in ms
+  const auto created = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  produce(topic, 0, 7);
+
+  auto before = config(topic, "g-created-" + topic, spec::StartFrom::kLatest);
+  KafkaLagProbe withoutCreation(pool, before);  // the old behaviour, still what a plain probe does
+  auto unpinned = withoutCreation.probe();
+  ASSERT_TRUE(unpinned.isOk()) << unpinned.status().toString();
+  EXPECT_EQ(unpinned->totalLag, 0);
+
+  before.createdAt = created;
+  KafkaLagProbe probe(pool, before);
+  auto first = probe.probe();
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_EQ(first->totalLag, 7) << "the 7 messages produced after the pipeline was created";
+  ASSERT_EQ(first->partitions.size(), 1u);
+  EXPECT_EQ(first->partitions[0].committed, std::optional<int64_t>(5));
+
+  produce(topic, 0, 3);
+  auto second = probe.probe();  // the committed position stays where it was pinned
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_EQ(second->totalLag, 10);
+  KafkaLagProbe other(pool, config(topic, "g-created-" + topic, spec::StartFrom::kLatest));
+  EXPECT_EQ(other.probe()->totalLag, 10) << "the position is committed for the group, not kept by the probe";
+}
+
+TEST_F(KafkaLagProbeTest, LatestCreatedAfterTheLastMessageStartsAtTheEnd) {
+  const std::string topic = "lag-created-end-" + std::to_string(::getpid());
+  createTopic(topic, 2);
+  produce(topic, 0, 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto c = config(topic, "g-end-" + topic, spec::StartFrom::kLatest);
+  c.createdAt = std::chrono::system_clock::now();
+  KafkaLagProbe probe(pool, c);
+  auto first = probe.probe();
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_EQ(first->totalLag, 0);
+  produce(topic, 1, 6);
+  auto second = probe.probe();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_EQ(second->totalLag, 6);
 }
 
 TEST_F(KafkaLagProbeTest, RetentionSafeAfterRecordsAreDeleted) {
