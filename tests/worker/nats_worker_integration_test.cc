@@ -183,7 +183,11 @@ TEST_F(NatsWorkerIntegration, KillNineLosesNothingRedeliveredAfterAckWait) {
   const auto state = client_->consumer(settings_.stream, settings_.consumer);
   ASSERT_TRUE(state);
   EXPECT_EQ(state->numAckPending, 0) << "a delivery the stopped worker neither acked nor nak'ed\n" << second.log();
-  EXPECT_GT(state->numRedelivered + static_cast<int64_t>(duplicates), 0) << "the killed worker's messages came back";
+  // What the killed worker held unacknowledged came back: acked now (settled above) and every value
+  // delivered. Duplicates are not required: the kill may land between a delivery and its ack (a
+  // duplicate) or before any delivery of what it held (none), and num_redelivered counts only
+  // redeliveries still pending, 0 once settled, so neither can be asserted without a timing race.
+  EXPECT_GT(held->numAckPending, 0) << "nothing was unacknowledged at the kill: the test tested no redelivery";
 }
 
 TEST_F(NatsWorkerIntegration, DeadLettersAPoisonMessageWithProvenanceAndTerminatesIt) {
