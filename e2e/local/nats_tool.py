@@ -4,6 +4,7 @@ library needed; only the loopback nats-server from scripts/dev-env is contacted)
 
   nats_tool.py --url nats://127.0.0.1:4222 stream [--recreate] E2E_EVENTS 'e2e.events.>'
   nats_tool.py --url nats://127.0.0.1:4222 publish e2e.events 6000   # returns when all are acked
+  nats_tool.py --url ... publish e2e.events 6000 --first-id 1         # ids 1..6000 (e2e/node's sink counts them)
 """
 import argparse
 import json
