@@ -14,7 +14,8 @@ void addItem(KafkaProperties& props, const char* name, const std::string& file, 
 
 }  // namespace
 
-KafkaProperties kafkaSecurityProperties(const std::optional<KafkaTls>& tls, const std::optional<SaslCredentials>& sasl) {
+KafkaProperties kafkaSecurityProperties(const std::optional<KafkaTls>& tls,
+                                        const std::optional<SaslCredentials>& sasl) {
   KafkaProperties props;
   if (sasl) {
     props.emplace_back("security.protocol", tls ? "SASL_SSL" : "SASL_PLAINTEXT");

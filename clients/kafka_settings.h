@@ -35,7 +35,8 @@ struct SaslCredentials {
 
 // security.protocol (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL), ssl.* when `tls` is set, sasl.*
 // when `sasl` is set.
-KafkaProperties kafkaSecurityProperties(const std::optional<KafkaTls>& tls, const std::optional<SaslCredentials>& sasl);
+KafkaProperties kafkaSecurityProperties(const std::optional<KafkaTls>& tls,
+                                        const std::optional<SaslCredentials>& sasl);
 
 bool isSecretKafkaProperty(const std::string& name);
 // "k=v, k2=v2" with secret values replaced by "[redacted]", for logs.

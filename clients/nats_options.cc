@@ -17,7 +17,8 @@ common::Status check(natsStatus status, const std::string& what) {
 common::Status applyTls(natsOptions* opts, const NatsTls& tls) {
   if (auto st = check(natsOptions_SetSecure(opts, true), "tls"); !st) return st;
   if (!tls.caPem.empty()) {
-    if (auto st = check(natsOptions_SetCATrustedCertificates(opts, tls.caPem.c_str()), "tls CA"); !st) return st;
+    if (auto st = check(natsOptions_SetCATrustedCertificates(opts, tls.caPem.c_str()), "tls CA"); !st)
+      return st;
   } else if (!tls.caFile.empty()) {
     const auto s = natsOptions_LoadCATrustedCertificates(opts, tls.caFile.c_str());
     if (auto st = check(s, "tls.caFile " + tls.caFile); !st) return st;
@@ -29,7 +30,8 @@ common::Status applyTls(natsOptions* opts, const NatsTls& tls) {
     const auto s = natsOptions_LoadCertificatesChain(opts, tls.certFile.c_str(), tls.keyFile.c_str());
     if (auto st = check(s, "tls.certFile/keyFile " + tls.certFile); !st) return st;
   }
-  if (tls.insecureSkipVerify) return check(natsOptions_SkipServerVerification(opts, true), "tls.insecureSkipVerify");
+  if (tls.insecureSkipVerify)
+    return check(natsOptions_SkipServerVerification(opts, true), "tls.insecureSkipVerify");
   return common::Status::ok();
 }
 
@@ -44,7 +46,8 @@ common::Status applyAuth(natsOptions* opts, const NatsAuth& auth) {
   }
   if (!auth.token.empty()) return check(natsOptions_SetToken(opts, auth.token.c_str()), "auth.tokenFile");
   if (!auth.username.empty()) {
-    return check(natsOptions_SetUserInfo(opts, auth.username.c_str(), auth.password.c_str()), "auth.usernameFile");
+    return check(natsOptions_SetUserInfo(opts, auth.username.c_str(), auth.password.c_str()),
+                 "auth.usernameFile");
   }
   return common::Status::ok();
 }
@@ -88,7 +91,8 @@ common::Result<NatsOptionsPtr> makeNatsOptions(const NatsClientSettings& setting
     if (auto st = check(natsOptions_SetName(opts.get(), settings.name.c_str()), "name"); !st) return st;
   }
   if (settings.connectTimeout) {
-    if (auto st = check(natsOptions_SetTimeout(opts.get(), settings.connectTimeout->count()), "timeout"); !st) return st;
+    if (auto st = check(natsOptions_SetTimeout(opts.get(), settings.connectTimeout->count()), "timeout"); !st)
+      return st;
   }
   if (auto st = applyReconnect(opts.get(), settings.reconnect); !st) return st;
   if (settings.tls) {

@@ -35,7 +35,7 @@ struct NatsAuth {
 struct NatsReconnect {
   int maxAttempts = -1;  // -1: forever
   std::optional<std::chrono::milliseconds> wait;
-  std::optional<std::chrono::milliseconds> jitter;     // with jitterTls
+  std::optional<std::chrono::milliseconds> jitter;  // with jitterTls
   std::chrono::milliseconds jitterTls{0};
   std::optional<int> bufferBytes;  // publishes buffered while disconnected
 };

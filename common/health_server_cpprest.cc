@@ -1,10 +1,10 @@
 // The only file in common/ that includes cpprestsdk: the HTTP listener behind HealthServer.
 #include <cpprest/http_listener.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <exception>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include "common/health_server.h"
 
@@ -46,7 +46,8 @@ class CpprestHealthServer final : public HealthServer {
       Answer answer{404, "not found\n"};
       if (path == "/healthz" || path == "/livez") answer = answerHealthz();
       if (path == "/readyz") answer = answerReadyz();
-      request.reply(static_cast<web::http::status_code>(answer.code), answer.body, "text/plain; charset=utf-8");
+      request.reply(static_cast<web::http::status_code>(answer.code), answer.body,
+                    "text/plain; charset=utf-8");
     });
     try {
       listener_.open().wait();

@@ -12,8 +12,8 @@ void addLoggingOptions(CommandLine& cli) {
   cli.addOption("log-format", "text", "text or json", "SLUICE_LOG_FORMAT");
 }
 
-std::optional<int> startProgram(CommandLine& cli, int argc, const char* const argv[], const std::string& program,
-                                const std::string& component) {
+std::optional<int> startProgram(CommandLine& cli, int argc, const char* const argv[],
+                                const std::string& program, const std::string& component) {
   if (auto st = cli.parse(argc, argv); !st) {
     std::cerr << program << ": " << st.message() << "\n";
     return 2;

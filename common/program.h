@@ -13,7 +13,7 @@ void addLoggingOptions(CommandLine& cli);
 
 // Returns an exit code when the program should stop now (help, version, bad flags: 0 or 2),
 // nullopt when it should go on. `program` is e.g. "sluice-worker", `component` the log name.
-std::optional<int> startProgram(CommandLine& cli, int argc, const char* const argv[], const std::string& program,
-                                const std::string& component);
+std::optional<int> startProgram(CommandLine& cli, int argc, const char* const argv[],
+                                const std::string& program, const std::string& component);
 
 }  // namespace sluice::common

@@ -55,7 +55,7 @@ inline Status timeoutError(std::string m) { return {ErrorCode::kTimeout, std::mo
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(value_).isOk() && "a Result built from a Status must carry an error");
   }

@@ -2,10 +2,9 @@
 // An informer's store: the latest copy of each watched object, keyed "namespace/name".
 // Thread-safe: one watcher writes, reconcile workers read. Objects are shared immutable snapshots,
 // so a reader keeps a consistent copy while the watcher replaces it.
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
 #include <vector>

@@ -69,7 +69,8 @@ Result<json> Client::get(const ResourceType& type, const std::string& ns, const 
   return call(std::move(request), "get " + type.plural + " " + objectKey(ns, name));
 }
 
-Result<ObjectList> Client::listOnce(const ResourceType& type, const std::string& ns, const ListOptions& options) {
+Result<ObjectList> Client::listOnce(const ResourceType& type, const std::string& ns,
+                                    const ListOptions& options) {
   ObjectList out;
   std::string continueToken;
   do {
@@ -105,46 +106,56 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
 // schema whatever the directive. The second decode was ~7 % of the API server's CPU in a burst of
 // 500 new pipelines (bench/README.md, Operator section).
 Result<json> Client::apply(const ResourceType& type, const json& object) {
-  HttpRequest request{"PATCH", objectPath(type, namespaceOf(object), nameOf(object)), {}, object.dump(),
-                      "application/apply-patch+yaml", options_.requestTimeout};
+  HttpRequest request{"PATCH",
+                      objectPath(type, namespaceOf(object), nameOf(object)),
+                      {},
+                      object.dump(),
+                      "application/apply-patch+yaml",
+                      options_.requestTimeout};
   request.query = {{"fieldManager", options_.fieldManager}, {"force", "true"}, {"fieldValidation", "Ignore"}};
-  return call(std::move(request), "apply " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
+  return call(std::move(request),
+              "apply " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
 }
 
 Result<json> Client::patchStatus(const ResourceType& type, const std::string& ns, const std::string& name,
                                  const json& mergePatch) {
-  HttpRequest request{"PATCH", objectPath(type, ns, name) + "/status", {}, mergePatch.dump(),
-                      "application/merge-patch+json", options_.requestTimeout};
+  HttpRequest request{"PATCH",           objectPath(type, ns, name) + "/status", {},
+                      mergePatch.dump(), "application/merge-patch+json",         options_.requestTimeout};
   request.query = {{"fieldManager", options_.fieldManager}};
   return call(std::move(request), "patch status of " + type.plural + " " + objectKey(ns, name));
 }
 
 Result<json> Client::patch(const ResourceType& type, const std::string& ns, const std::string& name,
                            const json& mergePatch) {
-  HttpRequest request{"PATCH", objectPath(type, ns, name), {}, mergePatch.dump(), "application/merge-patch+json",
-                      options_.requestTimeout};
+  HttpRequest request{"PATCH",           objectPath(type, ns, name),     {},
+                      mergePatch.dump(), "application/merge-patch+json", options_.requestTimeout};
   request.query = {{"fieldManager", options_.fieldManager}};
   return call(std::move(request), "patch " + type.plural + " " + objectKey(ns, name));
 }
 
 Result<json> Client::create(const ResourceType& type, const std::string& ns, const json& object) {
-  HttpRequest request{"POST", collectionPath(type, ns), {}, object.dump(), "application/json",
-                      options_.requestTimeout};
+  HttpRequest request{"POST",        collectionPath(type, ns), {},
+                      object.dump(), "application/json",       options_.requestTimeout};
   request.query = {{"fieldManager", options_.fieldManager}};
   return call(std::move(request), "create " + type.plural + " in " + (ns.empty() ? "cluster" : ns));
 }
 
 Result<json> Client::replace(const ResourceType& type, const json& object) {
-  HttpRequest request{"PUT", objectPath(type, namespaceOf(object), nameOf(object)), {}, object.dump(),
-                      "application/json", options_.requestTimeout};
+  HttpRequest request{"PUT",
+                      objectPath(type, namespaceOf(object), nameOf(object)),
+                      {},
+                      object.dump(),
+                      "application/json",
+                      options_.requestTimeout};
   request.query = {{"fieldManager", options_.fieldManager}};
-  return call(std::move(request), "replace " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
+  return call(std::move(request),
+              "replace " + type.plural + " " + objectKey(namespaceOf(object), nameOf(object)));
 }
 
 Status Client::remove(const ResourceType& type, const std::string& ns, const std::string& name) {
   const json options = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
-  HttpRequest request{"DELETE", objectPath(type, ns, name), {}, options.dump(), "application/json",
-                      options_.requestTimeout};
+  HttpRequest request{"DELETE",       objectPath(type, ns, name), {},
+                      options.dump(), "application/json",         options_.requestTimeout};
   auto result = call(std::move(request), "delete " + type.plural + " " + objectKey(ns, name));
   return result.status();
 }

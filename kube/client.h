@@ -2,9 +2,8 @@
 // A typed Kubernetes client over the Transport seam: get, list with paging, server-side apply,
 // status merge patch, create, replace, delete. Objects are nlohmann::json as the API returns them.
 // Thread-safe when the Transport is.
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -38,20 +37,24 @@ common::ErrorCode errorCodeForHttp(int httpStatus, const std::string& reason);
 
 class Client {
  public:
-  Client(Transport& transport, ClientOptions options = {}) : transport_(transport), options_(std::move(options)) {}
+  Client(Transport& transport, ClientOptions options = {})
+      : transport_(transport), options_(std::move(options)) {}
 
-  common::Result<nlohmann::json> get(const ResourceType& type, const std::string& ns, const std::string& name);
+  common::Result<nlohmann::json> get(const ResourceType& type, const std::string& ns,
+                                     const std::string& name);
   // Every page (limit/continue); a 410 on a continue token restarts the list from scratch once.
-  common::Result<ObjectList> list(const ResourceType& type, const std::string& ns, const ListOptions& options = {});
+  common::Result<ObjectList> list(const ResourceType& type, const std::string& ns,
+                                  const ListOptions& options = {});
   // Server-side apply (application/apply-patch+yaml, fieldManager, force=true).
   common::Result<nlohmann::json> apply(const ResourceType& type, const nlohmann::json& object);
   // JSON merge patch on /status.
-  common::Result<nlohmann::json> patchStatus(const ResourceType& type, const std::string& ns, const std::string& name,
-                                             const nlohmann::json& mergePatch);
+  common::Result<nlohmann::json> patchStatus(const ResourceType& type, const std::string& ns,
+                                             const std::string& name, const nlohmann::json& mergePatch);
   // JSON merge patch on the object itself.
-  common::Result<nlohmann::json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
-                                       const nlohmann::json& mergePatch);
-  common::Result<nlohmann::json> create(const ResourceType& type, const std::string& ns, const nlohmann::json& object);
+  common::Result<nlohmann::json> patch(const ResourceType& type, const std::string& ns,
+                                       const std::string& name, const nlohmann::json& mergePatch);
+  common::Result<nlohmann::json> create(const ResourceType& type, const std::string& ns,
+                                        const nlohmann::json& object);
   // PUT with the object's resourceVersion: Conflict when someone else wrote in between.
   common::Result<nlohmann::json> replace(const ResourceType& type, const nlohmann::json& object);
   // Background propagation: the garbage collector removes what the object owns.
@@ -62,7 +65,8 @@ class Client {
 
  private:
   common::Result<nlohmann::json> call(HttpRequest request, const std::string& what);
-  common::Result<ObjectList> listOnce(const ResourceType& type, const std::string& ns, const ListOptions& options);
+  common::Result<ObjectList> listOnce(const ResourceType& type, const std::string& ns,
+                                      const ListOptions& options);
 
   Transport& transport_;
   ClientOptions options_;

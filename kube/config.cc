@@ -58,21 +58,27 @@ Status fillUser(const YAML::Node& user, const std::string& baseDir, KubeConfig& 
     config.token = *token;
     config.tokenFile = resolvePath(tokenFile, baseDir);
   }
-  while (!config.token.empty() && (config.token.back() == '\n' || config.token.back() == '\r')) config.token.pop_back();
+  while (!config.token.empty() && (config.token.back() == '\n' || config.token.back() == '\r'))
+    config.token.pop_back();
   return Status::ok();
 }
 
 Result<KubeConfig> parseDocument(const YAML::Node& root, const std::string& baseDir) {
   const std::string current = scalar(root, "current-context");
-  if (current.empty()) return common::invalidArgument("kubeconfig has no current-context: set one with kubectl config use-context");
+  if (current.empty())
+    return common::invalidArgument(
+        "kubeconfig has no current-context: set one with kubectl config use-context");
   const YAML::Node context = findNamed(root["contexts"], current, "context");
-  if (!context) return common::invalidArgument("kubeconfig context '" + current + "' is not defined under contexts");
+  if (!context)
+    return common::invalidArgument("kubeconfig context '" + current + "' is not defined under contexts");
   const std::string clusterName = scalar(context, "cluster");
   const YAML::Node cluster = findNamed(root["clusters"], clusterName, "cluster");
-  if (!cluster) return common::invalidArgument("kubeconfig cluster '" + clusterName + "' is not defined under clusters");
+  if (!cluster)
+    return common::invalidArgument("kubeconfig cluster '" + clusterName + "' is not defined under clusters");
   KubeConfig config;
   config.server = scalar(cluster, "server");
-  if (config.server.empty()) return common::invalidArgument("kubeconfig cluster '" + clusterName + "' has no server");
+  if (config.server.empty())
+    return common::invalidArgument("kubeconfig cluster '" + clusterName + "' has no server");
   while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
   config.insecureSkipTlsVerify = scalar(cluster, "insecure-skip-tls-verify") == "true";
   auto ca = dataOrFile(cluster, "certificate-authority", baseDir);
@@ -82,7 +88,8 @@ Result<KubeConfig> parseDocument(const YAML::Node& root, const std::string& base
   const std::string userName = scalar(context, "user");
   if (!userName.empty()) {
     const YAML::Node user = findNamed(root["users"], userName, "user");
-    if (!user) return common::invalidArgument("kubeconfig user '" + userName + "' is not defined under users");
+    if (!user)
+      return common::invalidArgument("kubeconfig user '" + userName + "' is not defined under users");
     if (auto st = fillUser(user, baseDir, config); !st) return st;
   }
   return config;
@@ -103,7 +110,8 @@ std::string base64Decode(const std::string& text) {
     std::array<int, 256> t{};
     t.fill(-1);
     const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
+    for (size_t i = 0; i < alphabet.size(); ++i)
+      t[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
     return t;
   }();
   std::string out;
@@ -154,7 +162,8 @@ Result<KubeConfig> loadInCluster(const InClusterPaths& paths) {
   if (!token) return token.status().withContext("service account token");
   config.token = *token;
   config.tokenFile = paths.dir + "/token";
-  while (!config.token.empty() && (config.token.back() == '\n' || config.token.back() == '\r')) config.token.pop_back();
+  while (!config.token.empty() && (config.token.back() == '\n' || config.token.back() == '\r'))
+    config.token.pop_back();
   auto ca = readFile(paths.dir + "/ca.crt");
   if (!ca) return ca.status().withContext("service account CA");
   config.caPem = *ca;

@@ -12,10 +12,10 @@ struct KubeConfig {
   std::string caPem;          // empty: system trust store
   std::string clientCertPem;  // client certificate chain (with clientKeyPem)
   std::string clientKeyPem;
-  std::string token;          // bearer token
-  std::string tokenFile;      // re-read periodically (bound service-account tokens rotate)
+  std::string token;      // bearer token
+  std::string tokenFile;  // re-read periodically (bound service-account tokens rotate)
   bool insecureSkipTlsVerify = false;
-  std::string namespace_;     // the context's (or the pod's) namespace; may be empty
+  std::string namespace_;  // the context's (or the pod's) namespace; may be empty
 };
 
 // Reads the current context of a kubeconfig. Files named in it are read relative to its folder;

@@ -1,5 +1,7 @@
 // The only file of the operator that includes cpprestsdk. Threading: request() may be called from
 // any thread (one pooled http_client per timeout value); each stream() owns its own connection.
+#include "kube/cpprest_transport.h"
+
 #include <cpprest/http_client.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "kube/cpprest_transport.h"
 #include "kube/system_trust.h"
 
 namespace sluice::kube {
@@ -30,7 +31,8 @@ struct TlsMaterial {
 // system's CAs are trusted: named here when they were diverted (system_trust.h).
 void configureTls(boost::asio::ssl::context& ctx, const TlsMaterial& tls) {
   if (!tls.caPem.empty()) {
-    if (X509_STORE* only = X509_STORE_new()) SSL_CTX_set_cert_store(ctx.native_handle(), only);  // frees the old
+    if (X509_STORE* only = X509_STORE_new())
+      SSL_CTX_set_cert_store(ctx.native_handle(), only);  // frees the old
     ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
   } else if (!systemCaBundle().empty()) {
     ctx.load_verify_file(systemCaBundle());
@@ -85,7 +87,8 @@ class CpprestTransport final : public Transport {
   }
 
  private:
-  Result<HttpResponse> streamLines(const HttpRequest& request, const std::function<void(std::string_view)>& onLine,
+  Result<HttpResponse> streamLines(const HttpRequest& request,
+                                   const std::function<void(std::string_view)>& onLine,
                                    const pplx::cancellation_token& token) {
     try {
       http::client::http_client client(config_.server, clientConfig(request.timeout));
@@ -179,7 +182,8 @@ class CpprestTransport final : public Transport {
 
 Result<std::unique_ptr<Transport>> makeCpprestTransport(const KubeConfig& config) {
   if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0) {
-    return common::invalidArgument("API server address must start with https:// (got '" + config.server + "')");
+    return common::invalidArgument("API server address must start with https:// (got '" + config.server +
+                                   "')");
   }
   if (auto st = checkTls({config.caPem, config.clientCertPem, config.clientKeyPem}); !st) return st;
   return std::unique_ptr<Transport>(std::make_unique<CpprestTransport>(config));

@@ -10,7 +10,8 @@ namespace sluice::kube {
 
 class GatedTransport final : public Transport {
  public:
-  GatedTransport(Transport& inner, std::function<bool()> mayWrite) : inner_(inner), mayWrite_(std::move(mayWrite)) {}
+  GatedTransport(Transport& inner, std::function<bool()> mayWrite)
+      : inner_(inner), mayWrite_(std::move(mayWrite)) {}
 
   common::Result<HttpResponse> request(const HttpRequest& request) override {
     if (request.method != "GET" && !mayWrite_()) {
@@ -19,7 +20,8 @@ class GatedTransport final : public Transport {
     }
     return inner_.request(request);
   }
-  common::Result<HttpResponse> stream(const HttpRequest& request, const std::function<void(std::string_view)>& onLine,
+  common::Result<HttpResponse> stream(const HttpRequest& request,
+                                      const std::function<void(std::string_view)>& onLine,
                                       Cancellation& cancel) override {
     return inner_.stream(request, onLine, cancel);
   }

@@ -31,8 +31,9 @@ LeaderAction LeaderDecider::decide(const std::optional<LeaseRecord>& observed) {
   }
   lastRenew_.reset();  // someone else holds it: whatever we had is gone
   if (observed->holderIdentity.empty()) return LeaderAction::kTakeOver;
-  const auto duration = observed->leaseDurationSeconds > 0 ? std::chrono::seconds(observed->leaseDurationSeconds)
-                                                           : config_.leaseDuration;
+  const auto duration = observed->leaseDurationSeconds > 0
+                            ? std::chrono::seconds(observed->leaseDurationSeconds)
+                            : config_.leaseDuration;
   return now >= observedAt_ + duration ? LeaderAction::kTakeOver : LeaderAction::kFollow;
 }
 
@@ -49,7 +50,8 @@ json LeaderDecider::leaseFor(LeaderAction action, const std::optional<LeaseRecor
   if (observed) {
     lease["metadata"]["resourceVersion"] = observed->resourceVersion;
     spec["leaseTransitions"] = observed->leaseTransitions;
-    if (action == LeaderAction::kRenew && !observed->acquireTime.empty()) spec["acquireTime"] = observed->acquireTime;
+    if (action == LeaderAction::kRenew && !observed->acquireTime.empty())
+      spec["acquireTime"] = observed->acquireTime;
     if (action == LeaderAction::kTakeOver) spec["leaseTransitions"] = observed->leaseTransitions + 1;
   }
   lease["spec"] = spec;

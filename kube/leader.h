@@ -7,12 +7,11 @@
 // between replicas does not matter (as client-go does). A leader that has not renewed within the
 // renew deadline stops leading at once: leading() turns false by itself, without waiting for the
 // elector thread, so a write gate built on it closes even when a request hangs.
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -82,7 +81,8 @@ class LeaderElector {
 
   // Loops every retryPeriod until cancelled; calls onStarted/onStopped on transitions. On cancel
   // it releases the Lease (empty holder) so a standby takes over without waiting for expiry.
-  void run(Cancellation& cancel, const std::function<void()>& onStarted, const std::function<void()>& onStopped);
+  void run(Cancellation& cancel, const std::function<void()>& onStarted,
+           const std::function<void()>& onStopped);
   bool leading() const { return decider_.leading(); }
 
  private:

@@ -3,7 +3,8 @@
 namespace sluice::kube {
 
 namespace resources {
-const ResourceType kConsumerPipelines{"sluice.dev", "v1alpha1", "consumerpipelines", "ConsumerPipeline", true};
+const ResourceType kConsumerPipelines{"sluice.dev", "v1alpha1", "consumerpipelines", "ConsumerPipeline",
+                                      true};
 const ResourceType kDeployments{"apps", "v1", "deployments", "Deployment", true};
 const ResourceType kReplicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
 const ResourceType kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};

@@ -18,7 +18,8 @@ void Cancellation::cancel() {
     std::function<void()> callback;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const auto it = std::find_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; });
+      const auto it =
+          std::find_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; });
       if (it == callbacks_.end()) continue;  // removed meanwhile: its owner may be gone
       callback = it->second;
       running_ = id;
@@ -51,8 +52,9 @@ int Cancellation::onCancel(std::function<void()> callback) {
 
 void Cancellation::removeCallback(int id) {
   std::unique_lock<std::mutex> lock(mu_);
-  callbacks_.erase(std::remove_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; }),
-                   callbacks_.end());
+  callbacks_.erase(
+      std::remove_if(callbacks_.begin(), callbacks_.end(), [id](const auto& c) { return c.first == id; }),
+      callbacks_.end());
   // 0: it ran at once in onCancel(). The runner: called from the callback itself.
   if (id == 0 || runner_ == std::this_thread::get_id()) return;
   cv_.wait(lock, [&] { return running_ != id; });

@@ -18,12 +18,18 @@ Result<WatchEvent> parseWatchLine(std::string_view line) {
   }
   const std::string type = event["type"].is_string() ? event["type"].get<std::string>() : "";
   WatchEvent out{WatchEventType::kError, event["object"]};
-  if (type == "ADDED") out.type = WatchEventType::kAdded;
-  else if (type == "MODIFIED") out.type = WatchEventType::kModified;
-  else if (type == "DELETED") out.type = WatchEventType::kDeleted;
-  else if (type == "BOOKMARK") out.type = WatchEventType::kBookmark;
-  else if (type == "ERROR") out.type = WatchEventType::kError;
-  else return common::internalError("watch event of unknown type '" + type + "'");
+  if (type == "ADDED")
+    out.type = WatchEventType::kAdded;
+  else if (type == "MODIFIED")
+    out.type = WatchEventType::kModified;
+  else if (type == "DELETED")
+    out.type = WatchEventType::kDeleted;
+  else if (type == "BOOKMARK")
+    out.type = WatchEventType::kBookmark;
+  else if (type == "ERROR")
+    out.type = WatchEventType::kError;
+  else
+    return common::internalError("watch event of unknown type '" + type + "'");
   return out;
 }
 
@@ -125,8 +131,8 @@ void WatchMachine::waited() {
   if (phase_ == WatchPhase::kList) resourceVersion_.clear();
 }
 
-Watcher::Watcher(Client& client, WatchTarget target, ObjectCache& cache, Handler handler, common::Random& random,
-                 WatcherOptions options)
+Watcher::Watcher(Client& client, WatchTarget target, ObjectCache& cache, Handler handler,
+                 common::Random& random, WatcherOptions options)
     : client_(client),
       target_(std::move(target)),
       cache_(cache),
@@ -184,8 +190,10 @@ void Watcher::doList() {
 }
 
 void Watcher::doWatch(const std::string& resourceVersion, Cancellation& cancel) {
-  HttpRequest request{"GET", collectionPath(target_.type, target_.namespace_), {}, "", "",
-                      std::chrono::seconds(options_.serverTimeoutSeconds) + options_.clientTimeoutMargin};
+  HttpRequest request{
+      "GET", collectionPath(target_.type, target_.namespace_),
+      {},    "",
+      "",    std::chrono::seconds(options_.serverTimeoutSeconds) + options_.clientTimeoutMargin};
   request.query = {{"watch", "true"},
                    {"allowWatchBookmarks", "true"},
                    {"resourceVersion", resourceVersion},

@@ -5,11 +5,10 @@
 //    streams.
 //  - Watcher: the thin I/O loop that asks the machine, talks to the API server and fills an
 //    ObjectCache. One thread per Watcher (run() blocks until cancelled).
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -35,8 +34,8 @@ enum class WatchPhase { kList, kWatch, kWait };
 
 struct WatchStep {
   WatchPhase phase;
-  std::string resourceVersion;          // kWatch: resume from here
-  std::chrono::milliseconds delay{0};   // kWait: how long
+  std::string resourceVersion;         // kWatch: resume from here
+  std::chrono::milliseconds delay{0};  // kWait: how long
 };
 
 enum class CacheAction { kNone, kUpsert, kDelete };
@@ -81,9 +80,10 @@ struct WatchTarget {
 };
 
 struct WatcherOptions {
-  int serverTimeoutSeconds = 300;                     // timeoutSeconds sent to the server
-  std::chrono::seconds clientTimeoutMargin{30};       // the client waits this much longer
-  common::BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.2, 1 << 30};
+  int serverTimeoutSeconds = 300;                // timeoutSeconds sent to the server
+  std::chrono::seconds clientTimeoutMargin{30};  // the client waits this much longer
+  common::BackoffPolicy backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.2,
+                                1 << 30};
   // Applied to each listed or watched object before it is cached and handed to the handler, to
   // drop what no reader needs (as client-go's SetTransform); metadata.managedFields always go.
   std::function<void(nlohmann::json& object)> transform;

@@ -15,9 +15,10 @@
 namespace {
 
 sluice::common::CommandLine makeCommandLine() {
-  sluice::common::CommandLine cli("sluice-operator",
-                                  "Reconciles ConsumerPipelines (sluice.dev/v1alpha1): worker Deployments, status,\n"
-                                  "and autoscaling from lag and processing time.");
+  sluice::common::CommandLine cli(
+      "sluice-operator",
+      "Reconciles ConsumerPipelines (sluice.dev/v1alpha1): worker Deployments, status,\n"
+      "and autoscaling from lag and processing time.");
   cli.addOption("kubeconfig", "", "kubeconfig file; empty = in-cluster service account", "KUBECONFIG");
   cli.addOption("namespaces", "", "comma-separated namespaces to watch; empty = all", "SLUICE_NAMESPACES");
   cli.addOption("worker-image", "ghcr.io/sluice-dev/sluice:" + std::string(sluice::kVersion),
@@ -28,11 +29,15 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("leader-election-namespace", "", "namespace of the leader Lease; empty = the pod's namespace",
                 "POD_NAMESPACE");
   cli.addOption("identity", "", "this replica's identity in leader election; empty = hostname", "POD_NAME");
-  cli.addOption("workers", "32", "pipelines reconciled in parallel (at most half of them on other work than new pipelines' Deployments)", "SLUICE_OPERATOR_WORKERS");
+  cli.addOption(
+      "workers", "32",
+      "pipelines reconciled in parallel (at most half of them on other work than new pipelines' Deployments)",
+      "SLUICE_OPERATOR_WORKERS");
   cli.addOption("lag-probe-threads", "2", "threads probing the sources' lag (off the reconcile path)",
                 "SLUICE_LAG_PROBE_THREADS");
   cli.addSwitch("probe-non-loopback-sources",
-                "also contact sources outside loopback (host names, private and public addresses) to probe reachability and lag");
+                "also contact sources outside loopback (host names, private and public addresses) to probe "
+                "reachability and lag");
   sluice::common::addLoggingOptions(cli);
   return cli;
 }
@@ -42,7 +47,8 @@ sluice::common::CommandLine makeCommandLine() {
 int main(int argc, char** argv) {
   sluice::kube::divertSystemCaBundle();  // first: it sets environment variables (system_trust.h)
   auto cli = makeCommandLine();
-  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-operator", "operator")) return *exitCode;
+  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-operator", "operator"))
+    return *exitCode;
   sluice::common::Shutdown::instance().install();
   sluice::op::OperatorOptions options;
   options.kubeconfig = cli.get("kubeconfig");
@@ -60,8 +66,8 @@ int main(int argc, char** argv) {
   }
   options.lagProbeThreads = std::atoi(cli.get("lag-probe-threads").c_str());
   if (options.lagProbeThreads < 1 || options.lagProbeThreads > 64) {
-    std::cerr << "sluice-operator: --lag-probe-threads must be between 1 and 64 (got " << cli.get("lag-probe-threads")
-              << ")\n";
+    std::cerr << "sluice-operator: --lag-probe-threads must be between 1 and 64 (got "
+              << cli.get("lag-probe-threads") << ")\n";
     return 2;
   }
   options.probeNonLoopbackSources = cli.flag("probe-non-loopback-sources");

@@ -23,12 +23,18 @@ struct OperatorMetrics::Impl {
                    .Name("sluice_operator_reconcile_errors_total")
                    .Help("Reconciles that failed and were requeued, by error code")
                    .Register(r)),
-        depth(prometheus::BuildGauge().Name("sluice_operator_queue_depth").Help("Keys waiting in the work queue").Register(r)),
+        depth(prometheus::BuildGauge()
+                  .Name("sluice_operator_queue_depth")
+                  .Help("Keys waiting in the work queue")
+                  .Register(r)),
         restarts(prometheus::BuildCounter()
                      .Name("sluice_operator_watch_restarts_total")
                      .Help("Watch restarts by resource and reason (relist after 410 Gone, backoff)")
                      .Register(r)),
-        leading(prometheus::BuildGauge().Name("sluice_operator_leader").Help("1 while this replica leads").Register(r)),
+        leading(prometheus::BuildGauge()
+                    .Name("sluice_operator_leader")
+                    .Help("1 while this replica leads")
+                    .Register(r)),
         replicas(prometheus::BuildGauge()
                      .Name("sluice_pipeline_replicas")
                      .Help("Worker pods that exist now (status.replicas)")
@@ -50,7 +56,8 @@ struct OperatorMetrics::Impl {
                          "Messages per second one worker can process, from heartbeats (0 when unknown)")),
         workersReady(gauge(r, "sluice_autoscaler_workers_ready", "Workers with a fresh Running heartbeat")) {}
 
-  static prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& r, const char* name, const char* help) {
+  static prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& r, const char* name,
+                                                      const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(r);
   }
 
@@ -92,7 +99,9 @@ void OperatorMetrics::reconciled(const std::string& result, double seconds) {
   impl_->duration.Add({}, buckets).Observe(seconds);
 }
 
-void OperatorMetrics::reconcileError(const std::string& code) { impl_->errors.Add({{"code", code}}).Increment(); }
+void OperatorMetrics::reconcileError(const std::string& code) {
+  impl_->errors.Add({{"code", code}}).Increment();
+}
 
 void OperatorMetrics::queueDepth(size_t depth) { impl_->depth.Add({}).Set(static_cast<double>(depth)); }
 
@@ -116,7 +125,8 @@ void OperatorMetrics::pipelineLag(const std::string& ns, const std::string& name
   impl_->outRate.Add(labels).Set(outRate);
 }
 
-void OperatorMetrics::scaleEvent(const std::string& ns, const std::string& name, const std::string& direction) {
+void OperatorMetrics::scaleEvent(const std::string& ns, const std::string& name,
+                                 const std::string& direction) {
   impl_->scaleEvents.Add({{"namespace", ns}, {"pipeline", name}, {"direction", direction}}).Increment();
 }
 

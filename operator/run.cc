@@ -1,8 +1,8 @@
 #include "operator/run.h"
 
+#include <malloc.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,15 +16,15 @@
 #include "common/metrics_server.h"
 #include "common/random.h"
 #include "common/shutdown.h"
-#include "operator/controller/desired.h"
-#include "operator/controller/reconciler.h"
-#include "operator/controller/work_queue.h"
 #include "kube/cache.h"
 #include "kube/config.h"
 #include "kube/cpprest_transport.h"
 #include "kube/gated_transport.h"
 #include "kube/leader.h"
 #include "kube/watch.h"
+#include "operator/controller/desired.h"
+#include "operator/controller/reconciler.h"
+#include "operator/controller/work_queue.h"
 #include "operator/operator_metrics.h"
 
 namespace sluice::op {
@@ -82,8 +82,10 @@ class Operator {
     if (options_.leaderElect) {
       kube::LeaderConfig config;
       config.identity = identity_;
-      config.namespace_ = options_.leaderElectionNamespace.empty() ? "default" : options_.leaderElectionNamespace;
-      elector_ = std::make_unique<kube::LeaderElector>(electionClient_, config, common::SystemClock::instance());
+      config.namespace_ =
+          options_.leaderElectionNamespace.empty() ? "default" : options_.leaderElectionNamespace;
+      elector_ =
+          std::make_unique<kube::LeaderElector>(electionClient_, config, common::SystemClock::instance());
     }
   }
 
@@ -98,7 +100,8 @@ class Operator {
     out.onScalingPoll = [this](const std::string& key, const controller::ScalingObservation& observed) {
       const auto [ns, name] = kube::splitKey(key);
       const auto& outcome = observed.outcome;
-      if (outcome.decision.changed()) metrics_.scaleEvent(ns, name, scaling::toString(outcome.decision.direction));
+      if (outcome.decision.changed())
+        metrics_.scaleEvent(ns, name, scaling::toString(outcome.decision.direction));
       metrics_.recommendation(ns, name, outcome.recommendation.replicas,
                               observed.workers.perReplicaThroughput.value_or(0), observed.workers.ready);
     };
@@ -142,7 +145,7 @@ class Operator {
   std::vector<std::thread> threads_;
   std::atomic<bool> lostLease_{false};
   std::set<std::string> exported_;  // pipelines with metric series (refresher thread only)
-  unsigned refreshes_ = 0;           // refresher thread only
+  unsigned refreshes_ = 0;          // refresher thread only
 };
 
 Status Operator::startServers() {
@@ -153,7 +156,8 @@ Status Operator::startServers() {
   if (!health) return health.status().withContext("--health-address");
   healthServer_ = std::move(*health);
   healthServer_->addLivenessCheck("lease", [this] {
-    return lostLease_.load() ? Status(common::ErrorCode::kUnavailable, "lost the leader lease") : Status::ok();
+    return lostLease_.load() ? Status(common::ErrorCode::kUnavailable, "lost the leader lease")
+                             : Status::ok();
   });
   spdlog::info("operator {}: metrics on port {}, health on port {}", identity_, metricsServer_->port(),
                healthServer_->port());
@@ -178,7 +182,8 @@ void Operator::startWatchers() {
         [this](const json& object, bool) {
           const std::string pipeline = object.value("/metadata/labels"_json_pointer, json::object())
                                            .value(contract::kPipelineLabel, "");
-          if (!pipeline.empty()) queue_.add(kube::objectKey(object["metadata"].value("namespace", ""), pipeline));
+          if (!pipeline.empty())
+            queue_.add(kube::objectKey(object["metadata"].value("namespace", ""), pipeline));
         },
         random_, deploymentWatch));
   }
@@ -220,7 +225,8 @@ void Operator::startElection() {
 
 void Operator::processKey(const std::string& key) {
   const auto started = std::chrono::steady_clock::now();
-  const bool urgent = spdlog::should_log(spdlog::level::debug) && priorityOf(key) == controller::Priority::kUrgent;
+  const bool urgent =
+      spdlog::should_log(spdlog::level::debug) && priorityOf(key) == controller::Priority::kUrgent;
   const auto result = reconciler_.reconcile(key);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   spdlog::debug("reconciled {}{} in {:.1f} ms{}", key, urgent ? " (new pipeline's Deployment first)" : "",

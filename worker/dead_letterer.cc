@@ -11,7 +11,8 @@ DeadLetterer::DeadLetterer(DeadLetterSink* sink, const spec::RetrySpec& retry, W
 std::string DeadLetterer::describe() const { return sink_ ? sink_->describe() : "none"; }
 
 common::Status DeadLetterer::send(const Message& message, const std::string& error, int attempts) {
-  if (!sink_) return common::unavailable("no dead-letter destination is configured (spec.processing.deadLetter)");
+  if (!sink_)
+    return common::unavailable("no dead-letter destination is configured (spec.processing.deadLetter)");
   for (int tries = 1;; ++tries) {
     auto status = sink_->send(message, error, attempts);
     if (status) {

@@ -21,7 +21,8 @@ namespace sluice::worker {
 class DeadLetterer {
  public:
   // `sink` may be null (no destination configured: every send fails); it must outlive this.
-  DeadLetterer(DeadLetterSink* sink, const spec::RetrySpec& retry, WorkerStats& stats, common::Random& random);
+  DeadLetterer(DeadLetterSink* sink, const spec::RetrySpec& retry, WorkerStats& stats,
+               common::Random& random);
   DeadLetterer(const DeadLetterer&) = delete;
   DeadLetterer& operator=(const DeadLetterer&) = delete;
 

@@ -10,11 +10,14 @@ std::string describePipeline(const spec::ConsumerPipeline& p) {
   out << "pipeline " << p.metadata.namespace_ << "/" << p.metadata.name << " is valid\n";
   if (s.source.kafka) {
     out << "  source: kafka " << s.source.kafka->bootstrapServers << " topics=";
-    for (size_t i = 0; i < s.source.kafka->topics.size(); ++i) out << (i ? "," : "") << s.source.kafka->topics[i];
-    out << " group=" << spec::effectiveGroupId(p) << " startFrom=" << spec::toString(s.source.kafka->startFrom) << "\n";
+    for (size_t i = 0; i < s.source.kafka->topics.size(); ++i)
+      out << (i ? "," : "") << s.source.kafka->topics[i];
+    out << " group=" << spec::effectiveGroupId(p)
+        << " startFrom=" << spec::toString(s.source.kafka->startFrom) << "\n";
   }
   if (s.source.nats) {
-    out << "  source: nats stream=" << s.source.nats->stream << " consumer=" << spec::effectiveNatsConsumer(p) << "\n";
+    out << "  source: nats stream=" << s.source.nats->stream << " consumer=" << spec::effectiveNatsConsumer(p)
+        << "\n";
   }
   out << "  batch: maxMessages=" << s.batch.maxMessages << " maxBytes=" << s.batch.maxBytes
       << " maxWaitMs=" << s.batch.maxWaitMs << "\n";
@@ -23,7 +26,8 @@ std::string describePipeline(const spec::ConsumerPipeline& p) {
       << " retry.maxAttempts=" << s.processing.retry.maxAttempts
       << " deadLetter=" << (s.processing.deadLetter ? "yes" : "none") << "\n";
   out << "  backpressure: maxInFlightMessages=" << s.backpressure.maxInFlightMessages
-      << " maxInFlightBytes=" << s.backpressure.maxInFlightBytes << " resumeRatio=" << s.backpressure.resumeRatio << "\n";
+      << " maxInFlightBytes=" << s.backpressure.maxInFlightBytes
+      << " resumeRatio=" << s.backpressure.resumeRatio << "\n";
   out << "  sink: " << spec::toString(spec::sinkKindOf(s.sink)) << "\n";
   out << "  scaling: replicas " << s.scaling.minReplicas << ".." << s.scaling.maxReplicas;
   if (s.scaling.lagPerReplica) out << " lagPerReplica=" << *s.scaling.lagPerReplica;

@@ -16,9 +16,7 @@ void FlowControl::release(int64_t messages, int64_t bytes) {
   bytes_.fetch_sub(bytes);
 }
 
-bool FlowControl::atLimit() const {
-  return messages() >= budget_.maxMessages || bytes() >= budget_.maxBytes;
-}
+bool FlowControl::atLimit() const { return messages() >= budget_.maxMessages || bytes() >= budget_.maxBytes; }
 
 bool FlowControl::atLowWatermark() const {
   const double messageMark = static_cast<double>(budget_.maxMessages) * budget_.resumeRatio;

@@ -26,7 +26,8 @@ double p95Millis(const MetricsSample& previous, const MetricsSample& current) {
   if (bounds.empty() || previous.bucketCumulative.size() != current.bucketCumulative.size()) return 0;
   std::vector<double> counts(bounds.size());
   for (size_t i = 0; i < bounds.size(); ++i) {
-    counts[i] = static_cast<double>(current.bucketCumulative[i]) - static_cast<double>(previous.bucketCumulative[i]);
+    counts[i] =
+        static_cast<double>(current.bucketCumulative[i]) - static_cast<double>(previous.bucketCumulative[i]);
   }
   const double total = counts.back();
   if (total <= 0) return 0;
@@ -44,8 +45,8 @@ double p95Millis(const MetricsSample& previous, const MetricsSample& current) {
   return 0;
 }
 
-contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
-                                    const ReportContext& context) {
+contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous,
+                                     const MetricsSample& current, const ReportContext& context) {
   contract::WorkerReport report;
   report.pod = context.pod;
   report.lastHeartbeat = context.wallNow;
@@ -72,7 +73,8 @@ contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previou
   return report;
 }
 
-json leaseApplyBody(const LeaseIdentity& identity, const contract::WorkerReport& report, int leaseDurationSeconds) {
+json leaseApplyBody(const LeaseIdentity& identity, const contract::WorkerReport& report,
+                    int leaseDurationSeconds) {
   json metadata = {{"name", identity.name},
                    {"namespace", identity.namespace_},
                    {"labels", {{contract::kPipelineLabel, identity.pipeline}}},
@@ -96,22 +98,30 @@ json leaseApplyBody(const LeaseIdentity& identity, const contract::WorkerReport&
 HeartbeatAccess heartbeatAccess(const HeartbeatEnvironment& environment) {
   if (environment.podName.empty()) return HeartbeatAccess::kDisabled;
   if (!environment.kubeconfig.empty()) return HeartbeatAccess::kKubeconfig;
-  if (environment.serviceAccountTokenPresent && environment.kubernetesServiceHostSet) return HeartbeatAccess::kInCluster;
+  if (environment.serviceAccountTokenPresent && environment.kubernetesServiceHostSet)
+    return HeartbeatAccess::kInCluster;
   return HeartbeatAccess::kDisabled;
 }
 
 const char* toString(HeartbeatAccess access) {
   switch (access) {
-    case HeartbeatAccess::kDisabled: return "disabled";
-    case HeartbeatAccess::kInCluster: return "in-cluster";
-    case HeartbeatAccess::kKubeconfig: return "kubeconfig";
+    case HeartbeatAccess::kDisabled:
+      return "disabled";
+    case HeartbeatAccess::kInCluster:
+      return "in-cluster";
+    case HeartbeatAccess::kKubeconfig:
+      return "kubeconfig";
   }
   return "?";
 }
 
 Heartbeat::Heartbeat(HeartbeatOptions options, kube::Client& client, const WorkerStats& stats,
                      common::Clock& clock, std::function<bool()> draining)
-    : options_(std::move(options)), client_(client), stats_(stats), clock_(clock), draining_(std::move(draining)) {
+    : options_(std::move(options)),
+      client_(client),
+      stats_(stats),
+      clock_(clock),
+      draining_(std::move(draining)) {
   ownerResolved_ = !options_.identity.podUid.empty();
 }
 
@@ -173,11 +183,12 @@ void Heartbeat::beat(bool stopped) {
   resolveOwner();
   const auto current = stats_.sample(clock_.now());
   const int seconds = static_cast<int>(options_.period.count());
-  ReportContext context{options_.identity.name, options_.lanes, seconds, draining_ && draining_(), stopped,
-                        clock_.wallNow()};
+  ReportContext context{options_.identity.name,   options_.lanes, seconds,
+                        draining_ && draining_(), stopped,        clock_.wallNow()};
   const auto report = reportBetween(previous_, current, context);
   previous_ = current;
-  auto applied = client_.apply(kube::resources::kLeases, leaseApplyBody(options_.identity, report, 3 * seconds));
+  auto applied =
+      client_.apply(kube::resources::kLeases, leaseApplyBody(options_.identity, report, 3 * seconds));
   noteOutcome(applied ? common::Status() : applied.status());
 }
 
@@ -187,12 +198,13 @@ void Heartbeat::noteOutcome(const common::Status& status) {
   if (lastOk_ && *lastOk_ == ok) return;
   lastOk_ = ok;
   if (ok) {
-    spdlog::info("heartbeat: Lease {}/{} renewed (every {}s)", options_.identity.namespace_, options_.identity.name,
-                 options_.period.count());
+    spdlog::info("heartbeat: Lease {}/{} renewed (every {}s)", options_.identity.namespace_,
+                 options_.identity.name, options_.period.count());
     return;
   }
-  spdlog::warn("heartbeat: cannot apply Lease {}/{}: {} (will keep trying every {}s)", options_.identity.namespace_,
-               options_.identity.name, status.toString(), options_.period.count());
+  spdlog::warn("heartbeat: cannot apply Lease {}/{}: {} (will keep trying every {}s)",
+               options_.identity.namespace_, options_.identity.name, status.toString(),
+               options_.period.count());
 }
 
 }  // namespace sluice::worker
@@ -200,7 +212,8 @@ void Heartbeat::noteOutcome(const common::Status& status) {
 namespace sluice::worker {
 
 RunningHeartbeat::RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options,
-                                   const WorkerStats& stats, common::Clock& clock, std::function<bool()> draining)
+                                   const WorkerStats& stats, common::Clock& clock,
+                                   std::function<bool()> draining)
     : transport_(std::move(transport)),
       client_(*transport_, kube::ClientOptions{kHeartbeatFieldManager, std::chrono::milliseconds(5000), 500}),
       heartbeat_(std::move(options), client_, stats, clock, std::move(draining)) {
@@ -213,13 +226,15 @@ std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, co
                                                  common::Clock& clock, std::function<bool()> draining) {
   const kube::InClusterPaths inCluster;
   HeartbeatEnvironment environment{std::filesystem::exists(inCluster.dir + "/token"),
-                                   std::getenv("KUBERNETES_SERVICE_HOST") != nullptr, setup.kubeconfig, setup.podName};
+                                   std::getenv("KUBERNETES_SERVICE_HOST") != nullptr, setup.kubeconfig,
+                                   setup.podName};
   const auto access = heartbeatAccess(environment);
   if (access == HeartbeatAccess::kDisabled) {
     spdlog::info("heartbeat: off (needs a pod name and in-cluster credentials or --kubeconfig)");
     return nullptr;
   }
-  auto config = access == HeartbeatAccess::kKubeconfig ? kube::loadKubeconfig(setup.kubeconfig) : kube::loadInCluster();
+  auto config =
+      access == HeartbeatAccess::kKubeconfig ? kube::loadKubeconfig(setup.kubeconfig) : kube::loadInCluster();
   if (!config) {
     spdlog::warn("heartbeat: off: cannot load the API server settings ({}): {}", toString(access),
                  config.status().toString());
@@ -235,7 +250,8 @@ std::unique_ptr<RunningHeartbeat> startHeartbeat(const HeartbeatSetup& setup, co
   if (ns.empty()) ns = setup.pipelineNamespace;
   if (ns.empty()) ns = "default";
   HeartbeatOptions options{{setup.podName, ns, setup.pipeline, setup.podUid}, setup.lanes, setup.period};
-  spdlog::info("heartbeat: Lease {}/{} every {}s ({})", ns, setup.podName, setup.period.count(), toString(access));
+  spdlog::info("heartbeat: Lease {}/{} every {}s ({})", ns, setup.podName, setup.period.count(),
+               toString(access));
   return std::make_unique<RunningHeartbeat>(std::move(*transport), std::move(options), stats, clock,
                                             std::move(draining));
 }

@@ -22,16 +22,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/clock.h"
-#include "common/result.h"
 #include "common/contract/worker_report.h"
+#include "common/result.h"
 #include "kube/client.h"
 #include "worker/stats.h"
 
@@ -53,8 +52,8 @@ struct ReportContext {
 };
 
 // The report for the interval between two samples (pure). With no earlier sample the rates are 0.
-contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous, const MetricsSample& current,
-                                    const ReportContext& context);
+contract::WorkerReport reportBetween(const std::optional<MetricsSample>& previous,
+                                     const MetricsSample& current, const ReportContext& context);
 
 struct LeaseIdentity {
   std::string name;        // the pod name
@@ -135,11 +134,11 @@ namespace sluice::worker {
 
 // Where the heartbeat's settings come from: the command line / downward-API environment.
 struct HeartbeatSetup {
-  std::string kubeconfig;        // --kubeconfig / KUBECONFIG; empty: in-cluster when available
-  std::string podName;           // --pod-name / POD_NAME; empty: no heartbeat
-  std::string podNamespace;      // --pod-namespace / POD_NAMESPACE; empty: kubeconfig's, else the pipeline's
-  std::string podUid;            // --pod-uid / POD_UID (downward API); empty: GET the pod
-  std::string pipeline;          // metadata.name of the pipeline
+  std::string kubeconfig;    // --kubeconfig / KUBECONFIG; empty: in-cluster when available
+  std::string podName;       // --pod-name / POD_NAME; empty: no heartbeat
+  std::string podNamespace;  // --pod-namespace / POD_NAMESPACE; empty: kubeconfig's, else the pipeline's
+  std::string podUid;        // --pod-uid / POD_UID (downward API); empty: GET the pod
+  std::string pipeline;      // metadata.name of the pipeline
   std::string pipelineNamespace;
   int lanes = 1;
   std::chrono::seconds period{contract::kDefaultHeartbeatSeconds};
@@ -148,8 +147,8 @@ struct HeartbeatSetup {
 // The heartbeat with the kube client it owns; stops (final Stopped report) when destroyed.
 class RunningHeartbeat {
  public:
-  RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options, const WorkerStats& stats,
-                   common::Clock& clock, std::function<bool()> draining);
+  RunningHeartbeat(std::unique_ptr<kube::Transport> transport, HeartbeatOptions options,
+                   const WorkerStats& stats, common::Clock& clock, std::function<bool()> draining);
   ~RunningHeartbeat();
 
  private:

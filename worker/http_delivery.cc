@@ -1,9 +1,9 @@
 #include "worker/http_delivery.h"
 
-#include "worker/retry_policy.h"
-
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "worker/retry_policy.h"
 
 namespace sluice::worker {
 
@@ -15,11 +15,21 @@ bool isValidUtf8(const std::string& bytes) {
     const unsigned char c = s[i];
     size_t extra = 0;
     uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + extra >= n) return false;
     for (size_t k = 1; k <= extra; ++k) {
       if ((s[i + k] & 0xC0) != 0x80) return false;
@@ -76,7 +86,8 @@ nlohmann::json messageObject(const Message& m) {
   }
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [name, value] : m.headers) {
-    headers[isValidUtf8(name) ? name : base64Encode(name)] = isValidUtf8(value) ? value : "base64:" + base64Encode(value);
+    headers[isValidUtf8(name) ? name : base64Encode(name)] =
+        isValidUtf8(value) ? value : "base64:" + base64Encode(value);
   }
   j["headers"] = std::move(headers);
   j["timestamp"] = m.timestampMs >= 0 ? nlohmann::json(m.timestampMs) : nlohmann::json(nullptr);
@@ -110,8 +121,10 @@ std::string encodeBatch(std::span<const Message> batch, spec::HttpFormat format)
 
 const char* contentType(spec::HttpFormat format) {
   switch (format) {
-    case spec::HttpFormat::kJson: return "application/json";
-    case spec::HttpFormat::kNdjson: return "application/x-ndjson";
+    case spec::HttpFormat::kJson:
+      return "application/json";
+    case spec::HttpFormat::kNdjson:
+      return "application/x-ndjson";
   }
   return "application/octet-stream";
 }
@@ -140,9 +153,12 @@ DeliveryResult httpResult(int status, const std::string& retryAfter, const std::
   std::string error = "HTTP " + std::to_string(status);
   if (!bodyExcerpt.empty()) error += ": " + bodyExcerpt.substr(0, 200);
   switch (classifyHttpStatus(status)) {
-    case DeliveryOutcome::kDelivered: return DeliveryResult::delivered();
-    case DeliveryOutcome::kRetryable: return DeliveryResult::retryable(error, parseRetryAfter(retryAfter, now));
-    case DeliveryOutcome::kTerminal: return DeliveryResult::terminal(error);
+    case DeliveryOutcome::kDelivered:
+      return DeliveryResult::delivered();
+    case DeliveryOutcome::kRetryable:
+      return DeliveryResult::retryable(error, parseRetryAfter(retryAfter, now));
+    case DeliveryOutcome::kTerminal:
+      return DeliveryResult::terminal(error);
   }
   return DeliveryResult::terminal(error);
 }

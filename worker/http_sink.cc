@@ -1,9 +1,10 @@
 // HttpSink: the only worker file that includes cpprest. Catches cpprest's exceptions here and turns
 // them into retryable DeliveryResults.
+#include "worker/http_sink.h"
+
 #include <cpprest/http_client.h>
 
 #include "worker/http_delivery.h"
-#include "worker/http_sink.h"
 
 namespace sluice::worker {
 namespace {
@@ -24,7 +25,8 @@ class HttpSink final : public Sink {
       const int status = response.status_code();
       if (status >= 200 && status < 300) return DeliveryResult::delivered();
       std::string retryAfter;
-      if (auto it = response.headers().find("Retry-After"); it != response.headers().end()) retryAfter = it->second;
+      if (auto it = response.headers().find("Retry-After"); it != response.headers().end())
+        retryAfter = it->second;
       std::string body;
       try {
         body = response.extract_utf8string(true).get();

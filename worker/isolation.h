@@ -31,9 +31,14 @@ struct IsolationOutcome {
 class Isolation {
  public:
   // `abandon` ends the waits between attempts when the worker stops.
-  Isolation(Sink& sink, DeadLetterer& deadLetter, const RetryPolicy& retry, WorkerStats& stats, common::Clock& clock,
-            StopSignal& abandon)
-      : sink_(sink), deadLetter_(deadLetter), retry_(retry), stats_(stats), clock_(clock), abandon_(abandon) {}
+  Isolation(Sink& sink, DeadLetterer& deadLetter, const RetryPolicy& retry, WorkerStats& stats,
+            common::Clock& clock, StopSignal& abandon)
+      : sink_(sink),
+        deadLetter_(deadLetter),
+        retry_(retry),
+        stats_(stats),
+        clock_(clock),
+        abandon_(abandon) {}
 
   // Delivers the message on its own, then dead-letters it when its attempts run out.
   IsolationOutcome deliver(const Message& message);

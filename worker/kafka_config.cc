@@ -20,7 +20,9 @@ namespace {
 
 common::Result<std::string> readSecretFile(const std::string& path, const std::string& what) {
   std::ifstream in(path);
-  if (!in) return common::invalidArgument(what + " file " + path + " cannot be read: mount the Secret or fix the path");
+  if (!in)
+    return common::invalidArgument(what + " file " + path +
+                                   " cannot be read: mount the Secret or fix the path");
   std::stringstream text;
   text << in.rdbuf();
   std::string value = text.str();
@@ -28,8 +30,8 @@ common::Result<std::string> readSecretFile(const std::string& path, const std::s
   return value;
 }
 
-common::Result<std::string> credential(const std::string& file, const std::string& envName, const std::string& what,
-                                       const EnvLookup& env) {
+common::Result<std::string> credential(const std::string& file, const std::string& envName,
+                                       const std::string& what, const EnvLookup& env) {
   if (!file.empty()) return readSecretFile(file, what);
   if (auto value = env(envName)) return *value;
   return common::invalidArgument("SASL " + what + " missing: set spec.source.kafka.sasl." + what +
@@ -39,7 +41,8 @@ common::Result<std::string> credential(const std::string& file, const std::strin
 }  // namespace
 
 common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
-                                                   const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env) {
+                                                   const std::optional<spec::SaslSpec>& sasl,
+                                                   const EnvLookup& env) {
   std::optional<clients::KafkaTls> files;
   if (tls && tls->enabled) {
     files.emplace();
@@ -67,8 +70,9 @@ common::Result<KafkaProperties> propertyOverrides(const std::string& text) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return common::invalidArgument("SLUICE_KAFKA_CONSUMER_PROPERTIES must be name=value pairs separated by commas (got '" +
-                                     item + "')");
+      return common::invalidArgument(
+          "SLUICE_KAFKA_CONSUMER_PROPERTIES must be name=value pairs separated by commas (got '" + item +
+          "')");
     }
     props.emplace_back(item.substr(0, eq), item.substr(eq + 1));
   }
@@ -84,8 +88,8 @@ int64_t prefetchBytes(const spec::BackpressureSpec& budget) {
 
 }  // namespace
 
-common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
-                                                   const EnvLookup& env) {
+common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline,
+                                                   const std::string& podName, const EnvLookup& env) {
   const auto& kafka = *pipeline.spec.source.kafka;
   const auto& budget = pipeline.spec.backpressure;
   KafkaProperties props = {
@@ -107,8 +111,10 @@ common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline&
       // least 1 MiB; librdkafka's default, 50 MiB, made one response bring ~80 000 small messages
       // into a queue meant for 10 000), at most 1 MiB per partition.
       {"queued.max.messages.kbytes", std::to_string(prefetchBytes(budget) / 1024)},
-      {"queued.min.messages", std::to_string(std::clamp<int64_t>(2 * budget.maxInFlightMessages, 1, 10000000))},
-      {"fetch.message.max.bytes", std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 8, 65536, 1048576))},
+      {"queued.min.messages",
+       std::to_string(std::clamp<int64_t>(2 * budget.maxInFlightMessages, 1, 10000000))},
+      {"fetch.message.max.bytes",
+       std::to_string(std::clamp<int64_t>(budget.maxInFlightBytes / 8, 65536, 1048576))},
       {"fetch.max.bytes", std::to_string(std::clamp<int64_t>(prefetchBytes(budget) / 8, 1048576, 52428800))},
   };
   if (!podName.empty()) props.emplace_back("group.instance.id", podName);

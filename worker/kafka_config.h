@@ -25,12 +25,13 @@ EnvLookup processEnv();
 // security.protocol, ssl.*, sasl.* for a cluster: the TLS files as the spec names them, the SASL
 // credentials read from their files or the environment.
 common::Result<KafkaProperties> securityProperties(const std::optional<spec::TlsSpec>& tls,
-                                                   const std::optional<spec::SaslSpec>& sasl, const EnvLookup& env);
+                                                   const std::optional<spec::SaslSpec>& sasl,
+                                                   const EnvLookup& env);
 
 // The consumer of spec.source.kafka: group, cooperative-sticky, manual offset store, static
 // membership from podName, and local queue limits derived from the backpressure budget.
-common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline, const std::string& podName,
-                                                   const EnvLookup& env);
+common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline,
+                                                   const std::string& podName, const EnvLookup& env);
 
 // librdkafka's local prefetch queue limits in `properties` (the last queued.min.messages and
 // queued.max.messages.kbytes, librdkafka's defaults when absent), the latter in bytes.

@@ -10,7 +10,8 @@ PartitionList makeList(int size) {
 
 PartitionList listOf(const std::set<TopicPartition>& partitions) {
   auto list = makeList(static_cast<int>(partitions.size()));
-  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  for (const auto& tp : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
   return list;
 }
 

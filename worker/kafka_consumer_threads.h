@@ -15,7 +15,8 @@
 
 namespace sluice::worker {
 
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+using PartitionList =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
 
 PartitionList makeList(int size);
 PartitionList listOf(const std::set<TopicPartition>& partitions);

@@ -1,6 +1,8 @@
 // The librdkafka producer behind KafkaSink and KafkaDeadLetterSink. A background thread serves
 // delivery reports; deliver()/send() wait for the reports of their own messages, so lanes can
 // produce concurrently.
+#include "worker/kafka_sink.h"
+
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
@@ -8,8 +10,6 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include "worker/kafka_sink.h"
 
 #include "clients/rdkafka_conf.h"
 
@@ -60,9 +60,10 @@ class Producer {
   }
 
   // Produces every message and waits for all delivery reports (or the timeout).
-  DeliveryResult produce(const std::string& topic, std::span<const Message> batch,
-                         const std::function<std::vector<std::pair<std::string, std::string>>(const Message&)>& headersOf,
-                         common::Millis timeout) {
+  DeliveryResult produce(
+      const std::string& topic, std::span<const Message> batch,
+      const std::function<std::vector<std::pair<std::string, std::string>>(const Message&)>& headersOf,
+      common::Millis timeout) {
     Pending pending;
     for (const auto& m : batch) {
       if (auto e = produceOne(topic, m, headersOf(m), pending); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -70,10 +71,12 @@ class Producer {
         return DeliveryResult::retryable(std::string("kafka produce: ") + rd_kafka_err2str(e));
       }
     }
-    if (!waitFor(pending, timeout)) return DeliveryResult::retryable("kafka produce: delivery reports timed out");
+    if (!waitFor(pending, timeout))
+      return DeliveryResult::retryable("kafka produce: delivery reports timed out");
     if (pending.firstError == RD_KAFKA_RESP_ERR_NO_ERROR) return DeliveryResult::delivered();
     const std::string error = std::string("kafka produce: ") + rd_kafka_err2str(pending.firstError);
-    return isTerminal(pending.firstError) ? DeliveryResult::terminal(error) : DeliveryResult::retryable(error);
+    return isTerminal(pending.firstError) ? DeliveryResult::terminal(error)
+                                          : DeliveryResult::retryable(error);
   }
 
  private:
@@ -85,10 +88,12 @@ class Producer {
   }
 
   rd_kafka_resp_err_t produceOne(const std::string& topic, const Message& m,
-                                 const std::vector<std::pair<std::string, std::string>>& headers, Pending& pending) {
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 Pending& pending) {
     rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
     for (const auto& [name, value] : headers) {
-      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value.data(), static_cast<ssize_t>(value.size()));
+      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
     }
     {
       std::lock_guard<std::mutex> lock(pending.mu);
@@ -98,9 +103,8 @@ class Producer {
     const size_t keySize = m.key ? m.key->size() : 0;
     const auto e = rd_kafka_producev(
         rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-        RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(&pending), RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()), RD_KAFKA_V_KEY(key, keySize),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&pending), RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_headers_destroy(hdrs);
       std::lock_guard<std::mutex> lock(pending.mu);
@@ -130,7 +134,8 @@ class KafkaSink final : public Sink {
   KafkaSink(std::string topic, common::Millis timeout) : topic_(std::move(topic)), timeout_(timeout) {}
   common::Status open(const KafkaProperties& properties) { return producer_.open(properties); }
   DeliveryResult deliver(std::span<const Message> batch) override {
-    return producer_.produce(topic_, batch, [](const Message& m) { return m.headers; }, timeout_);
+    return producer_.produce(
+        topic_, batch, [](const Message& m) { return m.headers; }, timeout_);
   }
   std::string describe() const override { return "kafka topic " + topic_; }
 
@@ -142,7 +147,8 @@ class KafkaSink final : public Sink {
 
 class KafkaDeadLetterSink final : public DeadLetterSink {
  public:
-  KafkaDeadLetterSink(std::string topic, common::Millis timeout) : topic_(std::move(topic)), timeout_(timeout) {}
+  KafkaDeadLetterSink(std::string topic, common::Millis timeout)
+      : topic_(std::move(topic)), timeout_(timeout) {}
   common::Status open(const KafkaProperties& properties) { return producer_.open(properties); }
   common::Status send(const Message& message, const std::string& error, int attempts) override {
     auto result = producer_.produce(
@@ -161,15 +167,16 @@ class KafkaDeadLetterSink final : public DeadLetterSink {
 
 }  // namespace
 
-common::Result<std::unique_ptr<Sink>> makeKafkaSink(const KafkaProperties& properties, const std::string& topic,
-                                                    common::Millis timeout) {
+common::Result<std::unique_ptr<Sink>> makeKafkaSink(const KafkaProperties& properties,
+                                                    const std::string& topic, common::Millis timeout) {
   auto sink = std::make_unique<KafkaSink>(topic, timeout);
   if (auto st = sink->open(properties); !st) return st;
   return std::unique_ptr<Sink>(std::move(sink));
 }
 
 common::Result<std::unique_ptr<DeadLetterSink>> makeKafkaDeadLetterSink(const KafkaProperties& properties,
-                                                                        const std::string& topic, common::Millis timeout) {
+                                                                        const std::string& topic,
+                                                                        common::Millis timeout) {
   auto sink = std::make_unique<KafkaDeadLetterSink>(topic, timeout);
   if (auto st = sink->open(properties); !st) return st;
   return std::unique_ptr<DeadLetterSink>(std::move(sink));

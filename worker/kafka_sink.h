@@ -8,9 +8,10 @@
 
 namespace sluice::worker {
 
-common::Result<std::unique_ptr<Sink>> makeKafkaSink(const KafkaProperties& properties, const std::string& topic,
-                                                    common::Millis timeout);
+common::Result<std::unique_ptr<Sink>> makeKafkaSink(const KafkaProperties& properties,
+                                                    const std::string& topic, common::Millis timeout);
 common::Result<std::unique_ptr<DeadLetterSink>> makeKafkaDeadLetterSink(const KafkaProperties& properties,
-                                                                        const std::string& topic, common::Millis timeout);
+                                                                        const std::string& topic,
+                                                                        common::Millis timeout);
 
 }  // namespace sluice::worker

@@ -58,16 +58,22 @@ void copyMessage(const rd_kafka_message_t* m, Message& out, bool copyHeaders) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      out.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      out.headers.emplace_back(name,
+                               value ? std::string(static_cast<const char*>(value), size) : std::string());
     }
   }
 }
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits, bool copyHeaders)
-      : listener_(listener), topics_(std::move(topics)), copyHeaders_(copyHeaders), waker_(limits.messages, limits.bytes) {}
+  KafkaSource(RebalanceListener& listener, std::vector<std::string> topics, QueueLimits limits,
+              bool copyHeaders)
+      : listener_(listener),
+        topics_(std::move(topics)),
+        copyHeaders_(copyHeaders),
+        waker_(limits.messages, limits.bytes) {}
   ~KafkaSource() override {
     nudger_.reset();  // its thread uses the handle
     reaper_.reset();  // messages go before the handle
@@ -91,8 +97,8 @@ class KafkaSource final : public Source {
   common::Status close() override;
 
  private:
-  static void rebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                                  void* opaque);
+  static void rebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* parts, void* opaque);
   void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   void revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
@@ -131,16 +137,18 @@ common::Status KafkaSource::open(const KafkaProperties& properties) {
   nudger_ = std::make_unique<FetcherNudger>(rk_.get());
   reaper_ = std::make_unique<MessageReaper>();
   auto topics = makeList(static_cast<int>(topics_.size()));
-  for (const auto& topic : topics_) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  for (const auto& topic : topics_)
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(rk_.get(), topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return common::unavailable(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
   }
-  spdlog::info("kafka consumer subscribed to {} topic(s); settings: {}", topics_.size(), clients::redacted(properties));
+  spdlog::info("kafka consumer subscribed to {} topic(s); settings: {}", topics_.size(),
+               clients::redacted(properties));
   return common::Status::ok();
 }
 
-void KafkaSource::rebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                                      void* opaque) {
+void KafkaSource::rebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                      rd_kafka_topic_partition_list_t* parts, void* opaque) {
   static_cast<KafkaSource*>(opaque)->onRebalance(err, parts);
 }
 
@@ -196,7 +204,8 @@ void KafkaSource::revoke(rd_kafka_topic_partition_list_t* parts, bool cooperativ
   } else {
     rd_kafka_assign(rk_.get(), nullptr);
   }
-  spdlog::info("kafka {} {} partition(s), {} left", lost ? "lost" : "revoked", partitions.size(), assigned_.size());
+  spdlog::info("kafka {} {} partition(s), {} left", lost ? "lost" : "revoked", partitions.size(),
+               assigned_.size());
 }
 
 std::optional<common::Status> KafkaSource::handleError(const rd_kafka_message_t* m) {
@@ -253,8 +262,10 @@ void KafkaSource::wakeFetchers() {
 
 common::Status KafkaSource::pauseOrResume(const rd_kafka_topic_partition_list_t* parts, bool pause) {
   auto* list = const_cast<rd_kafka_topic_partition_list_t*>(parts);
-  const auto e = pause ? rd_kafka_pause_partitions(rk_.get(), list) : rd_kafka_resume_partitions(rk_.get(), list);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return common::internalError(std::string("kafka pause/resume: ") + rd_kafka_err2str(e));
+  const auto e =
+      pause ? rd_kafka_pause_partitions(rk_.get(), list) : rd_kafka_resume_partitions(rk_.get(), list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return common::internalError(std::string("kafka pause/resume: ") + rd_kafka_err2str(e));
   return common::Status::ok();
 }
 
@@ -277,7 +288,8 @@ common::Status KafkaSource::commit(const std::vector<PartitionOffset>& offsets, 
   auto list = makeList(static_cast<int>(offsets.size()));
   for (const auto& po : offsets) {
     if (!assigned_.count(po.partition)) continue;  // not ours any more: the new owner commits
-    rd_kafka_topic_partition_list_add(list.get(), po.partition.topic.c_str(), po.partition.partition)->offset = po.offset;
+    rd_kafka_topic_partition_list_add(list.get(), po.partition.topic.c_str(), po.partition.partition)
+        ->offset = po.offset;
   }
   if (list->cnt == 0) return common::Status::ok();
   if (auto e = rd_kafka_offsets_store(rk_.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -289,7 +301,8 @@ common::Status KafkaSource::commit(const std::vector<PartitionOffset>& offsets, 
     refusedCommit_.clear();
     return common::Status::ok();
   }
-  if (e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) refusedCommit_ = offsets;
+  if (e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
+    refusedCommit_ = offsets;
   return common::unavailable(std::string("kafka commit: ") + rd_kafka_err2str(e));
 }
 
@@ -337,13 +350,14 @@ common::Status KafkaSource::close() {
 }  // namespace
 
 common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
-                                                        const std::string& podName, RebalanceListener& listener,
-                                                        bool copyHeaders) {
-  if (!pipeline.spec.source.kafka) return common::invalidArgument("spec.source.kafka is required for a Kafka source");
+                                                        const std::string& podName,
+                                                        RebalanceListener& listener, bool copyHeaders) {
+  if (!pipeline.spec.source.kafka)
+    return common::invalidArgument("spec.source.kafka is required for a Kafka source");
   auto properties = consumerProperties(pipeline, podName, processEnv());
   if (!properties) return properties.status();
-  auto source =
-      std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics, queueLimits(*properties), copyHeaders);
+  auto source = std::make_unique<KafkaSource>(listener, pipeline.spec.source.kafka->topics,
+                                              queueLimits(*properties), copyHeaders);
   if (auto st = source->open(*properties); !st) return st;
   return std::unique_ptr<Source>(std::move(source));
 }

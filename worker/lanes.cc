@@ -70,7 +70,9 @@ Batch Lanes::dropPartitions(const std::set<TopicPartition>& partitions) {
   Batch dropped = dispatcher_.dropPartitions(partitions);
   for (auto& work : stalled_) {
     const size_t before = dropped.size();
-    moveOutIf(work.messages, 0, [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; }, dropped);
+    moveOutIf(
+        work.messages, 0, [&](const Message& m) { return partitions.count(m.topicPartition()) > 0; },
+        dropped);
     for (size_t i = before; i < dropped.size(); ++i) --held_[dropped[i].topicPartition()];
     if (work.messages.empty()) dispatcher_.complete(work);
   }
@@ -149,8 +151,9 @@ void Lanes::process(Work work) {
   switch (decision.step) {
     case NextStep::kRetry:
       stats_.retried(work.messages.size());
-      spdlog::warn("delivery of {} message(s) to {} failed (attempt {}): {}; retrying in {} ms", work.messages.size(),
-                   sink_.describe(), work.attempts, result.error, decision.delay.count());
+      spdlog::warn("delivery of {} message(s) to {} failed (attempt {}): {}; retrying in {} ms",
+                   work.messages.size(), sink_.describe(), work.attempts, result.error,
+                   decision.delay.count());
       park(std::move(work), decision.delay);
       return;
     case NextStep::kDeadLetter:
@@ -168,8 +171,10 @@ void Lanes::park(Work work, common::Millis delay) {
 
 void Lanes::isolate(Work work, const DeliveryResult& failure) {
   if (work.messages.size() > 1) {
-    spdlog::warn("batch of {} message(s) gave up after {} attempt(s) ({}): delivering them one by one to isolate the "
-                 "failing ones", work.messages.size(), work.attempts, failure.error);
+    spdlog::warn(
+        "batch of {} message(s) gave up after {} attempt(s) ({}): delivering them one by one to isolate the "
+        "failing ones",
+        work.messages.size(), work.attempts, failure.error);
   }
   for (size_t i = 0; i < work.messages.size(); ++i) {
     const Message& m = work.messages[i];
@@ -197,10 +202,10 @@ void Lanes::isolate(Work work, const DeliveryResult& failure) {
 
 void Lanes::stall(Work work, size_t from, const std::string& error) {
   const Message& m = work.messages[from];
-  const std::string reason = "cannot deliver " + placeOf(m) + " to " + sink_.describe() + " (" + error + ")" +
-                             (deadLetter_.configured() ? " nor dead-letter it"
-                                                       : " and no dead-letter destination is configured") +
-                             ": its lane stopped; nothing after it in its key/partition is delivered or committed";
+  const std::string reason =
+      "cannot deliver " + placeOf(m) + " to " + sink_.describe() + " (" + error + ")" +
+      (deadLetter_.configured() ? " nor dead-letter it" : " and no dead-letter destination is configured") +
+      ": its lane stopped; nothing after it in its key/partition is delivered or committed";
   if (abandoned()) {
     giveUp(std::span<const Message>(work.messages).subspan(from), common::Millis(0));
     return;
@@ -229,7 +234,8 @@ void Lanes::giveUp(std::span<const Message> messages, common::Millis redeliverAf
   letGo(messages);
 }
 
-void Lanes::settle(std::span<const Message> messages, Disposition disposition, common::Millis redeliverAfter) {
+void Lanes::settle(std::span<const Message> messages, Disposition disposition,
+                   common::Millis redeliverAfter) {
   std::lock_guard<std::mutex> lock(settleMu_);
   for (const auto& m : messages) settlements_.push_back({m.deliveryId, disposition, redeliverAfter});
 }

@@ -48,7 +48,8 @@ class Lanes {
  public:
   // `flow`, `tracker` and `pool` belong to the consumer loop and must outlive this.
   Lanes(const spec::PipelineSpec& spec, Sink& sink, DeadLetterer& deadLetter, WorkerStats& stats,
-        common::Clock& clock, common::Random& random, FlowControl& flow, OffsetTracker& tracker, MessagePool& pool);
+        common::Clock& clock, common::Random& random, FlowControl& flow, OffsetTracker& tracker,
+        MessagePool& pool);
   ~Lanes();
   Lanes(const Lanes&) = delete;
   Lanes& operator=(const Lanes&) = delete;

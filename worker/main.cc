@@ -17,9 +17,10 @@
 namespace {
 
 sluice::common::CommandLine makeCommandLine() {
-  sluice::common::CommandLine cli("sluice-worker",
-                                  "Consumes a Kafka topic or NATS JetStream stream in batches and delivers them to a sink,\n"
-                                  "as described by a ConsumerPipeline manifest (sluice.dev/v1alpha1).");
+  sluice::common::CommandLine cli(
+      "sluice-worker",
+      "Consumes a Kafka topic or NATS JetStream stream in batches and delivers them to a sink,\n"
+      "as described by a ConsumerPipeline manifest (sluice.dev/v1alpha1).");
   cli.addOption("config", "", "ConsumerPipeline manifest (YAML or JSON) to run", "SLUICE_CONFIG");
   cli.addSwitch("check", "validate the manifest, print the effective settings and exit");
   cli.addOption("metrics-address", ":9400", "where /metrics listens (host:port; port 0 picks a free one)",
@@ -27,10 +28,13 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("health-address", ":8081", "where /healthz and /readyz listen", "SLUICE_HEALTH_ADDRESS");
   cli.addOption("pod-name", "", "this worker's pod name (static group membership, heartbeat)", "POD_NAME");
   cli.addOption("pod-namespace", "", "this worker's namespace (heartbeat Lease)", "POD_NAMESPACE");
-  cli.addOption("pod-uid", "", "this worker's pod uid (heartbeat owner reference; else read from the pod)", "POD_UID");
-  cli.addOption("kubeconfig", "", "kubeconfig for the heartbeat outside a pod; in a pod the service account is used",
+  cli.addOption("pod-uid", "", "this worker's pod uid (heartbeat owner reference; else read from the pod)",
+                "POD_UID");
+  cli.addOption("kubeconfig", "",
+                "kubeconfig for the heartbeat outside a pod; in a pod the service account is used",
                 "KUBECONFIG");
-  cli.addOption("heartbeat-seconds", std::to_string(sluice::contract::kDefaultHeartbeatSeconds), "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
+  cli.addOption("heartbeat-seconds", std::to_string(sluice::contract::kDefaultHeartbeatSeconds),
+                "heartbeat Lease renewal period", "SLUICE_HEARTBEAT_SECONDS");
   sluice::common::addLoggingOptions(cli);
   return cli;
 }
@@ -39,7 +43,8 @@ sluice::common::CommandLine makeCommandLine() {
 
 int main(int argc, char** argv) {
   auto cli = makeCommandLine();
-  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-worker", "worker")) return *exitCode;
+  if (auto exitCode = sluice::common::startProgram(cli, argc, argv, "sluice-worker", "worker"))
+    return *exitCode;
   const std::string config = cli.get("config");
   if (config.empty()) {
     std::cerr << "sluice-worker: --config is required: the ConsumerPipeline manifest to run (see --help)\n";
@@ -67,8 +72,8 @@ int main(int argc, char** argv) {
   const std::string heartbeatSeconds = cli.get("heartbeat-seconds");
   if (heartbeatSeconds.empty() || heartbeatSeconds.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(heartbeatSeconds) < 1 || std::stoi(heartbeatSeconds) > 3600) {
-    std::cerr << "sluice-worker: --heartbeat-seconds must be a whole number from 1 to 3600 (got '" << heartbeatSeconds
-              << "')\n";
+    std::cerr << "sluice-worker: --heartbeat-seconds must be a whole number from 1 to 3600 (got '"
+              << heartbeatSeconds << "')\n";
     return 2;
   }
   options.heartbeatSeconds = std::stoi(heartbeatSeconds);

@@ -34,7 +34,8 @@ class MessagePool {
     for (const auto& m : batch) bytes += retainedBytes(m);
     const auto count = static_cast<int64_t>(batch.size());
     std::lock_guard<std::mutex> lock(mu_);
-    if (messages_ + count > maxMessages_ || bytes_ + bytes > maxBytes_) return;  // freed by the caller's scope
+    if (messages_ + count > maxMessages_ || bytes_ + bytes > maxBytes_)
+      return;  // freed by the caller's scope
     messages_ += count;
     bytes_ += bytes;
     batches_.push_back({std::move(batch), bytes});

@@ -28,7 +28,9 @@ class WorkerMetrics final : public WorkerStats {
   void rebalanced() override { rebalances_.Increment(); }
   void deliveryAttempt(size_t messages, double seconds) override;
   void inFlight(int64_t messages, int64_t bytes) override;
-  void pausedPartitions(size_t partitions) override { pausedPartitions_.Set(static_cast<double>(partitions)); }
+  void pausedPartitions(size_t partitions) override {
+    pausedPartitions_.Set(static_cast<double>(partitions));
+  }
   void degraded() override { degraded_.Set(1); }
   void setLag(const TopicPartition& partition, int64_t lag) override;
   void removeLag(const TopicPartition& partition) override;

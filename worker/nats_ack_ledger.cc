@@ -36,7 +36,8 @@ void NatsAckLedger::keepAlive() {
     held.touched = now;
     if (publish(held.reply, "+WPI") != NATS_OK) ++failed;
   }
-  if (failed > 0) spdlog::warn("nats: InProgress failed for {} held message(s); the server may redeliver them", failed);
+  if (failed > 0)
+    spdlog::warn("nats: InProgress failed for {} held message(s); the server may redeliver them", failed);
 }
 
 common::Status NatsAckLedger::settle(std::span<const Settlement> settlements) {
@@ -56,7 +57,8 @@ common::Status NatsAckLedger::settle(std::span<const Settlement> settlements) {
         break;
       case Disposition::kReleased: {
         const auto delay = std::chrono::nanoseconds(settlement.redeliverAfter).count();
-        s = delay > 0 ? publish(reply, ("-NAK {\"delay\":" + std::to_string(delay) + "}").c_str()) : release(reply);
+        s = delay > 0 ? publish(reply, ("-NAK {\"delay\":" + std::to_string(delay) + "}").c_str())
+                      : release(reply);
         break;
       }
     }

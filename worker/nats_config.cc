@@ -33,10 +33,12 @@ namespace {
 template <typename T>
 void compare(std::vector<std::string>& out, const char* name, const T& have, const T& want) {
   if (have == want) return;
-  out.push_back(std::string(name) + " is " + std::to_string(have) + ", the pipeline wants " + std::to_string(want));
+  out.push_back(std::string(name) + " is " + std::to_string(have) + ", the pipeline wants " +
+                std::to_string(want));
 }
 
-void compareText(std::vector<std::string>& out, const char* name, const std::string& have, const std::string& want) {
+void compareText(std::vector<std::string>& out, const char* name, const std::string& have,
+                 const std::string& want) {
   if (have == want) return;
   auto shown = [](const std::string& v) { return v.empty() ? std::string("(none)") : "'" + v + "'"; };
   out.push_back(std::string(name) + " is " + shown(have) + ", the pipeline wants " + shown(want));
@@ -90,12 +92,15 @@ std::optional<NatsAckMetadata> parseAckSubject(std::string_view reply) {
   const bool ok = parseNumber(tokens[first + 2], meta.numDelivered) &&
                   parseNumber(tokens[first + 3], meta.streamSequence) &&
                   parseNumber(tokens[first + 4], meta.consumerSequence) &&
-                  parseNumber(tokens[first + 5], meta.timestampNanos) && parseNumber(tokens[first + 6], meta.numPending);
+                  parseNumber(tokens[first + 5], meta.timestampNanos) &&
+                  parseNumber(tokens[first + 6], meta.numPending);
   if (!ok) return std::nullopt;
   return meta;
 }
 
-NatsKeyRule keyRuleOf(const spec::NatsSourceSpec& source) { return {source.keyHeader, source.keySubjectToken}; }
+NatsKeyRule keyRuleOf(const spec::NatsSourceSpec& source) {
+  return {source.keyHeader, source.keySubjectToken};
+}
 
 std::optional<std::string> subjectToken(std::string_view subject, int token) {
   if (token < 1) return std::nullopt;
@@ -106,7 +111,8 @@ std::optional<std::string> subjectToken(std::string_view subject, int token) {
     start = dot + 1;
   }
   const size_t end = subject.find('.', start);
-  return std::string(subject.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  return std::string(
+      subject.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
 }
 
 std::optional<std::string> natsKey(const NatsKeyRule& rule, std::string_view subject,

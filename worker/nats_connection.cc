@@ -50,7 +50,9 @@ common::Result<clients::NatsAuth> resolveAuth(const spec::NatsAuthSpec& auth) {
     auto content = readSecretFile(auth.nkeySeedFile, "auth.nkeySeedFile");
     if (!content) return content.status();
     auto pub = nkeyPublicKey(nkeySeedIn(*content));
-    if (!pub) return common::invalidArgument("auth.nkeySeedFile " + auth.nkeySeedFile + ": " + pub.status().message());
+    if (!pub)
+      return common::invalidArgument("auth.nkeySeedFile " + auth.nkeySeedFile + ": " +
+                                     pub.status().message());
     out.nkeySeedFile = auth.nkeySeedFile;
     out.nkeyPublicKey = *pub;
     return out;
@@ -101,10 +103,13 @@ common::Result<clients::NatsClientSettings> clientSettings(const NatsEndpoint& e
 
 }  // namespace
 
-std::string natsError(natsStatus status, const std::string& what) { return clients::natsErrorText(status, what); }
+std::string natsError(natsStatus status, const std::string& what) {
+  return clients::natsErrorText(status, what);
+}
 
 common::Result<NatsConnectionPtr> connectNats(const NatsEndpoint& endpoint) {
-  if (endpoint.servers.empty()) return common::invalidArgument("nats " + endpoint.name + ": no servers configured");
+  if (endpoint.servers.empty())
+    return common::invalidArgument("nats " + endpoint.name + ": no servers configured");
   auto settings = clientSettings(endpoint);
   if (!settings) return settings.status().withContext("nats " + endpoint.name);
   auto opts = clients::makeNatsOptions(*settings);

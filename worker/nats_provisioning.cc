@@ -17,19 +17,20 @@ NatsConsumerSettings settingsOf(const jsConsumerInfo& info) {
   s.durable = c.Durable ? c.Durable : "";
   s.filterSubject = c.FilterSubject ? c.FilterSubject : "";
   s.ackExplicit = c.AckPolicy == js_AckExplicit;
-  s.ackWaitSeconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(c.AckWait)).count();
+  s.ackWaitSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(c.AckWait)).count();
   s.maxAckPending = c.MaxAckPending;
   s.maxDeliver = c.MaxDeliver <= 0 ? -1 : c.MaxDeliver;
   return s;
 }
 
-common::Status checkExisting(const jsConsumerInfo& info, const std::string& stream, const NatsConsumerSettings& want,
-                             WorkerStats& stats) {
+common::Status checkExisting(const jsConsumerInfo& info, const std::string& stream,
+                             const NatsConsumerSettings& want, WorkerStats& stats) {
   if (!info.Config) return common::internalError("nats consumer info without a config");
   const std::string name = stream + "/" + want.durable;
   if (info.Config->DeliverSubject && *info.Config->DeliverSubject) {
-    return common::invalidArgument("nats consumer " + name +
-                                   " is a push consumer: spec.source.nats.consumer must name a pull consumer");
+    return common::invalidArgument(
+        "nats consumer " + name + " is a push consumer: spec.source.nats.consumer must name a pull consumer");
   }
   const auto have = settingsOf(info);
   std::string summary;
@@ -37,7 +38,9 @@ common::Status checkExisting(const jsConsumerInfo& info, const std::string& stre
     spdlog::warn("nats consumer {} exists with other settings, kept as it is: {}", name, difference);
     summary += (summary.empty() ? "" : "; ") + difference;
   }
-  stats.setSourceDrift(summary.empty() ? "" : "nats consumer " + name + " exists with other settings, kept as it is: " + summary);
+  stats.setSourceDrift(summary.empty() ? ""
+                                       : "nats consumer " + name +
+                                             " exists with other settings, kept as it is: " + summary);
   if (!have.ackExplicit) {
     return common::invalidArgument("nats consumer " + name +
                                    " does not use explicit acks: at-least-once delivery needs AckExplicit");
@@ -57,9 +60,11 @@ common::Status provisionConsumer(jsCtx* js, const std::string& stream, const Nat
     return checkExisting(*info, stream, want, stats);
   }
   if (jerr == JSStreamNotFoundErr) {
-    return common::unavailable("nats stream '" + stream + "' does not exist: create it (spec.source.nats.stream)");
+    return common::unavailable("nats stream '" + stream +
+                               "' does not exist: create it (spec.source.nats.stream)");
   }
-  if (s != NATS_NOT_FOUND) return common::unavailable(natsError(s, "consumer info " + stream + "/" + want.durable));
+  if (s != NATS_NOT_FOUND)
+    return common::unavailable(natsError(s, "consumer info " + stream + "/" + want.durable));
   jsConsumerConfig cfg;
   jsConsumerConfig_Init(&cfg);
   cfg.Durable = want.durable.c_str();
@@ -70,10 +75,13 @@ common::Status provisionConsumer(jsCtx* js, const std::string& stream, const Nat
   cfg.MaxDeliver = want.maxDeliver;
   cfg.FilterSubject = want.filterSubject.empty() ? nullptr : want.filterSubject.c_str();
   s = js_AddConsumer(&raw, js, stream.c_str(), &cfg, nullptr, &jerr);
-  if (s != NATS_OK) return common::unavailable(natsError(s, "creating consumer " + stream + "/" + want.durable));
+  if (s != NATS_OK)
+    return common::unavailable(natsError(s, "creating consumer " + stream + "/" + want.durable));
   ConsumerInfoPtr info(raw, &jsConsumerInfo_Destroy);
-  spdlog::info("nats: created durable pull consumer {}/{} (filter '{}', ackWait {} s, maxAckPending {}, maxDeliver {})",
-               stream, want.durable, want.filterSubject, want.ackWaitSeconds, want.maxAckPending, want.maxDeliver);
+  spdlog::info(
+      "nats: created durable pull consumer {}/{} (filter '{}', ackWait {} s, maxAckPending {}, maxDeliver "
+      "{})",
+      stream, want.durable, want.filterSubject, want.ackWaitSeconds, want.maxAckPending, want.maxDeliver);
   // Two workers may create it at once with different specs: the server keeps the first one.
   return checkExisting(*info, stream, want, stats);
 }

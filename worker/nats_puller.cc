@@ -15,8 +15,8 @@ namespace {
 constexpr common::Millis kMinFetchWait{10};
 }  // namespace
 
-NatsPuller::NatsPuller(natsConnection* connection, std::string stream, std::string durable, int64_t fetchMaxBytes,
-                       common::Clock& clock)
+NatsPuller::NatsPuller(natsConnection* connection, std::string stream, std::string durable,
+                       int64_t fetchMaxBytes, common::Clock& clock)
     : connection_(connection),
       stream_(std::move(stream)),
       durable_(std::move(durable)),
@@ -26,7 +26,8 @@ NatsPuller::NatsPuller(natsConnection* connection, std::string stream, std::stri
 
 common::Status NatsPuller::subscribe() {
   natsInbox* inbox = nullptr;
-  if (const natsStatus s = natsInbox_Create(&inbox); s != NATS_OK) return common::internalError(natsError(s, "inbox"));
+  if (const natsStatus s = natsInbox_Create(&inbox); s != NATS_OK)
+    return common::internalError(natsError(s, "inbox"));
   inbox_ = inbox;
   natsInbox_Destroy(inbox);
   natsSubscription* sub = nullptr;
@@ -65,14 +66,15 @@ NatsPuller::PullStep NatsPuller::requestEnded(natsMsg* m, std::string_view curre
   if (code != "404" && code != "408" && warnNow()) {
     const char* description = nullptr;
     natsMsgHeader_Get(m, "Description", &description);
-    spdlog::warn("nats: pull from {}/{} ended with {} {}", stream_, durable_, code, description ? description : "");
+    spdlog::warn("nats: pull from {}/{} ended with {} {}", stream_, durable_, code,
+                 description ? description : "");
   }
   return PullStep::kEnd;
 }
 
 // A JetStream message (its reply is an ack subject) goes to `take`; anything else may end the request.
-NatsPuller::PullStep NatsPuller::read(natsMsg* m, std::string_view currentRequest, const Take& take, int64_t& bytes,
-                                      size_t& taken) {
+NatsPuller::PullStep NatsPuller::read(natsMsg* m, std::string_view currentRequest, const Take& take,
+                                      int64_t& bytes, size_t& taken) {
   const char* reply = natsMsg_GetReply(m);
   const auto meta = reply ? parseAckSubject(reply) : std::nullopt;
   if (!meta) return requestEnded(m, currentRequest);
@@ -104,10 +106,11 @@ common::Status NatsPuller::pull(size_t batch, common::Millis wait, const Take& t
   wait = std::max(wait, kMinFetchWait);
   const auto expires = std::chrono::nanoseconds(wait >= 20ms ? wait - 10ms : wait).count();
   const std::string request = inbox_ + "." + std::to_string(++requestNumber_);
-  const std::string body = "{\"batch\":" + std::to_string(batch) + ",\"max_bytes\":" + std::to_string(fetchMaxBytes_) +
+  const std::string body = "{\"batch\":" + std::to_string(batch) +
+                           ",\"max_bytes\":" + std::to_string(fetchMaxBytes_) +
                            ",\"expires\":" + std::to_string(expires) + "}";
-  natsStatus s = natsConnection_PublishRequest(connection_, pullSubject_.c_str(), request.c_str(), body.data(),
-                                               static_cast<int>(body.size()));
+  natsStatus s = natsConnection_PublishRequest(connection_, pullSubject_.c_str(), request.c_str(),
+                                               body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK) return fetchFailed(s, wait);
   const auto deadline = clock_.now() + wait;
   pullOpenUntil_ = deadline + 50ms;  // the server's expiry is earlier; the margin covers the trip there
@@ -127,7 +130,8 @@ common::Status NatsPuller::pull(size_t batch, common::Millis wait, const Take& t
 }
 
 common::Status NatsPuller::fetchFailed(natsStatus s, common::Millis timeout) {
-  if (s == NATS_CONNECTION_CLOSED) return common::unavailable(natsError(s, "fetch: the connection is closed"));
+  if (s == NATS_CONNECTION_CLOSED)
+    return common::unavailable(natsError(s, "fetch: the connection is closed"));
   if (warnNow()) spdlog::warn("{} (retrying)", natsError(s, "fetch from " + stream_ + "/" + durable_));
   // Disconnected or the server is busy: do not spin while nats.c reconnects.
   std::this_thread::sleep_for(std::min<common::Millis>(timeout + kMinFetchWait, 100ms));

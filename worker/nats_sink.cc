@@ -1,10 +1,10 @@
 #include "worker/nats_sink.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace sluice::worker {
@@ -25,7 +25,8 @@ void onPublishError(jsCtx*, jsPubAckErr* pae, void* closure) {
   auto* ctx = static_cast<PublishContext*>(closure);
   std::lock_guard<std::mutex> lock(ctx->mu);
   if (ctx->errors++ == 0) {
-    ctx->firstError = std::string(natsStatus_GetText(pae->Err)) + (pae->ErrText ? std::string(": ") + pae->ErrText : "");
+    ctx->firstError =
+        std::string(natsStatus_GetText(pae->Err)) + (pae->ErrText ? std::string(": ") + pae->ErrText : "");
   }
   if (pae->Err == NATS_MAX_PAYLOAD) ctx->terminal = true;
 }
@@ -59,12 +60,14 @@ class Publisher {
     return common::Status::ok();
   }
 
-  DeliveryResult publish(std::span<const Message> batch, const std::function<Headers(const Message&)>& headersOf) {
+  DeliveryResult publish(std::span<const Message> batch,
+                         const std::function<Headers(const Message&)>& headersOf) {
     return stream_.empty() ? publishCore(batch, headersOf) : publishJetStream(batch, headersOf);
   }
 
   std::string describe() const {
-    return "nats subject " + subject_ + (stream_.empty() ? std::string(" (core)") : " (stream " + stream_ + ")");
+    return "nats subject " + subject_ +
+           (stream_.empty() ? std::string(" (core)") : " (stream " + stream_ + ")");
   }
 
  private:
@@ -72,12 +75,15 @@ class Publisher {
   std::string streamFor(const std::string& subject) {
     natsMsg* reply = nullptr;
     const std::string request = nlohmann::json{{"subject", subject}}.dump();
-    if (natsConnection_RequestString(&reply, nc_.get(), "$JS.API.STREAM.NAMES", request.c_str(), 5000) != NATS_OK) {
+    if (natsConnection_RequestString(&reply, nc_.get(), "$JS.API.STREAM.NAMES", request.c_str(), 5000) !=
+        NATS_OK) {
       return "";  // no JetStream on this server (no responders) or it did not answer
     }
     NatsMsgPtr owned(reply, &natsMsg_Destroy);
-    const auto body = nlohmann::json::parse(std::string(natsMsg_GetData(reply), natsMsg_GetDataLength(reply)), nullptr, false);
-    if (body.is_discarded() || !body.contains("streams") || !body["streams"].is_array() || body["streams"].empty()) {
+    const auto body = nlohmann::json::parse(std::string(natsMsg_GetData(reply), natsMsg_GetDataLength(reply)),
+                                            nullptr, false);
+    if (body.is_discarded() || !body.contains("streams") || !body["streams"].is_array() ||
+        body["streams"].empty()) {
       return "";
     }
     return body["streams"][0].get<std::string>();
@@ -85,7 +91,9 @@ class Publisher {
 
   common::Result<NatsMsgPtr> toNatsMsg(const Message& m, const Headers& headers) {
     natsMsg* raw = nullptr;
-    if (auto s = natsMsg_Create(&raw, subject_.c_str(), nullptr, m.value.data(), static_cast<int>(m.value.size())); s != NATS_OK) {
+    if (auto s =
+            natsMsg_Create(&raw, subject_.c_str(), nullptr, m.value.data(), static_cast<int>(m.value.size()));
+        s != NATS_OK) {
       return common::internalError(natsError(s, "message"));
     }
     NatsMsgPtr msg(raw, &natsMsg_Destroy);
@@ -97,7 +105,8 @@ class Publisher {
     return msg;
   }
 
-  DeliveryResult publishCore(std::span<const Message> batch, const std::function<Headers(const Message&)>& headersOf) {
+  DeliveryResult publishCore(std::span<const Message> batch,
+                             const std::function<Headers(const Message&)>& headersOf) {
     for (const auto& m : batch) {
       auto msg = toNatsMsg(m, headersOf(m));
       if (!msg) return DeliveryResult::terminal(msg.status().toString());
@@ -141,7 +150,8 @@ class Publisher {
     pool_.push_back(std::move(ctx));
   }
 
-  DeliveryResult publishJetStream(std::span<const Message> batch, const std::function<Headers(const Message&)>& headersOf) {
+  DeliveryResult publishJetStream(std::span<const Message> batch,
+                                  const std::function<Headers(const Message&)>& headersOf) {
     auto ctx = takeContext();
     if (!ctx) return DeliveryResult::retryable("nats: cannot create a JetStream context");
     for (const auto& m : batch) {
@@ -166,7 +176,8 @@ class Publisher {
     {
       std::lock_guard<std::mutex> lock(ctx->mu);
       if (ctx->errors > 0) {
-        const std::string error = "stream " + stream_ + " refused " + std::to_string(ctx->errors) + " message(s): " + ctx->firstError;
+        const std::string error = "stream " + stream_ + " refused " + std::to_string(ctx->errors) +
+                                  " message(s): " + ctx->firstError;
         result = ctx->terminal ? DeliveryResult::terminal(error) : DeliveryResult::retryable(error);
       }
     }

@@ -76,7 +76,9 @@ class NatsSource final : public Source {
   std::vector<PartitionWatermark> watermarks() override;
   common::Status close() override;
   Acknowledgement acknowledgement() const override { return Acknowledgement::kPerMessage; }
-  common::Status settle(std::span<const Settlement> settlements) override { return ledger_->settle(settlements); }
+  common::Status settle(std::span<const Settlement> settlements) override {
+    return ledger_->settle(settlements);
+  }
 
  private:
   bool take(natsMsg* m, const NatsAckMetadata& meta, std::vector<Message>& out);
@@ -118,8 +120,11 @@ bool NatsSource::take(natsMsg* m, const NatsAckMetadata& meta, std::vector<Messa
   message.topic = natsMsg_GetSubject(m);
   message.stream = settings_.stream;
   message.offset = static_cast<int64_t>(meta.streamSequence);
-  message.timestampMs = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(meta.timestampNanos)).count();
-  if (const char* data = natsMsg_GetData(m)) message.value.assign(data, static_cast<size_t>(natsMsg_GetDataLength(m)));
+  message.timestampMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(meta.timestampNanos))
+          .count();
+  if (const char* data = natsMsg_GetData(m))
+    message.value.assign(data, static_cast<size_t>(natsMsg_GetDataLength(m)));
   message.headers = headersOf(m);
   message.key = natsKey(settings_.keyRule, message.topic, message.headers);
   lag_.observed(static_cast<int64_t>(meta.numPending));
@@ -147,7 +152,9 @@ common::Status NatsSource::poll(common::Millis timeout, size_t maxMessages, Batc
     return common::Status::ok();
   }
   const size_t batch = std::clamp<size_t>(maxMessages, 1, 100000);
-  const NatsPuller::Take take = [&](natsMsg* m, const NatsAckMetadata& meta) { return this->take(m, meta, out); };
+  const NatsPuller::Take take = [&](natsMsg* m, const NatsAckMetadata& meta) {
+    return this->take(m, meta, out);
+  };
   if (puller_->takeLeftovers(batch, take) > 0) return common::Status::ok();
   if (auto st = puller_->pull(batch, timeout, take); !st) {
     out.clear();
@@ -168,7 +175,8 @@ common::Status NatsSource::close() {
   if (closed_) return common::Status::ok();
   closed_ = true;
   size_t released = ledger_->releaseAll();
-  released += puller_->releaseUnread([this](const char* reply) { return ledger_->release(reply) == NATS_OK; });
+  released +=
+      puller_->releaseUnread([this](const char* reply) { return ledger_->release(reply) == NATS_OK; });
   if (released > 0) spdlog::info("nats: released {} undelivered message(s) for redelivery", released);
   const natsStatus s = natsConnection_FlushTimeout(nc_.get(), 5000);
   puller_->unsubscribe();

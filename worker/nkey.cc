@@ -64,7 +64,8 @@ uint16_t nkeyCrc16(std::span<const uint8_t> bytes) {
   uint16_t crc = 0;
   for (const uint8_t b : bytes) {
     crc ^= static_cast<uint16_t>(b << 8);
-    for (int i = 0; i < 8; ++i) crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+    for (int i = 0; i < 8; ++i)
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
   }
   return crc;
 }
@@ -95,7 +96,8 @@ common::Result<std::string> nkeyPublicKey(std::string_view encodedSeed) {
   }
   const uint8_t type = static_cast<uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3));
   if ((raw[0] & 0xf8) != kSeedPrefix || type != kUserPrefix) {
-    return common::invalidArgument("not a user NKey seed: NATS user authentication needs a seed starting with 'SU'");
+    return common::invalidArgument(
+        "not a user NKey seed: NATS user authentication needs a seed starting with 'SU'");
   }
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
       EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data() + 2, kKeyBytes), &EVP_PKEY_free);

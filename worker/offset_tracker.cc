@@ -51,7 +51,8 @@ void OffsetTracker::complete(const TopicPartition& partition, int64_t offset) {
 
 OffsetTracker::Partition* OffsetTracker::partitionOf(const Message& m,
                                                      std::map<TopicPartition, Partition>::iterator& cached) {
-  const bool same = cached != partitions_.end() && cached->first.partition == m.partition && cached->first.topic == m.topic;
+  const bool same =
+      cached != partitions_.end() && cached->first.partition == m.partition && cached->first.topic == m.topic;
   if (!same) cached = partitions_.find(m.topicPartition());
   return cached == partitions_.end() ? nullptr : &cached->second;
 }

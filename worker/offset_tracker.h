@@ -50,7 +50,7 @@ class OffsetTracker {
     bool done;
   };
   struct Partition {
-    VecQueue<Entry> entries;  // a deque allocated and freed a block per 32 entries
+    VecQueue<Entry> entries;          // a deque allocated and freed a block per 32 entries
     std::optional<int64_t> position;  // next offset to commit
     int64_t lastTracked = -1;
   };

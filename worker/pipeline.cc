@@ -30,8 +30,8 @@ Pipeline::Pipeline(const spec::PipelineSpec& spec, Sink& sink, DeadLetterer& dea
       pool_(spec.backpressure.maxInFlightMessages, spec.backpressure.maxInFlightBytes / 8),
       lanes_(spec, sink, deadLetter, stats, clock, random, flow_, tracker_, pool_) {}
 
-common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRequested, common::Millis drainTimeout,
-                             const std::function<void()>& onStopping) {
+common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRequested,
+                             common::Millis drainTimeout, const std::function<void()>& onStopping) {
   perMessage_ = source.acknowledgement() == Acknowledgement::kPerMessage;
   holdFor_ = source.holdBeforePause();
   lanes_.start(source.acknowledgement());
@@ -55,10 +55,12 @@ common::Status Pipeline::pollOnce(Source& source) {
     return common::Status::ok();
   }
   const bool paused = flow_.state() == FlowState::kPaused;
-  const common::Millis timeout = batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
+  const common::Millis timeout =
+      batcher_.empty() ? 100ms : std::min<common::Millis>(batcher_.untilDue(), 100ms);
   // Polls sized to complete the pending batch, so a poll's chunk usually leaves the batcher whole.
   const auto batchRoom = static_cast<int64_t>(batcher_.roomInBatch());
-  const size_t max = paused ? 1 : static_cast<size_t>(std::clamp<int64_t>(std::min(flow_.room(), batchRoom), 1, 5000));
+  const size_t max =
+      paused ? 1 : static_cast<size_t>(std::clamp<int64_t>(std::min(flow_.room(), batchRoom), 1, 5000));
   Batch messages = pool_.take();
   if (auto st = source.poll(timeout, max, messages); !st) return st;
   admit(std::move(messages));
@@ -84,7 +86,8 @@ void Pipeline::flushBatches(bool everything) {
 void Pipeline::acknowledge(Source& source) {
   const std::vector<Settlement> settled = lanes_.takeSettlements();
   if (settled.empty()) return;
-  if (auto st = source.settle(settled); !st) spdlog::warn("acknowledging {} message(s): {}", settled.size(), st.toString());
+  if (auto st = source.settle(settled); !st)
+    spdlog::warn("acknowledging {} message(s): {}", settled.size(), st.toString());
 }
 
 void Pipeline::applyFlowControl(Source& source) {
@@ -93,17 +96,19 @@ void Pipeline::applyFlowControl(Source& source) {
   if (before == now) return;
   switch (now) {
     case FlowState::kHolding:
-      spdlog::debug("in-flight budget reached ({} messages, {} bytes): holding for up to {} ms before pausing fetch",
-                    flow_.messages(), flow_.bytes(), holdFor_.count());
+      spdlog::debug(
+          "in-flight budget reached ({} messages, {} bytes): holding for up to {} ms before pausing fetch",
+          flow_.messages(), flow_.bytes(), holdFor_.count());
       break;
     case FlowState::kPaused:
-      spdlog::info("in-flight budget reached ({} messages, {} bytes): pausing fetch", flow_.messages(), flow_.bytes());
+      spdlog::info("in-flight budget reached ({} messages, {} bytes): pausing fetch", flow_.messages(),
+                   flow_.bytes());
       if (auto st = source.pauseAll(); !st) spdlog::warn("pause: {}", st.toString());
       break;
     case FlowState::kFlowing:
       if (before != FlowState::kPaused) break;  // a hold ended: the source was never paused
-      spdlog::info("in-flight back to the low watermark ({} messages, {} bytes): resuming fetch", flow_.messages(),
-                   flow_.bytes());
+      spdlog::info("in-flight back to the low watermark ({} messages, {} bytes): resuming fetch",
+                   flow_.messages(), flow_.bytes());
       if (auto st = source.resumeAll(); !st) spdlog::warn("resume: {}", st.toString());
       break;
   }
@@ -113,7 +118,8 @@ void Pipeline::periodic(Source& source) {
   const auto now = clock_.now();
   if (now - lastPeriodic_ < timing_.commitInterval) return;
   lastPeriodic_ = now;
-  if (auto st = source.commit(tracker_.committable(), false); !st) spdlog::warn("storing offsets: {}", st.toString());
+  if (auto st = source.commit(tracker_.committable(), false); !st)
+    spdlog::warn("storing offsets: {}", st.toString());
   stats_.inFlight(flow_.messages(), flow_.bytes());
   stats_.pausedPartitions(source.pausedPartitions());
   for (const auto& w : source.watermarks()) {
@@ -133,7 +139,8 @@ void Pipeline::periodic(Source& source) {
 }
 
 void Pipeline::drain(Source& source, common::Millis timeout) {
-  spdlog::info("stopping: fetch paused, draining {} in-flight message(s) within {} ms", flow_.messages(), timeout.count());
+  spdlog::info("stopping: fetch paused, draining {} in-flight message(s) within {} ms", flow_.messages(),
+               timeout.count());
   if (auto st = source.pauseAll(); !st) spdlog::warn("pause: {}", st.toString());
   flushBatches(true);
   const auto deadline = clock_.now() + timeout;
@@ -145,12 +152,14 @@ void Pipeline::drain(Source& source, common::Millis timeout) {
     periodic(source);
   }
   if (flow_.messages() > 0) {
-    spdlog::warn("drain deadline passed with {} message(s) undelivered: they stay uncommitted and will be redelivered",
-                 flow_.messages());
+    spdlog::warn(
+        "drain deadline passed with {} message(s) undelivered: they stay uncommitted and will be redelivered",
+        flow_.messages());
   }
   lanes_.abandon();
   acknowledge(source);
-  if (auto st = source.commit(tracker_.committable(), true); !st) spdlog::warn("final commit: {}", st.toString());
+  if (auto st = source.commit(tracker_.committable(), true); !st)
+    spdlog::warn("final commit: {}", st.toString());
   if (auto st = source.close(); !st) spdlog::warn("closing the source: {}", st.toString());
   lanes_.stop();
   spdlog::info("stopped: {} message(s) still in flight were not committed", flow_.messages());

@@ -70,7 +70,7 @@ class Pipeline final : public RebalanceListener {
   Lanes lanes_;       // after what it refers to: stopped and joined first
 
   // Consumer thread only.
-  bool perMessage_ = false;     // the source settles messages instead of committing offsets
+  bool perMessage_ = false;    // the source settles messages instead of committing offsets
   common::Millis holdFor_{0};  // Source::holdBeforePause(), set by run()
   common::SteadyTime lastPeriodic_{};
 };

@@ -29,7 +29,8 @@ class PrefetchWaker {
  public:
   // The librdkafka queue limits in effect (queued.min.messages; queued.max.messages.kbytes in bytes).
   PrefetchWaker(int64_t queueMessages, int64_t queueBytes)
-      : messagesToWake_(std::max<int64_t>(1, queueMessages / 2)), bytesToWake_(std::max<int64_t>(1, queueBytes / 2)) {}
+      : messagesToWake_(std::max<int64_t>(1, queueMessages / 2)),
+        bytesToWake_(std::max<int64_t>(1, queueBytes / 2)) {}
 
   // A poll returned these. True when the fetchers should be woken now.
   bool consumed(int64_t messages, int64_t bytes) {

@@ -33,9 +33,12 @@ RetryDecision RetryPolicy::afterFailure(int attemptsMade, FailureKind kind,
 
 const char* toString(NextStep step) {
   switch (step) {
-    case NextStep::kRetry: return "retry";
-    case NextStep::kDeadLetter: return "dead-letter";
-    case NextStep::kStop: return "stop";
+    case NextStep::kRetry:
+      return "retry";
+    case NextStep::kDeadLetter:
+      return "dead-letter";
+    case NextStep::kStop:
+      return "stop";
   }
   return "?";
 }

@@ -29,10 +29,13 @@ common::BackoffPolicy backoffPolicyFor(const spec::RetrySpec& retry);
 class RetryPolicy {
  public:
   RetryPolicy(const spec::RetrySpec& retry, bool hasDeadLetter, common::Random& random)
-      : backoff_(backoffPolicyFor(retry), random), maxAttempts_(retry.maxAttempts), hasDeadLetter_(hasDeadLetter) {}
+      : backoff_(backoffPolicyFor(retry), random),
+        maxAttempts_(retry.maxAttempts),
+        hasDeadLetter_(hasDeadLetter) {}
 
   // attemptsMade counts every attempt so far, including the one that just failed.
-  RetryDecision afterFailure(int attemptsMade, FailureKind kind, std::optional<common::Millis> retryAfter) const;
+  RetryDecision afterFailure(int attemptsMade, FailureKind kind,
+                             std::optional<common::Millis> retryAfter) const;
   bool hasDeadLetter() const { return hasDeadLetter_; }
   int maxAttempts() const { return maxAttempts_; }
 

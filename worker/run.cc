@@ -22,20 +22,23 @@ namespace {
 
 PipelineTiming timingFor(const spec::PipelineSpec& spec) {
   PipelineTiming timing;
-  timing.revokeBound = common::Millis(std::min<int64_t>(int64_t{spec.worker.drainSeconds} * 1000, spec.processing.timeoutMs));
+  timing.revokeBound =
+      common::Millis(std::min<int64_t>(int64_t{spec.worker.drainSeconds} * 1000, spec.processing.timeoutMs));
   return timing;
 }
 
 // The configured source (switch on spec.source: exactly one is set, validation saw to it).
-common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline, const RunOptions& options,
-                                                   Pipeline& engine, const Sink& sink, DeadLetterer& deadLetter,
+common::Result<std::unique_ptr<Source>> makeSource(const spec::ConsumerPipeline& pipeline,
+                                                   const RunOptions& options, Pipeline& engine,
+                                                   const Sink& sink, DeadLetterer& deadLetter,
                                                    WorkerStats& stats) {
   switch (spec::sourceKindOf(pipeline.spec.source)) {
     case spec::SourceKind::kNats:
       return makeNatsSource(pipeline, options.podName, deadLetter, stats, common::SystemClock::instance());
     case spec::SourceKind::kKafka:
       // Dead-lettered messages keep their own headers, so a dead-letter destination reads them too.
-      return makeKafkaSource(pipeline, options.podName, engine, sink.readsHeaders() || deadLetter.configured());
+      return makeKafkaSource(pipeline, options.podName, engine,
+                             sink.readsHeaders() || deadLetter.configured());
   }
   return common::internalError("unknown source kind");
 }
@@ -74,8 +77,8 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
 
   auto source = makeSource(pipeline, options, engine, **sink, deadLetterer, metrics);
   if (!source) return source.status();
-  spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_, pipeline.metadata.name,
-               (*sink)->describe(), deadLetterer.describe());
+  spdlog::info("running pipeline {}/{}: sink {}, dead letter {}", pipeline.metadata.namespace_,
+               pipeline.metadata.name, (*sink)->describe(), deadLetterer.describe());
   auto& healthServer = **health;
   healthServer.setReady(true);
   std::atomic<bool> draining{false};
@@ -85,11 +88,11 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
     if (!engine.health()) healthServer.setReady(false);
     return common::Shutdown::instance().requested();
   };
-  const auto status = engine.run(**source, stop, common::Millis(int64_t{pipeline.spec.worker.drainSeconds} * 1000),
-                                 [&] {
-                                   healthServer.setReady(false);
-                                   draining = true;
-                                 });
+  const auto status =
+      engine.run(**source, stop, common::Millis(int64_t{pipeline.spec.worker.drainSeconds} * 1000), [&] {
+        healthServer.setReady(false);
+        draining = true;
+      });
   heartbeat.reset();
   source->reset();
   return status;

@@ -19,14 +19,16 @@ enum class DeliveryOutcome { kDelivered, kRetryable, kTerminal };
 
 struct DeliveryResult {
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
-  std::string error;                           // what failed, for logs and the DLQ header
-  std::optional<common::Millis> retryAfter;    // the destination asked to wait this long
+  std::string error;                         // what failed, for logs and the DLQ header
+  std::optional<common::Millis> retryAfter;  // the destination asked to wait this long
 
   static DeliveryResult delivered() { return {}; }
   static DeliveryResult retryable(std::string error, std::optional<common::Millis> after = std::nullopt) {
     return {DeliveryOutcome::kRetryable, std::move(error), after};
   }
-  static DeliveryResult terminal(std::string error) { return {DeliveryOutcome::kTerminal, std::move(error), {}}; }
+  static DeliveryResult terminal(std::string error) {
+    return {DeliveryOutcome::kTerminal, std::move(error), {}};
+  }
 };
 
 class Sink {
@@ -51,8 +53,8 @@ class DeadLetterSink {
 };
 
 // The headers a dead-lettered message carries: its own, then the provenance ones.
-std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message& message, const std::string& error,
-                                                                   int attempts);
+std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message& message,
+                                                                   const std::string& error, int attempts);
 
 // The configured sink (switch on spec.sink).
 common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pipeline);

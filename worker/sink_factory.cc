@@ -11,8 +11,8 @@
 
 namespace sluice::worker {
 
-std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message& message, const std::string& error,
-                                                                   int attempts) {
+std::vector<std::pair<std::string, std::string>> deadLetterHeaders(const Message& message,
+                                                                   const std::string& error, int attempts) {
   auto headers = message.headers;
   if (!message.stream.empty()) {  // NATS JetStream: topic is the subject, offset the stream sequence
     headers.emplace_back("sluice.source.stream", message.stream);
@@ -72,8 +72,8 @@ common::Result<std::unique_ptr<DeadLetterSink>> makeDeadLetterSink(const spec::C
   if (!spec.processing.deadLetter) return std::unique_ptr<DeadLetterSink>();
   const auto& dlq = *spec.processing.deadLetter;
   if (dlq.nats) {
-    return makeNatsDeadLetterSink(destinationEndpoint(dlq.nats->servers, spec, "dead-letter"), dlq.nats->subject,
-                                  common::Millis(spec.processing.timeoutMs));
+    return makeNatsDeadLetterSink(destinationEndpoint(dlq.nats->servers, spec, "dead-letter"),
+                                  dlq.nats->subject, common::Millis(spec.processing.timeoutMs));
   }
   if (!dlq.kafka) return std::unique_ptr<DeadLetterSink>();
   auto props = producerProperties(clusterFor(dlq.kafka->bootstrapServers, spec));

@@ -28,13 +28,14 @@ class RebalanceListener {
   virtual void onAssigned(const std::vector<TopicPartition>& partitions) = 0;
   // Before the partitions are released: finish or give up their in-flight work within a bound and
   // return the offsets to commit (empty when `lost`: another member may own them already).
-  virtual std::vector<PartitionOffset> onRevoking(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+  virtual std::vector<PartitionOffset> onRevoking(const std::vector<TopicPartition>& partitions,
+                                                  bool lost) = 0;
 };
 
 struct PartitionWatermark {
   TopicPartition partition;
-  int64_t high = -1;            // -1 when not known yet
-  std::optional<int64_t> lag;   // set when the source knows its lag directly (NATS: num_pending)
+  int64_t high = -1;           // -1 when not known yet
+  std::optional<int64_t> lag;  // set when the source knows its lag directly (NATS: num_pending)
 };
 
 enum class Acknowledgement {
@@ -87,7 +88,7 @@ class Source {
 
 // `copyHeaders`: fill Message::headers (false when nothing downstream reads them).
 common::Result<std::unique_ptr<Source>> makeKafkaSource(const spec::ConsumerPipeline& pipeline,
-                                                        const std::string& podName, RebalanceListener& listener,
-                                                        bool copyHeaders);
+                                                        const std::string& podName,
+                                                        RebalanceListener& listener, bool copyHeaders);
 
 }  // namespace sluice::worker

@@ -47,7 +47,8 @@ int create(const std::string& bootstrap, const std::string& topic, int partition
     rc = 0;
     for (size_t i = 0; i < n; ++i) {
       if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::fprintf(stderr, "create %s: %s\n", topic.c_str(), rd_kafka_topic_result_error_string(results[i]));
+        std::fprintf(stderr, "create %s: %s\n", topic.c_str(),
+                     rd_kafka_topic_result_error_string(results[i]));
         rc = 1;
       }
     }
@@ -67,7 +68,8 @@ int produce(const std::string& bootstrap, const std::string& topic, long count, 
     value.replace(0, std::min(id.size(), value.size()), id.substr(0, std::min(id.size(), value.size())));
     const std::string key = "k" + std::to_string(i % keys);
     for (;;) {
-      const auto e = rd_kafka_producev(h.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      const auto e = rd_kafka_producev(h.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                        RD_KAFKA_V_VALUE(value.data(), value.size()),
                                        RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
@@ -88,7 +90,8 @@ int produce(const std::string& bootstrap, const std::string& topic, long count, 
   return 0;
 }
 
-int committed(const std::string& bootstrap, const std::string& group, const std::string& topic, int partitions) {
+int committed(const std::string& bootstrap, const std::string& group, const std::string& topic,
+              int partitions) {
   Handle h = make(RD_KAFKA_CONSUMER, bootstrap, group.c_str());
   auto* list = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
@@ -111,7 +114,9 @@ int watermarks(const std::string& bootstrap, const std::string& topic, int parti
   for (int p = 0; p < partitions; ++p) {
     int64_t low = 0;
     int64_t high = 0;
-    if (rd_kafka_query_watermark_offsets(h.get(), topic.c_str(), p, &low, &high, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) return 1;
+    if (rd_kafka_query_watermark_offsets(h.get(), topic.c_str(), p, &low, &high, 30000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+      return 1;
     std::printf("%d %ld\n", p, static_cast<long>(high));
     total += high;
   }
@@ -125,7 +130,8 @@ int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "create" && argc == 5) return create(argv[2], argv[3], std::atoi(argv[4]));
   if (cmd == "produce" && (argc == 6 || argc == 7)) {
-    return produce(argv[2], argv[3], std::atol(argv[4]), std::strtoul(argv[5], nullptr, 10), argc == 7 ? std::atol(argv[6]) : 1000);
+    return produce(argv[2], argv[3], std::atol(argv[4]), std::strtoul(argv[5], nullptr, 10),
+                   argc == 7 ? std::atol(argv[6]) : 1000);
   }
   if (cmd == "committed" && argc == 6) return committed(argv[2], argv[3], argv[4], std::atoi(argv[5]));
   if (cmd == "watermarks" && argc == 5) return watermarks(argv[2], argv[3], std::atoi(argv[4]));

@@ -25,14 +25,18 @@ int main(int argc, char** argv) {
     const std::string body = request.extract_utf8string(true).get();
     long n = 0;
     // Each message object has exactly one "offset" member (values are escaped strings).
-    for (size_t at = body.find("\"offset\":"); at != std::string::npos; at = body.find("\"offset\":", at + 1)) ++n;
+    for (size_t at = body.find("\"offset\":"); at != std::string::npos; at = body.find("\"offset\":", at + 1))
+      ++n;
     std::this_thread::sleep_for(delay);
     ++requests;
     messages += n;
     request.reply(http::status_codes::OK).wait();
   });
   listener.support(http::methods::GET, [&](http::http_request request) {
-    request.reply(http::status_codes::OK, std::to_string(requests.load()) + " " + std::to_string(messages.load())).wait();
+    request
+        .reply(http::status_codes::OK,
+               std::to_string(requests.load()) + " " + std::to_string(messages.load()))
+        .wait();
   });
   listener.open().wait();
   sigset_t set;

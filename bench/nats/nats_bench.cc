@@ -55,7 +55,8 @@ void publish(jsCtx* js, const std::string& subject, long count, int bytes) {
 // fetch), ack each, until done.
 constexpr int kRawBatch = 1000;
 
-[[noreturn]] void rawLoop(const std::string& url, const std::string& stream, const std::string& consumer, long count) {
+[[noreturn]] void rawLoop(const std::string& url, const std::string& stream, const std::string& consumer,
+                          long count) {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   check(natsConnection_ConnectTo(&nc, url.c_str()), "connect");
@@ -103,7 +104,7 @@ struct Result {
   double seconds = 0;
   long peakRssKiB = 0;
   long redelivered = 0;
-  bool died = false;   // the child ended abnormally before finishing (reaped here)
+  bool died = false;    // the child ended abnormally before finishing (reaped here)
   bool reaped = false;  // the child exited on its own (reaped here)
 };
 
@@ -147,7 +148,8 @@ Result watch(jsCtx* js, const std::string& stream, const std::string& consumer, 
 
 std::string workerBinary = SLUICE_WORKER_BINARY;
 
-pid_t spawnWorker(const std::string& url, const std::string& stream, const std::string& consumer, const std::string& dir) {
+pid_t spawnWorker(const std::string& url, const std::string& stream, const std::string& consumer,
+                  const std::string& dir) {
   const std::string config = dir + "/" + consumer + ".yaml";
   std::ofstream(config) << "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\n"
                         << "metadata: {name: bench, namespace: bench}\nspec:\n"
@@ -163,8 +165,8 @@ pid_t spawnWorker(const std::string& url, const std::string& stream, const std::
     const std::string log = dir + "/" + consumer + ".log";
     freopen(log.c_str(), "w", stdout);
     freopen(log.c_str(), "a", stderr);
-    execl(workerBinary.c_str(), workerBinary.c_str(), "--config", config.c_str(), "--metrics-address", "127.0.0.1:0",
-          "--health-address", "127.0.0.1:0", static_cast<char*>(nullptr));
+    execl(workerBinary.c_str(), workerBinary.c_str(), "--config", config.c_str(), "--metrics-address",
+          "127.0.0.1:0", "--health-address", "127.0.0.1:0", static_cast<char*>(nullptr));
     std::_Exit(127);
   }
   return pid;
@@ -198,7 +200,8 @@ int main(int argc, char** argv) {
     argc -= 2;
   }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s [--worker PATH] <nats-url> [messages=200000] [bytes=100] [rounds=3]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--worker PATH] <nats-url> [messages=200000] [bytes=100] [rounds=3]\n",
+                 argv[0]);
     return 2;
   }
   const std::string url = argv[1];
@@ -226,8 +229,8 @@ int main(int argc, char** argv) {
   jsStreamInfo_Destroy(si);
   const auto p0 = Clock::now();
   publish(js, subject, count, bytes);
-  std::printf("stream %s: %ld messages of %d bytes (memory storage), published in %.1f s\n", stream.c_str(), count, bytes,
-              std::chrono::duration<double>(Clock::now() - p0).count());
+  std::printf("stream %s: %ld messages of %d bytes (memory storage), published in %.1f s\n", stream.c_str(),
+              count, bytes, std::chrono::duration<double>(Clock::now() - p0).count());
 
   std::vector<double> raw, worker;
   std::vector<long> rawRss, workerRss;
@@ -244,16 +247,19 @@ int main(int argc, char** argv) {
     const pid_t workerPid = spawnWorker(url, stream, workerName, dir);
     const Result w = watch(js, stream, workerName, count, workerPid);
     if (w.died) {
-      std::fprintf(stderr, "sluice-worker died in round %d: see %s/%s.log\n", round + 1, dir.c_str(), workerName.c_str());
+      std::fprintf(stderr, "sluice-worker died in round %d: see %s/%s.log\n", round + 1, dir.c_str(),
+                   workerName.c_str());
       js_DeleteStream(js, stream.c_str(), nullptr, nullptr);
       return 1;
     }
     if (!w.reaped) stop(workerPid, SIGTERM);
     worker.push_back(w.seconds);
     workerRss.push_back(w.peakRssKiB);
-    std::printf("round %d: raw loop %.2f s (%.0f msg/s, %ld MiB), sluice-worker %.2f s (%.0f msg/s, %ld MiB, %ld redelivered)\n",
-                round + 1, r.seconds, count / r.seconds, r.peakRssKiB / 1024, w.seconds, count / w.seconds,
-                w.peakRssKiB / 1024, w.redelivered);
+    std::printf(
+        "round %d: raw loop %.2f s (%.0f msg/s, %ld MiB), sluice-worker %.2f s (%.0f msg/s, %ld MiB, %ld "
+        "redelivered)\n",
+        round + 1, r.seconds, count / r.seconds, r.peakRssKiB / 1024, w.seconds, count / w.seconds,
+        w.peakRssKiB / 1024, w.redelivered);
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -261,7 +267,8 @@ int main(int argc, char** argv) {
   };
   const double rawRate = count / median(raw);
   const double workerRate = count / median(worker);
-  std::printf("\n| consumer | msgs/s (median of %d) | peak RSS MiB | vs raw |\n|---|---:|---:|---:|\n", rounds);
+  std::printf("\n| consumer | msgs/s (median of %d) | peak RSS MiB | vs raw |\n|---|---:|---:|---:|\n",
+              rounds);
   std::printf("| raw nats.c fetch(1000)+ack loop | %.0f | %ld | 1.00x |\n", rawRate,
               *std::max_element(rawRss.begin(), rawRss.end()) / 1024);
   std::printf("| sluice-worker, discard sink | %.0f | %ld | %.2fx |\n", workerRate,

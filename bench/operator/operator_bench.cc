@@ -70,13 +70,16 @@ Args parseArgs(int argc, char** argv) {
 
 // The operator under test, its log truncated per run; SIGKILLed by the Subprocess destructor if
 // the bench leaves early.
-std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& binary, const std::string& kubeconfig,
+std::unique_ptr<sluice::testing::Subprocess> spawnOperator(const std::string& binary,
+                                                           const std::string& kubeconfig,
                                                            const std::string& ns, const std::string& log,
                                                            bool debug) {
-  std::vector<std::string> argv{binary, "--kubeconfig", kubeconfig, "--namespaces", ns,
-                                "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0"};
+  std::vector<std::string> argv{binary,       "--kubeconfig",      kubeconfig,    "--namespaces",
+                                ns,           "--metrics-address", "127.0.0.1:0", "--health-address",
+                                "127.0.0.1:0"};
   if (debug) argv.insert(argv.end(), {"--log-level", "debug"});  // each pipeline event and reconcile
-  auto op = std::make_unique<sluice::testing::Subprocess>(argv, log, sluice::testing::Subprocess::Log::kTruncate);
+  auto op =
+      std::make_unique<sluice::testing::Subprocess>(argv, log, sluice::testing::Subprocess::Log::kTruncate);
   if (!op->start()) return nullptr;
   return op;
 }
@@ -112,7 +115,8 @@ json pipeline(const std::string& ns, const std::string& name, const std::string&
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5));
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5));
   return values[index];
 }
 
@@ -134,8 +138,8 @@ int main(int argc, char** argv) {
   if (!transport) return std::cerr << transport.status().toString() << "\n", 2;
   kube::Client client(**transport);
   const std::string ns = "bench-op-" + std::to_string(::getpid());
-  if (auto st = client.create(kube::resources::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"},
-                                                                 {"metadata", {{"name", ns}}}});
+  if (auto st = client.create(kube::resources::kNamespaces, "",
+                              {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
       !st) {
     return std::cerr << st.status().toString() << "\n", 2;
   }
@@ -150,30 +154,32 @@ int main(int argc, char** argv) {
   std::map<std::string, Clock::time_point> present;
   kube::ObjectCache cache;
   common::StdRandom random;
-  kube::Watcher watcher(client, {kube::resources::kDeployments, ns, "app.kubernetes.io/managed-by=sluice-operator"},
-                        cache,
-                        [&](const json& object, bool deleted) {
-                          if (deleted) return;
-                          std::lock_guard<std::mutex> lock(mu);
-                          present.emplace(object["metadata"].value("name", ""), Clock::now());
-                        },
-                        random);
+  kube::Watcher watcher(
+      client, {kube::resources::kDeployments, ns, "app.kubernetes.io/managed-by=sluice-operator"}, cache,
+      [&](const json& object, bool deleted) {
+        if (deleted) return;
+        std::lock_guard<std::mutex> lock(mu);
+        present.emplace(object["metadata"].value("name", ""), Clock::now());
+      },
+      random);
   // And on the pipelines: when each status first shows its generation reconciled.
   std::map<std::string, Clock::time_point> reconciled;
   kube::ObjectCache pipelineCache;
-  kube::Watcher pipelineWatcher(client, {kube::resources::kConsumerPipelines, ns, ""}, pipelineCache,
-                                [&](const json& object, bool deleted) {
-                                  if (deleted) return;
-                                  const auto generation = object.value("/metadata/generation"_json_pointer, -1);
-                                  if (object.value("/status/observedGeneration"_json_pointer, -2) != generation) return;
-                                  std::lock_guard<std::mutex> lock(mu);
-                                  reconciled.emplace(object["metadata"].value("name", "") + "-worker", Clock::now());
-                                },
-                                random);
+  kube::Watcher pipelineWatcher(
+      client, {kube::resources::kConsumerPipelines, ns, ""}, pipelineCache,
+      [&](const json& object, bool deleted) {
+        if (deleted) return;
+        const auto generation = object.value("/metadata/generation"_json_pointer, -1);
+        if (object.value("/status/observedGeneration"_json_pointer, -2) != generation) return;
+        std::lock_guard<std::mutex> lock(mu);
+        reconciled.emplace(object["metadata"].value("name", "") + "-worker", Clock::now());
+      },
+      random);
   kube::Cancellation cancel;
   std::thread watchThread([&] { watcher.run(cancel); });
   std::thread pipelineWatchThread([&] { pipelineWatcher.run(cancel); });
-  while (!watcher.synced() || !pipelineWatcher.synced()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (!watcher.synced() || !pipelineWatcher.synced())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   const std::string log = "/tmp/sluice-operator-bench.log";
   const char* traceEnv = std::getenv("SLUICE_BENCH_TRACE");
@@ -202,7 +208,8 @@ int main(int argc, char** argv) {
       for (int i = next++; i < args.pipelines; i = next++) {
         const std::string name = "p" + std::to_string(i);
         const auto t0 = Clock::now();
-        auto made = client.create(kube::resources::kConsumerPipelines, ns, pipeline(ns, name, args.bootstrap, args.minReplicas));
+        auto made = client.create(kube::resources::kConsumerPipelines, ns,
+                                  pipeline(ns, name, args.bootstrap, args.minReplicas));
         std::lock_guard<std::mutex> lock(mu);
         if (!made) {
           if (failures++ == 0) firstFailure = made.status().toString();
@@ -214,7 +221,8 @@ int main(int argc, char** argv) {
   }
   for (auto& t : creators) t.join();
   if (failures == args.pipelines) {
-    std::cerr << "every create failed (is the CRD installed? kubectl apply -f crds/): " << firstFailure << "\n";
+    std::cerr << "every create failed (is the CRD installed? kubectl apply -f crds/): " << firstFailure
+              << "\n";
     op->signal(SIGTERM);
     op->wait();
     cancel.cancel();
@@ -245,10 +253,12 @@ int main(int argc, char** argv) {
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& [name, create] : created) {
       const auto it = present.find(name);
-      if (it != present.end()) latencies.push_back(std::chrono::duration<double, std::milli>(it->second - create.sent).count());
+      if (it != present.end())
+        latencies.push_back(std::chrono::duration<double, std::milli>(it->second - create.sent).count());
       const auto st = reconciled.find(name);
       if (st != reconciled.end()) {
-        statusLatencies.push_back(std::chrono::duration<double, std::milli>(st->second - create.sent).count());
+        statusLatencies.push_back(
+            std::chrono::duration<double, std::milli>(st->second - create.sent).count());
       }
     }
   }
@@ -259,17 +269,21 @@ int main(int argc, char** argv) {
   // epoch), to line the operator's debug log up with it (the bench runs the operator at debug level
   // when tracing: it logs each pipeline event and reconcile).
   if (!tracePath.empty()) {
-    auto ms = [&](Clock::time_point t) { return std::chrono::duration<double, std::milli>(t - started).count(); };
+    auto ms = [&](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(t - started).count();
+    };
     std::vector<std::pair<double, std::string>> order;
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& [name, create] : created) order.emplace_back(ms(create.sent), name);
     std::sort(order.begin(), order.end());
     std::ofstream out(tracePath);
-    out << "# first create at " << std::chrono::duration_cast<std::chrono::milliseconds>(startedWall.time_since_epoch()).count()
+    out << "# first create at "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(startedWall.time_since_epoch()).count()
         << " ms since the epoch; columns: name sent answered deployment (ms after it)\n";
     for (const auto& [t0, name] : order) {
       const auto it = present.find(name);
-      out << name << ' ' << t0 << ' ' << ms(created.at(name).answered) << ' ' << (it == present.end() ? -1.0 : ms(it->second)) << '\n';
+      out << name << ' ' << t0 << ' ' << ms(created.at(name).answered) << ' '
+          << (it == present.end() ? -1.0 : ms(it->second)) << '\n';
     }
   }
 
@@ -281,16 +295,18 @@ int main(int argc, char** argv) {
   const long rssRest = rssKiB(pid);
 
   std::printf("pipelines created      %d (%d create failures) in %.2f s with %d clients (%.0f/s)\n",
-              args.pipelines, failures, createSeconds, args.clients, (args.pipelines - failures) / createSeconds);
+              args.pipelines, failures, createSeconds, args.clients,
+              (args.pipelines - failures) / createSeconds);
   std::printf("deployments present    %zu in %.2f s after the first create\n", latencies.size(), allSeconds);
   std::printf("create -> Deployment   p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(latencies, 0.5),
               percentile(latencies, 0.99), percentile(latencies, 1.0));
   std::printf("statuses reconciled    %zu in %.2f s after the first create\n", statusLatencies.size(),
               allReconciledSeconds);
-  std::printf("create -> status       p50 %.0f ms   p99 %.0f ms   max %.0f ms\n", percentile(statusLatencies, 0.5),
-              percentile(statusLatencies, 0.99), percentile(statusLatencies, 1.0));
-  std::printf("operator RSS           idle %.1f MiB   after burst %.1f MiB   at rest %.1f MiB\n", rssIdle / 1024.0,
-              rssBusy / 1024.0, rssRest / 1024.0);
+  std::printf("create -> status       p50 %.0f ms   p99 %.0f ms   max %.0f ms\n",
+              percentile(statusLatencies, 0.5), percentile(statusLatencies, 0.99),
+              percentile(statusLatencies, 1.0));
+  std::printf("operator RSS           idle %.1f MiB   after burst %.1f MiB   at rest %.1f MiB\n",
+              rssIdle / 1024.0, rssBusy / 1024.0, rssRest / 1024.0);
   std::printf("operator CPU at rest   %.2f%% of one core over %d s (%d pipelines)\n",
               100.0 * (cpu1 - cpu0) / args.restSeconds, args.restSeconds, args.pipelines);
 

@@ -115,9 +115,9 @@ class KedaPolicy final : public Policy {
 struct Scenario {
   std::string name;
   int duration;
-  int eventAt;                           // when the load changes (reaction / drain are measured from here)
-  std::function<double(int)> inRate;     // msgs/s at second t
-  std::function<double(int)> burst;      // extra messages dumped at second t
+  int eventAt;                        // when the load changes (reaction / drain are measured from here)
+  std::function<double(int)> inRate;  // msgs/s at second t
+  std::function<double(int)> burst;   // extra messages dumped at second t
 };
 
 struct Trace {
@@ -149,7 +149,8 @@ Trace run(const Params& p, const Scenario& s, Policy& policy) {
   for (int t = 0; t < s.duration; ++t) {
     int ready = 0;
     for (int at : readyAt) ready += at <= t ? 1 : 0;
-    const int next = policy.step(t, std::llround(lag), std::llround(produced), std::llround(consumed), spec, ready);
+    const int next =
+        policy.step(t, std::llround(lag), std::llround(produced), std::llround(consumed), spec, ready);
     while (static_cast<int>(readyAt.size()) < next) readyAt.push_back(t + p.startupSeconds);
     while (static_cast<int>(readyAt.size()) > next) readyAt.pop_back();  // newest (maybe unready) first
     spec = next;
@@ -177,7 +178,8 @@ Figures measure(const Scenario& s, const Trace& tr) {
     const int dir = d > 0 ? 1 : -1;
     if (lastDir != 0 && dir != lastDir) ++f.flips;
     lastDir = dir;
-    if (f.reaction < 0 && static_cast<int>(t) >= s.eventAt && s.eventAt >= 0) f.reaction = static_cast<int>(t) - s.eventAt;
+    if (f.reaction < 0 && static_cast<int>(t) >= s.eventAt && s.eventAt >= 0)
+      f.reaction = static_cast<int>(t) - s.eventAt;
   }
   if (s.eventAt < 0) return f;
   bool rose = false;
@@ -212,10 +214,11 @@ std::string cell(int v) { return v < 0 ? "-" : std::to_string(v); }
 int main(int argc, char** argv) {
   const std::string outDir = argc > 1 ? argv[1] : "bench/scaling/out";
   const Params p;
-  std::printf("P=%d partitions, %.0f msgs/s per replica, replicas %d..%d, lagPerReplica/lagThreshold %lld, "
-              "drainSeconds %d (sluice_drain only), pod start-up %d s, Sluice poll %d s\n\n",
-              p.partitions, p.perReplica, p.minReplicas, p.maxReplicas, static_cast<long long>(p.lagPerReplica),
-              p.drainSeconds, p.startupSeconds, p.sluicePoll);
+  std::printf(
+      "P=%d partitions, %.0f msgs/s per replica, replicas %d..%d, lagPerReplica/lagThreshold %lld, "
+      "drainSeconds %d (sluice_drain only), pod start-up %d s, Sluice poll %d s\n\n",
+      p.partitions, p.perReplica, p.minReplicas, p.maxReplicas, static_cast<long long>(p.lagPerReplica),
+      p.drainSeconds, p.startupSeconds, p.sluicePoll);
   std::printf("%-9s %-13s %9s %9s %6s %8s %9s %13s\n", "scenario", "policy", "react(s)", "drain(s)", "flips",
               "max-rep", "max-lag", "replica-min");
   for (const Scenario& s : scenarios()) {
@@ -238,7 +241,9 @@ int main(int argc, char** argv) {
     csv << "\n";
     for (int t = 0; t < s.duration; ++t) {
       csv << t << "," << s.inRate(t) + s.burst(t);
-      for (const Trace& tr : traces) csv << "," << tr.replicas[static_cast<size_t>(t)] << "," << std::llround(tr.lag[static_cast<size_t>(t)]);
+      for (const Trace& tr : traces)
+        csv << "," << tr.replicas[static_cast<size_t>(t)] << ","
+            << std::llround(tr.lag[static_cast<size_t>(t)]);
       csv << "\n";
     }
   }

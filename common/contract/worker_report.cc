@@ -10,7 +10,8 @@ namespace {
 using nlohmann::json;
 
 common::Status badReport(const std::string& pod, const std::string& why) {
-  return common::invalidArgument("worker report" + (pod.empty() ? std::string() : " of pod " + pod) + ": " + why);
+  return common::invalidArgument("worker report" + (pod.empty() ? std::string() : " of pod " + pod) + ": " +
+                                 why);
 }
 
 template <typename T>
@@ -49,8 +50,9 @@ common::Result<WorkerReport> fromJson(const json& j, const std::string& podHint)
   const bool numbersOk = readOptional(j, "heartbeatSeconds", r.heartbeatSeconds) &&
                          readOptional(j, "processedPerSecond", r.processedPerSecond) &&
                          readOptional(j, "capacityPerSecond", capacity) &&
-                         readOptional(j, "p95BatchMs", r.p95BatchMs) && readOptional(j, "inFlight", r.inFlight) &&
-                         readOptional(j, "paused", r.paused) && readOptional(j, "sourceDrift", r.sourceDrift);
+                         readOptional(j, "p95BatchMs", r.p95BatchMs) &&
+                         readOptional(j, "inFlight", r.inFlight) && readOptional(j, "paused", r.paused) &&
+                         readOptional(j, "sourceDrift", r.sourceDrift);
   if (!numbersOk) return badReport(r.pod, "a numeric, boolean or text field has the wrong type");
   if (capacity >= 0) r.capacityPerSecond = capacity;
   if (r.heartbeatSeconds <= 0) r.heartbeatSeconds = kDefaultHeartbeatSeconds;
@@ -61,11 +63,16 @@ common::Result<WorkerReport> fromJson(const json& j, const std::string& podHint)
 
 const char* toString(WorkerState state) {
   switch (state) {
-    case WorkerState::kStarting: return "Starting";
-    case WorkerState::kRunning: return "Running";
-    case WorkerState::kDraining: return "Draining";
-    case WorkerState::kDegraded: return "Degraded";
-    case WorkerState::kStopped: return "Stopped";
+    case WorkerState::kStarting:
+      return "Starting";
+    case WorkerState::kRunning:
+      return "Running";
+    case WorkerState::kDraining:
+      return "Draining";
+    case WorkerState::kDegraded:
+      return "Degraded";
+    case WorkerState::kStopped:
+      return "Stopped";
   }
   return "Unknown";
 }

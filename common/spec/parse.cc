@@ -60,7 +60,8 @@ std::optional<SaslSpec> parseSasl(MapReader& parent) {
 
 KafkaSourceSpec parseKafkaSource(MapReader& reader) {
   KafkaSourceSpec kafka;
-  reader.string("bootstrapServers", kafka.bootstrapServers, true, "host:port of one or more brokers, comma-separated");
+  reader.string("bootstrapServers", kafka.bootstrapServers, true,
+                "host:port of one or more brokers, comma-separated");
   reader.stringList("topics", kafka.topics, true, "the topics to consume, e.g. [orders]");
   reader.string("groupId", kafka.groupId);
   reader.enumeration<StartFrom>("startFrom", kafka.startFrom,
@@ -105,7 +106,8 @@ SourceSpec parseSource(MapReader& spec) {
   auto reader = spec.child("source");
   if (!reader) {
     if (!spec.has("source")) {
-      spec.errors().add(spec.pathOf("source"), spec.pathOf("source") + " is required: set source.kafka or source.nats");
+      spec.errors().add(spec.pathOf("source"),
+                        spec.pathOf("source") + " is required: set source.kafka or source.nats");
     }
     return source;
   }
@@ -167,8 +169,9 @@ ProcessingSpec parseProcessing(MapReader& spec) {
   if (!reader) return processing;
   if (reader->has("ordering")) {
     Ordering ordering = Ordering::kKey;
-    reader->enumeration<Ordering>("ordering", ordering,
-                                  {{"key", Ordering::kKey}, {"partition", Ordering::kPartition}, {"none", Ordering::kNone}});
+    reader->enumeration<Ordering>(
+        "ordering", ordering,
+        {{"key", Ordering::kKey}, {"partition", Ordering::kPartition}, {"none", Ordering::kNone}});
     processing.ordering = ordering;
   }
   reader->integer("concurrency", processing.concurrency, 1, 256);
@@ -195,15 +198,18 @@ SinkSpec parseSink(MapReader& spec) {
   auto reader = spec.child("sink");
   if (!reader) {
     if (!spec.has("sink")) {
-      spec.errors().add(spec.pathOf("sink"),
-                        spec.pathOf("sink") + " is required: set one of sink.http, sink.kafka, sink.nats, sink.log, sink.discard");
+      spec.errors().add(
+          spec.pathOf("sink"),
+          spec.pathOf("sink") +
+              " is required: set one of sink.http, sink.kafka, sink.nats, sink.log, sink.discard");
     }
     return sink;
   }
   if (auto http = reader->child("http")) {
     HttpSinkSpec h;
     http->string("url", h.url, true, "where batches are POSTed, e.g. http://ingest.shop/batch");
-    http->enumeration<HttpFormat>("format", h.format, {{"json", HttpFormat::kJson}, {"ndjson", HttpFormat::kNdjson}});
+    http->enumeration<HttpFormat>("format", h.format,
+                                  {{"json", HttpFormat::kJson}, {"ndjson", HttpFormat::kNdjson}});
     http->stringMap("headers", h.headers);
     http->integer("timeoutMs", h.timeoutMs, 100, 3600000);
     http->finish();
@@ -231,8 +237,10 @@ SinkSpec parseSink(MapReader& spec) {
     if (!value.IsDefined()) continue;
     MapReader empty(value, reader->pathOf(kind), reader->errors());
     empty.finish();
-    if (std::string(kind) == "log") sink.log = LogSinkSpec{};
-    else sink.discard = DiscardSinkSpec{};
+    if (std::string(kind) == "log")
+      sink.log = LogSinkSpec{};
+    else
+      sink.discard = DiscardSinkSpec{};
   }
   reader->finish();
   return sink;
@@ -258,10 +266,12 @@ ScalingSpec parseScaling(MapReader& spec) {
   reader->boolean("allowIdleConsumers", scaling.allowIdleConsumers);
   reader->boolean("paused", scaling.paused);
   reader->finish();
-  if (!scaling.lagPerReplica && !scaling.drainSeconds && !reader->has("lagPerReplica") && !reader->has("drainSeconds")) {
-    spec.errors().add(reader->path(), reader->path() +
-                                          " must set at least one target: lagPerReplica (messages per replica) or "
-                                          "drainSeconds (time to drain the backlog)");
+  if (!scaling.lagPerReplica && !scaling.drainSeconds && !reader->has("lagPerReplica") &&
+      !reader->has("drainSeconds")) {
+    spec.errors().add(reader->path(),
+                      reader->path() +
+                          " must set at least one target: lagPerReplica (messages per replica) or "
+                          "drainSeconds (time to drain the backlog)");
   }
   return scaling;
 }
@@ -269,7 +279,8 @@ ScalingSpec parseScaling(MapReader& spec) {
 nlohmann::json yamlToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: return nullptr;
+    case YAML::NodeType::Null:
+      return nullptr;
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
       if (node.Tag() == "!") return text;  // quoted in the source: keep as string
@@ -304,8 +315,9 @@ WorkerSpec parseWorker(MapReader& spec) {
   auto reader = spec.child("worker");
   if (!reader) return worker;
   reader->string("image", worker.image);
-  reader->enumeration<std::string>("imagePullPolicy", worker.imagePullPolicy,
-                                   {{"Always", "Always"}, {"IfNotPresent", "IfNotPresent"}, {"Never", "Never"}});
+  reader->enumeration<std::string>(
+      "imagePullPolicy", worker.imagePullPolicy,
+      {{"Always", "Always"}, {"IfNotPresent", "IfNotPresent"}, {"Never", "Never"}});
   if (auto resources = reader->child("resources")) {
     // Only limits and requests, each a bounded map of quantities; checked here, passed on as written.
     const size_t before = resources->errors().list().size();
@@ -313,12 +325,14 @@ WorkerSpec parseWorker(MapReader& spec) {
     resources->stringMap("limits", limits);
     resources->stringMap("requests", requests);
     resources->finish();
-    if (resources->errors().list().size() == before) worker.resourcesJson = yamlToJson(reader->raw("resources")).dump();
+    if (resources->errors().list().size() == before)
+      worker.resourcesJson = yamlToJson(reader->raw("resources")).dump();
   }
   if (reader->has("env")) {
     YAML::Node env = reader->raw("env");
     if (!env.IsSequence()) {
-      reader->errors().add(reader->pathOf("env"), reader->pathOf("env") + " must be a list of {name, value}", env);
+      reader->errors().add(reader->pathOf("env"), reader->pathOf("env") + " must be a list of {name, value}",
+                           env);
     } else if (reader->withinCount(reader->pathOf("env"), env)) {
       for (size_t i = 0; i < env.size(); ++i) {
         MapReader item(env[i], reader->pathOf("env") + "[" + std::to_string(i) + "]", reader->errors());
@@ -364,7 +378,8 @@ ParseOutcome parseDocument(const YAML::Node& document) {
     root.string("apiVersion", apiVersion, true, std::string("use ") + kApiVersion);
     root.string("kind", kind, true, std::string("use ") + kKind);
     if (!apiVersion.empty() && apiVersion != kApiVersion) {
-      errors.add("apiVersion", "apiVersion must be " + std::string(kApiVersion) + " (got '" + apiVersion + "')");
+      errors.add("apiVersion",
+                 "apiVersion must be " + std::string(kApiVersion) + " (got '" + apiVersion + "')");
     }
     if (!kind.empty() && kind != kKind) {
       errors.add("kind", "kind must be " + std::string(kKind) + " (got '" + kind + "')");
@@ -394,7 +409,8 @@ ParseOutcome parseDocument(const YAML::Node& document) {
 YAML::Node jsonToYaml(const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::null:
-    case nlohmann::json::value_t::discarded: return YAML::Node(YAML::NodeType::Null);
+    case nlohmann::json::value_t::discarded:
+      return YAML::Node(YAML::NodeType::Null);
     case nlohmann::json::value_t::object: {
       YAML::Node node(YAML::NodeType::Map);
       for (const auto& [key, item] : value.items()) node[key] = jsonToYaml(item);
@@ -405,12 +421,18 @@ YAML::Node jsonToYaml(const nlohmann::json& value) {
       for (const auto& item : value) node.push_back(jsonToYaml(item));
       return node;
     }
-    case nlohmann::json::value_t::string: return YAML::Node(value.get<std::string>());
-    case nlohmann::json::value_t::boolean: return YAML::Node(value.get<bool>());
-    case nlohmann::json::value_t::number_integer: return YAML::Node(value.get<int64_t>());
-    case nlohmann::json::value_t::number_unsigned: return YAML::Node(value.get<uint64_t>());
-    case nlohmann::json::value_t::number_float: return YAML::Node(value.get<double>());
-    case nlohmann::json::value_t::binary: return YAML::Node(YAML::NodeType::Null);
+    case nlohmann::json::value_t::string:
+      return YAML::Node(value.get<std::string>());
+    case nlohmann::json::value_t::boolean:
+      return YAML::Node(value.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return YAML::Node(value.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      return YAML::Node(value.get<uint64_t>());
+    case nlohmann::json::value_t::number_float:
+      return YAML::Node(value.get<double>());
+    case nlohmann::json::value_t::binary:
+      return YAML::Node(YAML::NodeType::Null);
   }
   return YAML::Node(YAML::NodeType::Null);
 }
@@ -418,7 +440,8 @@ YAML::Node jsonToYaml(const nlohmann::json& value) {
 }  // namespace
 
 std::string SpecError::toString() const {
-  if (line > 0) return message + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+  if (line > 0)
+    return message + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
   return message;
 }
 

@@ -1,10 +1,9 @@
 #pragma once
 // Parsing and validating ConsumerPipeline manifests. One pass collects every problem with its field
 // path (and, for YAML, its line and column) so a user fixes them all at once.
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/result.h"
 #include "common/spec/pipeline.h"

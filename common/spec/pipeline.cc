@@ -19,42 +19,53 @@ std::string effectiveNatsConsumer(const ConsumerPipeline& pipeline) {
   return pipeline.metadata.namespace_ + "-" + pipeline.metadata.name;
 }
 
-
 const char* toString(Ordering ordering) {
   switch (ordering) {
-    case Ordering::kKey: return "key";
-    case Ordering::kPartition: return "partition";
-    case Ordering::kNone: return "none";
+    case Ordering::kKey:
+      return "key";
+    case Ordering::kPartition:
+      return "partition";
+    case Ordering::kNone:
+      return "none";
   }
   return "?";
 }
 
 const char* toString(StartFrom startFrom) {
   switch (startFrom) {
-    case StartFrom::kEarliest: return "earliest";
-    case StartFrom::kLatest: return "latest";
+    case StartFrom::kEarliest:
+      return "earliest";
+    case StartFrom::kLatest:
+      return "latest";
   }
   return "?";
 }
 
 const char* toString(SaslMechanism mechanism) {
   switch (mechanism) {
-    case SaslMechanism::kPlain: return "PLAIN";
-    case SaslMechanism::kScramSha256: return "SCRAM-SHA-256";
-    case SaslMechanism::kScramSha512: return "SCRAM-SHA-512";
+    case SaslMechanism::kPlain:
+      return "PLAIN";
+    case SaslMechanism::kScramSha256:
+      return "SCRAM-SHA-256";
+    case SaslMechanism::kScramSha512:
+      return "SCRAM-SHA-512";
   }
   return "?";
 }
 
 const char* toString(HttpFormat format) {
   switch (format) {
-    case HttpFormat::kJson: return "json";
-    case HttpFormat::kNdjson: return "ndjson";
+    case HttpFormat::kJson:
+      return "json";
+    case HttpFormat::kNdjson:
+      return "ndjson";
   }
   return "?";
 }
 
-SourceKind sourceKindOf(const SourceSpec& source) { return source.nats ? SourceKind::kNats : SourceKind::kKafka; }
+SourceKind sourceKindOf(const SourceSpec& source) {
+  return source.nats ? SourceKind::kNats : SourceKind::kKafka;
+}
 
 SinkKind sinkKindOf(const SinkSpec& sink) {
   if (sink.http) return SinkKind::kHttp;
@@ -66,19 +77,26 @@ SinkKind sinkKindOf(const SinkSpec& sink) {
 
 const char* toString(SourceKind kind) {
   switch (kind) {
-    case SourceKind::kKafka: return "kafka";
-    case SourceKind::kNats: return "nats";
+    case SourceKind::kKafka:
+      return "kafka";
+    case SourceKind::kNats:
+      return "nats";
   }
   return "?";
 }
 
 const char* toString(SinkKind kind) {
   switch (kind) {
-    case SinkKind::kHttp: return "http";
-    case SinkKind::kKafka: return "kafka";
-    case SinkKind::kNats: return "nats";
-    case SinkKind::kLog: return "log";
-    case SinkKind::kDiscard: return "discard";
+    case SinkKind::kHttp:
+      return "http";
+    case SinkKind::kKafka:
+      return "kafka";
+    case SinkKind::kNats:
+      return "nats";
+    case SinkKind::kLog:
+      return "log";
+    case SinkKind::kDiscard:
+      return "discard";
   }
   return "?";
 }

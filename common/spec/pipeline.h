@@ -68,8 +68,8 @@ struct NatsSourceSpec {
   std::string stream;
   std::string consumer;  // durable pull consumer; defaulted to <namespace>-<name> when empty
   std::string filterSubject;
-  std::string keyHeader;      // ordering: key reads the key from this header ...
-  int keySubjectToken = 0;    // ... or from this 1-based subject token (0 = unset)
+  std::string keyHeader;    // ordering: key reads the key from this header ...
+  int keySubjectToken = 0;  // ... or from this 1-based subject token (0 = unset)
   int ackWaitSeconds = 30;
   std::optional<TlsSpec> tls;
   std::optional<NatsAuthSpec> auth;

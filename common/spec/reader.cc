@@ -24,7 +24,8 @@ MapReader::MapReader(YAML::Node node, std::string path, Errors& errors)
     return;
   }
   if (!node_.IsMap()) {
-    errors_.add(path_, (path_.empty() ? std::string("the document") : path_) + " must be a mapping (an object)",
+    errors_.add(path_,
+                (path_.empty() ? std::string("the document") : path_) + " must be a mapping (an object)",
                 node_);
     valid_ = false;
   }
@@ -59,15 +60,19 @@ bool MapReader::withinLength(const std::string& path, const YAML::Node& value, c
   const size_t limit = maxLengthOf(boundPath.empty() ? path : boundPath);
   const size_t length = value.Scalar().size();
   if (length <= limit) return true;
-  errors_.add(path, path + " must be at most " + std::to_string(limit) + " characters (got " + std::to_string(length) + ")",
-              value);
+  errors_.add(
+      path,
+      path + " must be at most " + std::to_string(limit) + " characters (got " + std::to_string(length) + ")",
+      value);
   return false;
 }
 
 bool MapReader::withinCount(const std::string& path, const YAML::Node& value) {
   const size_t limit = maxItemsOf(path);
   if (value.size() <= limit) return true;
-  errors_.add(path, path + " must have at most " + std::to_string(limit) + " items (got " + std::to_string(value.size()) + ")",
+  errors_.add(path,
+              path + " must have at most " + std::to_string(limit) + " items (got " +
+                  std::to_string(value.size()) + ")",
               value);
   return false;
 }
@@ -88,13 +93,15 @@ bool MapReader::convert(const std::string& key, T& out, const char* typeName) {
 
 void MapReader::string(const std::string& key, std::string& out, bool required, const std::string& hint) {
   if (!has(key)) {
-    if (required) errors_.add(pathOf(key), pathOf(key) + " is required" + (hint.empty() ? "" : ": " + hint), node_);
+    if (required)
+      errors_.add(pathOf(key), pathOf(key) + " is required" + (hint.empty() ? "" : ": " + hint), node_);
     return;
   }
   std::string text;
   if (!scalar(key, text)) return;
   if (required && text.empty()) {
-    errors_.add(pathOf(key), pathOf(key) + " must not be empty" + (hint.empty() ? "" : ": " + hint), get(key));
+    errors_.add(pathOf(key), pathOf(key) + " must not be empty" + (hint.empty() ? "" : ": " + hint),
+                get(key));
     return;
   }
   out = text;
@@ -119,7 +126,8 @@ void MapReader::integer(const std::string& key, int& out, int64_t min, int64_t m
   out = static_cast<int>(value);
 }
 
-void MapReader::optionalInteger(const std::string& key, std::optional<int64_t>& out, int64_t min, int64_t max) {
+void MapReader::optionalInteger(const std::string& key, std::optional<int64_t>& out, int64_t min,
+                                int64_t max) {
   if (!has(key)) return;
   int64_t value = min - 1;
   integer(key, value, min, max);
@@ -136,9 +144,10 @@ void MapReader::number(const std::string& key, double& out, double min, double m
       if (!s.empty() && s.back() == '.') s.pop_back();
       return s;
     };
-    errors_.add(pathOf(key),
-                pathOf(key) + " must be between " + text(min) + " and " + text(max) + " (got " + text(value) + ")",
-                get(key));
+    errors_.add(
+        pathOf(key),
+        pathOf(key) + " must be between " + text(min) + " and " + text(max) + " (got " + text(value) + ")",
+        get(key));
     return;
   }
   out = value;
@@ -149,12 +158,14 @@ void MapReader::boolean(const std::string& key, bool& out) { convert(key, out, "
 void MapReader::stringList(const std::string& key, std::vector<std::string>& out, bool required,
                            const std::string& hint) {
   if (!has(key)) {
-    if (required) errors_.add(pathOf(key), pathOf(key) + " is required" + (hint.empty() ? "" : ": " + hint), node_);
+    if (required)
+      errors_.add(pathOf(key), pathOf(key) + " is required" + (hint.empty() ? "" : ": " + hint), node_);
     return;
   }
   const YAML::Node value = get(key);
   if (!value.IsSequence()) {
-    errors_.add(pathOf(key), pathOf(key) + " must be a list of strings" + (hint.empty() ? "" : ": " + hint), value);
+    errors_.add(pathOf(key), pathOf(key) + " must be a list of strings" + (hint.empty() ? "" : ": " + hint),
+                value);
     return;
   }
   if (required && value.size() == 0) {
@@ -185,8 +196,9 @@ void MapReader::stringMap(const std::string& key, std::map<std::string, std::str
   for (const auto& item : value) {
     const std::string name = item.first.Scalar();
     if (name.empty() || name.size() > kMaxMapKeyLength) {
-      errors_.add(pathOf(key), pathOf(key) + " keys must be 1 to " + std::to_string(kMaxMapKeyLength) +
-                                   " characters (got '" + excerpt(name) + "')",
+      errors_.add(pathOf(key),
+                  pathOf(key) + " keys must be 1 to " + std::to_string(kMaxMapKeyLength) +
+                      " characters (got '" + excerpt(name) + "')",
                   item.first);
       continue;
     }
@@ -214,8 +226,9 @@ void MapReader::finish() {
     const std::string key = item.first.Scalar();
     if (known_.count(key)) continue;
     if (key.size() > kMaxMapKeyLength) {
-      errors_.add(path_, (path_.empty() ? std::string("the document") : path_) + " has an unknown field '" +
-                             excerpt(key) + "'",
+      errors_.add(path_,
+                  (path_.empty() ? std::string("the document") : path_) + " has an unknown field '" +
+                      excerpt(key) + "'",
                   item.first);
       continue;
     }

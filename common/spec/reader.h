@@ -43,7 +43,8 @@ class MapReader {
   void optionalInteger(const std::string& key, std::optional<int64_t>& out, int64_t min, int64_t max);
   void number(const std::string& key, double& out, double min, double max);
   void boolean(const std::string& key, bool& out);
-  void stringList(const std::string& key, std::vector<std::string>& out, bool required, const std::string& hint);
+  void stringList(const std::string& key, std::vector<std::string>& out, bool required,
+                  const std::string& hint);
   void stringMap(const std::string& key, std::map<std::string, std::string>& out);
 
   template <typename E>
@@ -58,7 +59,8 @@ class MapReader {
     }
     std::string allowed;
     for (const auto& [name, value] : values) allowed += (allowed.empty() ? "" : ", ") + name;
-    errors_.add(pathOf(key), pathOf(key) + " must be one of " + allowed + " (got '" + excerpt(text) + "')", get(key));
+    errors_.add(pathOf(key), pathOf(key) + " must be one of " + allowed + " (got '" + excerpt(text) + "')",
+                get(key));
   }
 
   // Report (and return false) when a string or a list/map is over its bound from spec/limits.h;

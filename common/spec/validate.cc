@@ -27,7 +27,8 @@ int countSet(std::initializer_list<bool> flags) {
 // Hand-written scanners, not std::regex: libstdc++'s matcher recurses per character, and these run on
 // input from manifests.
 bool isHostChar(char ch) {
-  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '[' || ch == ']' || ch == ':';
+  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '[' || ch == ']' ||
+         ch == ':';
 }
 
 bool isSpace(char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }
@@ -61,8 +62,8 @@ bool isNatsUrl(std::string_view url) {
 }
 
 bool isPublishSubject(std::string_view subject) {
-  return !subject.empty() &&
-         std::none_of(subject.begin(), subject.end(), [](char ch) { return isSpace(ch) || ch == '*' || ch == '>'; });
+  return !subject.empty() && std::none_of(subject.begin(), subject.end(),
+                                          [](char ch) { return isSpace(ch) || ch == '*' || ch == '>'; });
 }
 
 void checkHostPorts(const std::string& path, const std::string& servers, Collector& c) {
@@ -80,23 +81,28 @@ void checkNatsUrls(const std::string& path, const std::vector<std::string>& serv
 
 void checkSubject(const std::string& path, const std::string& subject, Collector& c) {
   if (subject.empty() || isPublishSubject(subject)) return;
-  c.add(path, path + " must be a subject without spaces or the wildcards '*' and '>' (got '" + excerpt(subject) + "')");
+  c.add(path, path + " must be a subject without spaces or the wildcards '*' and '>' (got '" +
+                  excerpt(subject) + "')");
 }
 
 void validateNatsAuth(const NatsAuthSpec& auth, Collector& c) {
   const bool userPass = !auth.usernameFile.empty() || !auth.passwordFile.empty();
-  const int ways = countSet({!auth.credsFile.empty(), !auth.nkeySeedFile.empty(), !auth.tokenFile.empty(), userPass});
+  const int ways =
+      countSet({!auth.credsFile.empty(), !auth.nkeySeedFile.empty(), !auth.tokenFile.empty(), userPass});
   if (ways == 0) {
-    c.add("spec.source.nats.auth", "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or "
-                                   "usernameFile with passwordFile (secretRef alone only names the Secret: set the field "
-                                   "of the chosen way to its key)");
+    c.add("spec.source.nats.auth",
+          "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or "
+          "usernameFile with passwordFile (secretRef alone only names the Secret: set the field "
+          "of the chosen way to its key)");
   }
   if (ways > 1) {
-    c.add("spec.source.nats.auth", "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile "
-                                   "or usernameFile with passwordFile");
+    c.add("spec.source.nats.auth",
+          "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile "
+          "or usernameFile with passwordFile");
   }
   if (auth.usernameFile.empty() != auth.passwordFile.empty()) {
-    c.add("spec.source.nats.auth", "spec.source.nats.auth.usernameFile and passwordFile must be set together");
+    c.add("spec.source.nats.auth",
+          "spec.source.nats.auth.usernameFile and passwordFile must be set together");
   }
 }
 
@@ -112,7 +118,8 @@ void validateSource(const PipelineSpec& spec, Collector& c) {
       if (!isValidKafkaTopic(kafka->topics[i])) {
         c.add("spec.source.kafka.topics[" + std::to_string(i) + "]",
               "spec.source.kafka.topics[" + std::to_string(i) +
-                  "] must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" + kafka->topics[i] + "')");
+                  "] must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" + kafka->topics[i] +
+                  "')");
       }
     }
   }
@@ -120,12 +127,14 @@ void validateSource(const PipelineSpec& spec, Collector& c) {
     checkNatsUrls("spec.source.nats.servers", nats->servers, c);
     if (nats->auth) validateNatsAuth(*nats->auth, c);
     if (!nats->stream.empty() && !isValidNatsName(nats->stream)) {
-      c.add("spec.source.nats.stream", "spec.source.nats.stream must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
-                                           nats->stream + "')");
+      c.add("spec.source.nats.stream",
+            "spec.source.nats.stream must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
+                nats->stream + "')");
     }
     if (!nats->consumer.empty() && !isValidNatsName(nats->consumer)) {
-      c.add("spec.source.nats.consumer", "spec.source.nats.consumer must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
-                                             nats->consumer + "')");
+      c.add("spec.source.nats.consumer",
+            "spec.source.nats.consumer must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
+                nats->consumer + "')");
     }
     if (!nats->keyHeader.empty() && nats->keySubjectToken > 0) {
       c.add("spec.source.nats", "spec.source.nats must set at most one of keyHeader or keySubjectToken");
@@ -138,7 +147,8 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
   if (p.retry.maxBackoffMs < p.retry.initialBackoffMs) {
     c.add("spec.processing.retry.maxBackoffMs",
           "spec.processing.retry.maxBackoffMs must be at least initialBackoffMs (" +
-              std::to_string(p.retry.initialBackoffMs) + "; got " + std::to_string(p.retry.maxBackoffMs) + ")");
+              std::to_string(p.retry.initialBackoffMs) + "; got " + std::to_string(p.retry.maxBackoffMs) +
+              ")");
   }
   if (spec.source.nats && p.ordering == Ordering::kPartition) {
     c.add("spec.processing.ordering",
@@ -147,26 +157,31 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
   if (spec.source.nats && p.ordering == Ordering::kKey && spec.source.nats->keyHeader.empty() &&
       spec.source.nats->keySubjectToken == 0) {
     c.add("spec.processing.ordering",
-          "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or keySubjectToken");
+          "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or "
+          "keySubjectToken");
   }
   if (const auto& dlq = p.deadLetter) {
     const int n = countSet({dlq->kafka.has_value(), dlq->nats.has_value()});
     if (n != 1) {
-      c.add("spec.processing.deadLetter", std::string("spec.processing.deadLetter must set exactly one of kafka or nats (got ") +
-                                              (n == 0 ? "none" : "both") + ")");
+      c.add("spec.processing.deadLetter",
+            std::string("spec.processing.deadLetter must set exactly one of kafka or nats (got ") +
+                (n == 0 ? "none" : "both") + ")");
     }
     if (dlq->kafka && dlq->kafka->bootstrapServers.empty() && !spec.source.kafka && !spec.sink.kafka) {
       c.add("spec.processing.deadLetter.kafka.bootstrapServers",
-            "spec.processing.deadLetter.kafka.bootstrapServers is required when neither source nor sink is Kafka");
+            "spec.processing.deadLetter.kafka.bootstrapServers is required when neither source nor sink is "
+            "Kafka");
     }
-    if (dlq->kafka) checkHostPorts("spec.processing.deadLetter.kafka.bootstrapServers", dlq->kafka->bootstrapServers, c);
+    if (dlq->kafka)
+      checkHostPorts("spec.processing.deadLetter.kafka.bootstrapServers", dlq->kafka->bootstrapServers, c);
     if (dlq->nats) {
       checkNatsUrls("spec.processing.deadLetter.nats.servers", dlq->nats->servers, c);
       checkSubject("spec.processing.deadLetter.nats.subject", dlq->nats->subject, c);
     }
     if (dlq->kafka && !dlq->kafka->topic.empty() && !isValidKafkaTopic(dlq->kafka->topic)) {
       c.add("spec.processing.deadLetter.kafka.topic",
-            "spec.processing.deadLetter.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" +
+            "spec.processing.deadLetter.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or "
+            "'-' (got '" +
                 dlq->kafka->topic + "')");
     }
     if (dlq->nats && dlq->nats->servers.empty() && !spec.source.nats && !spec.sink.nats) {
@@ -177,7 +192,8 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
       for (const auto& topic : spec.source.kafka->topics) {
         if (topic == dlq->kafka->topic) {
           c.add("spec.processing.deadLetter.kafka.topic",
-                "spec.processing.deadLetter.kafka.topic must differ from the source topics (got '" + topic + "')");
+                "spec.processing.deadLetter.kafka.topic must differ from the source topics (got '" + topic +
+                    "')");
         }
       }
     }
@@ -192,8 +208,10 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
     c.add("spec.sink", "spec.sink must set exactly one of http, kafka, nats, log or discard (got " +
                            std::to_string(sinks) + ")");
   }
-  if (s.http && !s.http->url.empty() && s.http->url.rfind("http://", 0) != 0 && s.http->url.rfind("https://", 0) != 0) {
-    c.add("spec.sink.http.url", "spec.sink.http.url must start with http:// or https:// (got '" + excerpt(s.http->url) + "')");
+  if (s.http && !s.http->url.empty() && s.http->url.rfind("http://", 0) != 0 &&
+      s.http->url.rfind("https://", 0) != 0) {
+    c.add("spec.sink.http.url",
+          "spec.sink.http.url must start with http:// or https:// (got '" + excerpt(s.http->url) + "')");
   }
   if (s.kafka) {
     if (s.kafka->bootstrapServers.empty() && !spec.source.kafka) {
@@ -201,14 +219,16 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
             "spec.sink.kafka.bootstrapServers is required when the source is not Kafka");
     }
     if (!s.kafka->topic.empty() && !isValidKafkaTopic(s.kafka->topic)) {
-      c.add("spec.sink.kafka.topic", "spec.sink.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" +
-                                         s.kafka->topic + "')");
+      c.add("spec.sink.kafka.topic",
+            "spec.sink.kafka.topic must be 1-249 characters of letters, digits, '.', '_' or '-' (got '" +
+                s.kafka->topic + "')");
     }
     if (spec.source.kafka && s.kafka->bootstrapServers.empty()) {
       for (const auto& topic : spec.source.kafka->topics) {
         if (topic == s.kafka->topic) {
           c.add("spec.sink.kafka.topic",
-                "spec.sink.kafka.topic must differ from the source topics, or the pipeline would consume its own output (got '" +
+                "spec.sink.kafka.topic must differ from the source topics, or the pipeline would consume its "
+                "own output (got '" +
                     topic + "')");
         }
       }
@@ -226,9 +246,10 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
 
 void validateLimits(const PipelineSpec& spec, Collector& c) {
   if (spec.batch.maxMessages > spec.backpressure.maxInFlightMessages) {
-    c.add("spec.batch.maxMessages", "spec.batch.maxMessages must not exceed spec.backpressure.maxInFlightMessages (" +
-                                        std::to_string(spec.backpressure.maxInFlightMessages) + "; got " +
-                                        std::to_string(spec.batch.maxMessages) + ")");
+    c.add("spec.batch.maxMessages",
+          "spec.batch.maxMessages must not exceed spec.backpressure.maxInFlightMessages (" +
+              std::to_string(spec.backpressure.maxInFlightMessages) + "; got " +
+              std::to_string(spec.batch.maxMessages) + ")");
   }
   if (spec.batch.maxBytes > spec.backpressure.maxInFlightBytes) {
     c.add("spec.batch.maxBytes", "spec.batch.maxBytes must not exceed spec.backpressure.maxInFlightBytes (" +
@@ -248,8 +269,8 @@ bool isValidKafkaTopic(const std::string& topic) {
   const auto allowed = [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
   };
-  return !topic.empty() && topic.size() <= 249 && std::all_of(topic.begin(), topic.end(), allowed) && topic != "." &&
-         topic != "..";
+  return !topic.empty() && topic.size() <= 249 && std::all_of(topic.begin(), topic.end(), allowed) &&
+         topic != "." && topic != "..";
 }
 
 bool isValidNatsName(const std::string& name) {
@@ -270,9 +291,10 @@ std::vector<SpecError> validatePipeline(const ConsumerPipeline& pipeline) {
   Collector c;
   const auto& name = pipeline.metadata.name;
   if (!name.empty() && (!isValidDnsLabel(name) || name.size() > kMaxNameLength)) {
-    c.add("metadata.name", "metadata.name must be at most " + std::to_string(kMaxNameLength) +
-                               " lowercase letters, digits or '-', starting and ending with a letter or digit (got '" +
-                               name + "')");
+    c.add("metadata.name",
+          "metadata.name must be at most " + std::to_string(kMaxNameLength) +
+              " lowercase letters, digits or '-', starting and ending with a letter or digit (got '" + name +
+              "')");
   }
   validateSource(pipeline.spec, c);
   validateProcessing(pipeline.spec, c);

@@ -13,8 +13,8 @@ std::vector<contract::WorkerReport> reportsFromLeases(const std::vector<json>& l
   std::vector<contract::WorkerReport> out;
   for (const auto& lease : leases) {
     const std::string pod = lease.value("/metadata/name"_json_pointer, std::string());
-    const json annotation =
-        lease.value("/metadata/annotations"_json_pointer, json::object()).value(contract::kReportAnnotation, json());
+    const json annotation = lease.value("/metadata/annotations"_json_pointer, json::object())
+                                .value(contract::kReportAnnotation, json());
     if (!annotation.is_string()) continue;
     auto report = contract::decodeReport(annotation.get<std::string>(), pod);
     if (!report) {
@@ -40,7 +40,8 @@ ScalingObservation pollScaling(scaling::PipelineAutoscaler& autoscaler, const sp
                                const common::Result<scaling::LagSnapshot>& lag, common::WallTime now) {
   ScalingObservation out;
   out.workers = scaling::foldReports(reportsFromLeases(leases), now);
-  out.outcome = autoscaler.poll(spec.scaling, spec::sourceKindOf(spec.source), currentReplicas, lag, out.workers);
+  out.outcome =
+      autoscaler.poll(spec.scaling, spec::sourceKindOf(spec.source), currentReplicas, lag, out.workers);
   out.status = scalingStatus(out.outcome, out.workers, now);
   const auto& decision = out.outcome.decision;
   if (decision.changed()) out.event = EventSpec{"Normal", event::kScaled, decision.reason};

@@ -6,7 +6,6 @@
 //
 // Threading: called from the reconcile of one key at a time, like PipelineAutoscaler.
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +33,7 @@ std::string sourceSummary(const spec::PipelineSpec& spec);
 struct ScalingObservation {
   scaling::PollOutcome outcome;
   scaling::WorkersStatus workers;
-  ScalingStatus status;  // lag, rates, lastScale (on a change), workers
+  ScalingStatus status;            // lag, rates, lastScale (on a change), workers
   std::optional<EventSpec> event;  // Scaled, when the replicas change
 };
 

@@ -32,8 +32,8 @@ void AutoscaleDriver::forget(const std::string& key) {
 
 // Tells the sampler what to probe for the pipeline's current source settings (a new probe when
 // they change). False, with the reason logged once, when the source may not or cannot be probed.
-bool AutoscaleDriver::trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline,
-                                    const SecretsByName& secrets) {
+bool AutoscaleDriver::trackLagProbe(const std::string& key, ScalingState& state,
+                                    const spec::ConsumerPipeline& pipeline, const SecretsByName& secrets) {
   std::string why;
   std::optional<ProbeKey> probeKey;
   LagSampler::ProbeFactory make;
@@ -41,13 +41,18 @@ bool AutoscaleDriver::trackLagProbe(const std::string& key, ScalingState& state,
     // not probed: `why` says so
   } else if (auto kafka = kafkaProbeConfig(pipeline, secrets, why)) {
     probeKey = KafkaProbeKey{kafka->connection.key(), kafka->groupId, kafka->startFrom, kafka->topics};
-    make = [this, config = std::move(*kafka)] { return std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, config); };
+    make = [this, config = std::move(*kafka)] {
+      return std::make_unique<scaling::KafkaLagProbe>(kafkaPool_, config);
+    };
   } else if (auto nats = natsProbeConfig(pipeline, secrets, why)) {
     probeKey = NatsProbeKey{nats->connection.key(), nats->stream, nats->consumer, nats->filterSubject};
-    make = [this, config = std::move(*nats)] { return std::make_unique<scaling::NatsLagProbe>(natsPool_, config); };
+    make = [this, config = std::move(*nats)] {
+      return std::make_unique<scaling::NatsLagProbe>(natsPool_, config);
+    };
   }
   if (!probeKey) {
-    if (state.probeKey || why != state.notProbedBecause) spdlog::info("pipeline {}: not autoscaling: {}", key, why);
+    if (state.probeKey || why != state.notProbedBecause)
+      spdlog::info("pipeline {}: not autoscaling: {}", key, why);
     state.probeKey.reset();
     state.notProbedBecause = why;
     sampler_.untrack(key);
@@ -71,7 +76,8 @@ std::vector<json> AutoscaleDriver::workerLeases(ScalingState& state, const spec:
     return std::move(leases->items);
   }
   const std::string error = leases.status().toString();
-  if (error != state.leaseError) spdlog::warn("listing worker Leases of {}: {}", pipeline.metadata.name, error);
+  if (error != state.leaseError)
+    spdlog::warn("listing worker Leases of {}: {}", pipeline.metadata.name, error);
   state.leaseError = error;
   return {};
 }
@@ -81,8 +87,9 @@ ScalingStep AutoscaleDriver::notProbed(const spec::ConsumerPipeline& pipeline, c
                                        int fallback) {
   std::optional<Condition> held;
   if (const Status credentials = sourceProbeSecurity(pipeline.spec, secrets); !credentials) {
-    held = Condition{condition::kScaling, "False", reason::kProbeCredentialsUnusable,
-                     "not autoscaling, holding " + std::to_string(fallback) + " replicas: " + credentials.message()};
+    held = Condition{
+        condition::kScaling, "False", reason::kProbeCredentialsUnusable,
+        "not autoscaling, holding " + std::to_string(fallback) + " replicas: " + credentials.message()};
   }
   return {fallback, nullptr, held};
 }
@@ -106,8 +113,9 @@ ScalingStep AutoscaleDriver::scale(const std::string& key, const spec::ConsumerP
   const std::string source = sourceSummary(pipeline.spec);
   if (!sample) {
     return {current, nullptr,
-            Condition{condition::kScaling, "Unknown", reason::kLagSampleMissing,
-                      "holding " + std::to_string(current) + " replicas until the first lag sample of " + source}};
+            Condition{
+                condition::kScaling, "Unknown", reason::kLagSampleMissing,
+                "holding " + std::to_string(current) + " replicas until the first lag sample of " + source}};
   }
   if (sample->sequence != kept.sampleSequence || !kept.last) {
     const auto leases = workerLeases(kept, pipeline);
@@ -125,8 +133,8 @@ ScalingStep AutoscaleDriver::scale(const std::string& key, const spec::ConsumerP
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(age).count();
     return {current, nullptr,
             Condition{condition::kScaling, "Unknown", reason::kLagSampleStale,
-                      "holding " + std::to_string(current) + " replicas: the last lag sample of " + source + " is " +
-                          std::to_string(seconds) + " s old (the probe is slow or behind)"}};
+                      "holding " + std::to_string(current) + " replicas: the last lag sample of " + source +
+                          " is " + std::to_string(seconds) + " s old (the probe is slow or behind)"}};
   }
   return {kept.last->outcome.decision.to, &*kept.last, std::nullopt};
 }

@@ -13,20 +13,19 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/clock.h"
 #include "common/spec/pipeline.h"
+#include "kube/client.h"
 #include "operator/controller/autoscale.h"
 #include "operator/controller/lag_sampler.h"
 #include "operator/controller/probe_credentials.h"
 #include "operator/controller/probe_key.h"
 #include "operator/controller/source_probe.h"
-#include "kube/client.h"
 
 namespace sluice::controller {
 
@@ -54,8 +53,8 @@ class AutoscaleDriver {
   AutoscaleDriver(kube::Client& client, common::Clock& clock, AutoscaleOptions options);
 
   // The replicas for the pipeline's Deployment (`deployment`: as cached, may be null).
-  ScalingStep scale(const std::string& key, const spec::ConsumerPipeline& pipeline, const nlohmann::json* deployment,
-                    const SecretsByName& secrets);
+  ScalingStep scale(const std::string& key, const spec::ConsumerPipeline& pipeline,
+                    const nlohmann::json* deployment, const SecretsByName& secrets);
   // The poll's metrics and its Scaled event, once per poll: call it after the apply carrying the
   // decision succeeded.
   std::optional<EventSpec> reportScaling(const std::string& key);
@@ -72,8 +71,8 @@ class AutoscaleDriver {
     std::string notProbedBecause;      // else why not (logged once per reason)
     uint64_t sampleSequence = 0;       // the LagSample the last poll used
     std::optional<ScalingObservation> last;
-    bool reported = true;              // last's metrics and Scaled event emitted (after a good apply)
-    std::string leaseError;            // logged once per distinct error
+    bool reported = true;    // last's metrics and Scaled event emitted (after a good apply)
+    std::string leaseError;  // logged once per distinct error
   };
   ScalingState& state(const std::string& key);
   bool trackLagProbe(const std::string& key, ScalingState& state, const spec::ConsumerPipeline& pipeline,

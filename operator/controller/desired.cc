@@ -32,7 +32,8 @@ json metadataFor(const json& pipelineObject, const std::string& name) {
 
 std::string secretDir(const std::string& secretName) { return std::string(kSecretsDir) + "/" + secretName; }
 
-void addSecretUse(std::vector<SecretUse>& out, const std::optional<spec::SecretRef>& ref, const std::string& field) {
+void addSecretUse(std::vector<SecretUse>& out, const std::optional<spec::SecretRef>& ref,
+                  const std::string& field) {
   if (ref && !ref->name.empty()) out.push_back({ref->name, field + ".secretRef"});
 }
 
@@ -108,9 +109,8 @@ json containerSecurityContext() {
 }
 
 void addProbes(json& container) {
-  container["readinessProbe"] = {{"httpGet", {{"path", "/readyz"}, {"port", "health"}}},
-                                 {"periodSeconds", 5},
-                                 {"failureThreshold", 2}};
+  container["readinessProbe"] = {
+      {"httpGet", {{"path", "/readyz"}, {"port", "health"}}}, {"periodSeconds", 5}, {"failureThreshold", 2}};
   container["livenessProbe"] = {{"httpGet", {{"path", "/healthz"}, {"port", "health"}}},
                                 {"initialDelaySeconds", 10},
                                 {"periodSeconds", 10},
@@ -147,8 +147,9 @@ json podSpec(const spec::ConsumerPipeline& pipeline, const DesiredOptions& optio
                              {{"name", "tmp"}, {"mountPath", "/tmp"}}});
   json volumes = secretVolumes(referencedSecrets(pipeline.spec), mounts);
   volumes.push_back({{"name", "config"},
-                     {"configMap", {{"name", configMapName(pipeline.metadata.name)},
-                                    {"items", json::array({{{"key", "pipeline.yaml"}, {"path", "pipeline.yaml"}}})}}}});
+                     {"configMap",
+                      {{"name", configMapName(pipeline.metadata.name)},
+                       {"items", json::array({{{"key", "pipeline.yaml"}, {"path", "pipeline.yaml"}}})}}}});
   volumes.push_back({{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}});
   return {{"serviceAccountName", workerName(pipeline.metadata.name)},
           {"terminationGracePeriodSeconds", pipeline.spec.worker.drainSeconds + 10},
@@ -241,9 +242,9 @@ json desiredRoleBinding(const spec::ConsumerPipeline& pipeline, const json& pipe
           {"kind", "RoleBinding"},
           {"metadata", metadataFor(pipelineObject, name)},
           {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", name}}},
-          {"subjects", json::array({{{"kind", "ServiceAccount"},
-                                     {"name", name},
-                                     {"namespace", namespaceOf(pipelineObject)}}})}};
+          {"subjects",
+           json::array(
+               {{{"kind", "ServiceAccount"}, {"name", name}, {"namespace", namespaceOf(pipelineObject)}}})}};
 }
 
 std::optional<std::string> secretKeyOf(const std::string& file, const std::string& secret) {
@@ -255,12 +256,12 @@ std::optional<std::string> secretKeyOf(const std::string& file, const std::strin
 
 json workerManifest(const json& pipelineObject) {
   json spec = pipelineObject.value("spec", json::object());
-  for (const auto& path : std::vector<std::vector<const char*>>{{"source", "kafka", "tls"},
-                                                                 {"source", "nats", "tls"},
-                                                                 {"sink", "kafka", "tls"}}) {
+  for (const auto& path : std::vector<std::vector<const char*>>{
+           {"source", "kafka", "tls"}, {"source", "nats", "tls"}, {"sink", "kafka", "tls"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kTlsFiles);
   }
-  for (const auto& path : std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"}, {"sink", "kafka", "sasl"}}) {
+  for (const auto& path :
+       std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"}, {"sink", "kafka", "sasl"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kSaslFiles);
   }
   if (json* block = find(spec, {"source", "nats", "auth"})) rewriteSecretFiles(*block, kNatsAuthFiles);
@@ -289,8 +290,9 @@ json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipel
                               {"prometheus.io/path", "/metrics"},
                               {kSpecHashAnnotation, hash}};
   json spec = {{"selector", {{"matchLabels", selectorLabels(pipeline.metadata.name)}}},
-               {"template", {{"metadata", {{"labels", templateLabels}, {"annotations", templateAnnotations}}},
-                             {"spec", podSpec(pipeline, options)}}}};
+               {"template",
+                {{"metadata", {{"labels", templateLabels}, {"annotations", templateAnnotations}}},
+                 {"spec", podSpec(pipeline, options)}}}};
   if (options.replicas) spec["replicas"] = *options.replicas;
   return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", metadata}, {"spec", spec}};
 }

@@ -4,7 +4,6 @@
 // Deployment. The reconciler applies them with server-side apply; tests compare them with golden
 // files under tests/operator/testdata/.
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,9 +65,11 @@ struct DesiredObjects {
 DesiredObjects desiredObjects(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
                               const DesiredOptions& options);
 
-nlohmann::json desiredServiceAccount(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredServiceAccount(const spec::ConsumerPipeline& pipeline,
+                                     const nlohmann::json& pipelineObject);
 nlohmann::json desiredRole(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
-nlohmann::json desiredRoleBinding(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredRoleBinding(const spec::ConsumerPipeline& pipeline,
+                                  const nlohmann::json& pipelineObject);
 nlohmann::json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
 nlohmann::json desiredDeployment(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
                                  const DesiredOptions& options);

@@ -6,7 +6,8 @@ namespace sluice::controller {
 
 using std::chrono::milliseconds;
 
-LagSampler::LagSampler(common::Clock& clock, OnSample onSample) : clock_(clock), onSample_(std::move(onSample)) {}
+LagSampler::LagSampler(common::Clock& clock, OnSample onSample)
+    : clock_(clock), onSample_(std::move(onSample)) {}
 
 void LagSampler::track(const std::string& key, const ProbeKey& probeKey, milliseconds interval,
                        const ProbeFactory& make) {

@@ -8,8 +8,8 @@ namespace {
 using nlohmann::json;
 
 std::string hashOf(const DesiredObjects& objects) {
-  const json all = json::array({objects.serviceAccount, objects.role, objects.roleBinding, objects.configMap,
-                                objects.deployment});
+  const json all = json::array(
+      {objects.serviceAccount, objects.role, objects.roleBinding, objects.configMap, objects.deployment});
   return contentHash(all.dump());
 }
 
@@ -17,12 +17,17 @@ std::string hashOf(const DesiredObjects& objects) {
 
 bool generationReconciled(const json& object) {
   const auto generation = object.value("/metadata/generation"_json_pointer, int64_t{-1});
-  return generation >= 0 && object.value("/status/observedGeneration"_json_pointer, int64_t{-2}) == generation;
+  return generation >= 0 &&
+         object.value("/status/observedGeneration"_json_pointer, int64_t{-2}) == generation;
 }
 
 OwnedApplier::OwnedApplier(kube::Client& client, const kube::ObjectCache& deployments, common::Clock& clock,
                            common::Random& random, OwnedApplyOptions options)
-    : client_(client), deployments_(deployments), clock_(clock), random_(random), options_(std::move(options)) {}
+    : client_(client),
+      deployments_(deployments),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
 
 std::optional<OwnedApplier::Memo> OwnedApplier::memo(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -55,19 +60,22 @@ common::SteadyTime OwnedApplier::nextResync() {
 std::chrono::milliseconds OwnedApplier::untilResync(const std::string& key) {
   const auto previous = memo(key);
   const auto at = previous && !previous->appliedHash.empty() ? previous->resyncAt : nextResync();
-  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(at - clock_.now()));
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(at - clock_.now()));
 }
 
 // The ServiceAccount, the ConfigMap and then the Deployment go first (pods need the account to be
 // admitted and, on a change, must not start before the new pipeline.yaml is in place); the Role
 // and RoleBinding follow (a worker retries its heartbeat until they exist).
-common::Result<OwnedApplier::Applied> OwnedApplier::apply(const std::string& key, const spec::ConsumerPipeline& pipeline,
+common::Result<OwnedApplier::Applied> OwnedApplier::apply(const std::string& key,
+                                                          const spec::ConsumerPipeline& pipeline,
                                                           const json& object, std::optional<int> replicas) {
   DesiredOptions desired{options_.workerImage, replicas};
   DesiredObjects objects = desiredObjects(pipeline, object, desired);
   const std::string hash = hashOf(objects);
   objects.deployment["metadata"]["annotations"][kAppliedHashAnnotation] = hash;
-  const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
+  const std::string deploymentKey =
+      kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const auto cached = deployments_.get(deploymentKey);
   const auto previous = memo(key);
   if (previous && previous->appliedHash == hash && cached && clock_.now() < previous->resyncAt) {
@@ -75,7 +83,8 @@ common::Result<OwnedApplier::Applied> OwnedApplier::apply(const std::string& key
   }
   const bool neverApplied = !previous || previous->appliedHash.empty();  // by this process
   if (neverApplied && cached && generationReconciled(object) &&
-      cached->value("/metadata/annotations"_json_pointer, json::object()).value(kAppliedHashAnnotation, "") == hash) {
+      cached->value("/metadata/annotations"_json_pointer, json::object()).value(kAppliedHashAnnotation, "") ==
+          hash) {
     remember(key, [&](Memo& m) {
       m.appliedHash = hash;
       m.resyncAt = nextResync();

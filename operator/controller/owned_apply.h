@@ -15,18 +15,17 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
-#include "operator/controller/desired.h"
 #include "kube/cache.h"
 #include "kube/client.h"
+#include "operator/controller/desired.h"
 
 namespace sluice::controller {
 
@@ -49,9 +48,9 @@ struct OwnedApplyOptions {
 class OwnedApplier {
  public:
   struct Applied {
-    bool created = false;        // the Deployment was created (announce it with this pass's status)
-    bool deferred = false;       // only the urgent part was applied
-    nlohmann::json deployment;   // the Deployment as the API server returned it, if applied
+    bool created = false;       // the Deployment was created (announce it with this pass's status)
+    bool deferred = false;      // only the urgent part was applied
+    nlohmann::json deployment;  // the Deployment as the API server returned it, if applied
   };
 
   OwnedApplier(kube::Client& client, const kube::ObjectCache& deployments, common::Clock& clock,

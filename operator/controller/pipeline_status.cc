@@ -50,7 +50,8 @@ json PipelineStatus::toJson() const {
     j["lag"] = {{"total", autoscaling->lag.total},
                 {"partitionsWithLag", autoscaling->lag.partitionsWithLag},
                 {"maxPartitionLag", autoscaling->lag.maxPartitionLag}};
-    j["rates"] = {{"inPerSecond", autoscaling->rates.inPerSecond}, {"outPerSecond", autoscaling->rates.outPerSecond}};
+    j["rates"] = {{"inPerSecond", autoscaling->rates.inPerSecond},
+                  {"outPerSecond", autoscaling->rates.outPerSecond}};
     if (const auto& change = autoscaling->lastScale) {
       j["lastScale"] = {{"time", common::formatRfc3339(change->time)},
                         {"from", change->from},
@@ -75,7 +76,8 @@ PipelineStatus PipelineStatus::fromJson(const json& status) {
   out.replicas = numberAt<int>(status, "replicas");
   out.desiredReplicas = numberAt<int>(status, "desiredReplicas");
   out.readyReplicas = numberAt<int>(status, "readyReplicas");
-  if (const auto it = status.find("source"); it != status.end() && it->is_string()) out.source = it->get<std::string>();
+  if (const auto it = status.find("source"); it != status.end() && it->is_string())
+    out.source = it->get<std::string>();
   if (const auto it = status.find("conditions"); it != status.end() && it->is_array()) out.conditions = *it;
   const auto lag = status.find("lag");
   if (lag == status.end() || !lag->is_object()) return out;

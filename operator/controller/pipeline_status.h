@@ -3,10 +3,9 @@
 // the CRD; toJson() is the one place it becomes JSON (the /status merge patch). computeStatus()
 // (status.h) fills it; an autoscaler poll contributes its ScalingStatus (autoscale.h).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "operator/scaling/autoscaler.h"
@@ -35,7 +34,8 @@ struct ScaleChange {
 struct ScalingStatus {
   LagStatus lag;
   RatesStatus rates;
-  std::optional<ScaleChange> lastScale;  // only when this poll changed the replicas (the merge patch keeps the last)
+  std::optional<ScaleChange>
+      lastScale;  // only when this poll changed the replicas (the merge patch keeps the last)
   scaling::WorkersStatus workers;
 };
 
@@ -48,7 +48,7 @@ struct PipelineStatus {
   int replicas = 0;
   int desiredReplicas = 0;
   int readyReplicas = 0;
-  std::string source;  // "kafka:orders"; empty: left out
+  std::string source;                                   // "kafka:orders"; empty: left out
   nlohmann::json conditions = nlohmann::json::array();  // metav1.Condition list (setCondition, status.h)
   std::optional<ScalingStatus> autoscaling;             // when the autoscaler polled
 

@@ -14,8 +14,8 @@ using common::Result;
 using common::Status;
 
 // The Secret one tls/sasl/auth block names, or nullptr for a block without a secretRef.
-Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& ref, const SecretsByName& secrets,
-                                        const std::string& field) {
+Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& ref,
+                                        const SecretsByName& secrets, const std::string& field) {
   if (!ref || ref->name.empty()) return static_cast<const SecretValues*>(nullptr);
   const auto found = secrets.find(ref->name);
   if (found == secrets.end()) {
@@ -29,20 +29,21 @@ Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& re
 // Secret's mount names that key (secretKeyOf); any other path is a file on the worker the operator
 // cannot read.
 struct Credential {
-  const char* fileField;    // "caFile"
-  std::string file;         // the field's value in the spec
-  const char* defaultKey;   // "ca.crt"; nullptr: no default, the field must name the key
+  const char* fileField;   // "caFile"
+  std::string file;        // the field's value in the spec
+  const char* defaultKey;  // "ca.crt"; nullptr: no default, the field must name the key
 };
 
 Status notReadable(const std::string& field, const std::string& file, const std::string& secret) {
-  return common::invalidArgument(field + " (" + file + ") is a file on the worker, not a key of Secret \"" + secret +
-                                 "\" (<key> or " + kSecretsDir + "/" + secret +
+  return common::invalidArgument(field + " (" + file + ") is a file on the worker, not a key of Secret \"" +
+                                 secret + "\" (<key> or " + kSecretsDir + "/" + secret +
                                  "/<key>): the operator cannot read it to probe lag");
 }
 
 // The value, nullopt when the Secret lacks an optional default key.
 Result<std::optional<std::string>> lookup(const SecretValues& values, const std::string& secret,
-                                          const std::string& block, const Credential& credential, bool required) {
+                                          const std::string& block, const Credential& credential,
+                                          bool required) {
   std::string key;
   if (credential.file.empty()) {
     if (!credential.defaultKey) return std::optional<std::string>();
@@ -56,7 +57,8 @@ Result<std::optional<std::string>> lookup(const SecretValues& values, const std:
   const auto found = values.find(key);
   if (found != values.end()) return std::optional<std::string>(found->second);
   if (!required) return std::optional<std::string>();
-  return common::invalidArgument("Secret \"" + secret + "\" named by " + block + ".secretRef has no key \"" + key + "\"");
+  return common::invalidArgument("Secret \"" + secret + "\" named by " + block + ".secretRef has no key \"" +
+                                 key + "\"");
 }
 
 struct TlsMaterial {
@@ -67,69 +69,78 @@ struct TlsMaterial {
 
 // ca.crt, tls.crt and tls.key are each optional (system CAs; no client certificate), but a client
 // certificate needs its key and the other way round.
-Result<TlsMaterial> tlsMaterial(const spec::TlsSpec& tls, const SecretsByName& secrets, const std::string& block) {
+Result<TlsMaterial> tlsMaterial(const spec::TlsSpec& tls, const SecretsByName& secrets,
+                                const std::string& block) {
   auto secret = blockSecret(tls.secretRef, secrets, block);
   if (!secret) return secret.status();
   TlsMaterial out;
   if (!*secret) {
-    for (const auto& [field, file] : {std::pair{"caFile", tls.caFile}, {"certFile", tls.certFile}, {"keyFile", tls.keyFile}}) {
+    for (const auto& [field, file] :
+         {std::pair{"caFile", tls.caFile}, {"certFile", tls.certFile}, {"keyFile", tls.keyFile}}) {
       if (!file.empty()) {
-        return common::invalidArgument(block + "." + field + " (" + file +
-                                       ") is a file on the worker and no secretRef names a Secret: the operator "
-                                       "cannot read it to probe lag");
+        return common::invalidArgument(
+            block + "." + field + " (" + file +
+            ") is a file on the worker and no secretRef names a Secret: the operator "
+            "cannot read it to probe lag");
       }
     }
     return out;
   }
   const std::string& name = tls.secretRef->name;
-  const std::vector<std::pair<Credential, std::string*>> wanted = {{{"caFile", tls.caFile, "ca.crt"}, &out.caPem},
-                                                                   {{"certFile", tls.certFile, "tls.crt"}, &out.certPem},
-                                                                   {{"keyFile", tls.keyFile, "tls.key"}, &out.keyPem}};
+  const std::vector<std::pair<Credential, std::string*>> wanted = {
+      {{"caFile", tls.caFile, "ca.crt"}, &out.caPem},
+      {{"certFile", tls.certFile, "tls.crt"}, &out.certPem},
+      {{"keyFile", tls.keyFile, "tls.key"}, &out.keyPem}};
   for (const auto& [credential, target] : wanted) {
     auto value = lookup(**secret, name, block, credential, false);
     if (!value) return value.status();
     if (*value) *target = **value;
   }
   if (out.certPem.empty() != out.keyPem.empty()) {
-    return common::invalidArgument("Secret \"" + name + "\" named by " + block +
-                                   ".secretRef must hold both tls.crt and tls.key for a client certificate, or neither");
+    return common::invalidArgument(
+        "Secret \"" + name + "\" named by " + block +
+        ".secretRef must hold both tls.crt and tls.key for a client certificate, or neither");
   }
   return out;
 }
 
 // The SASL user and password from the Secret spec.source.kafka.sasl names.
-Result<std::optional<clients::SaslCredentials>> kafkaSaslCredentials(const std::optional<spec::SaslSpec>& sasl,
-                                                                     const SecretsByName& secrets) {
+Result<std::optional<clients::SaslCredentials>> kafkaSaslCredentials(
+    const std::optional<spec::SaslSpec>& sasl, const SecretsByName& secrets) {
   if (!sasl) return std::optional<clients::SaslCredentials>();
   const std::string block = "spec.source.kafka.sasl";
   auto secret = blockSecret(sasl->secretRef, secrets, block);
   if (!secret) return secret.status();
   if (!*secret) {
-    return common::invalidArgument(block +
-                                   " has no secretRef: its credentials are files or environment variables on the "
-                                   "worker, which the operator cannot read to probe lag");
+    return common::invalidArgument(
+        block +
+        " has no secretRef: its credentials are files or environment variables on the "
+        "worker, which the operator cannot read to probe lag");
   }
   const std::string& name = sasl->secretRef->name;
   auto user = lookup(**secret, name, block, {"usernameFile", sasl->usernameFile, "username"}, true);
   if (!user) return user.status();
   auto password = lookup(**secret, name, block, {"passwordFile", sasl->passwordFile, "password"}, true);
   if (!password) return password.status();
-  return std::optional<clients::SaslCredentials>(clients::SaslCredentials{sasl->mechanism, **user, **password});
+  return std::optional<clients::SaslCredentials>(
+      clients::SaslCredentials{sasl->mechanism, **user, **password});
 }
 
 // The token, or user and password, from the Secret spec.source.nats.auth names.
 Result<clients::NatsAuth> natsCredentials(const spec::NatsAuthSpec& auth, const SecretsByName& secrets) {
   const std::string block = "spec.source.nats.auth";
   if (!auth.credsFile.empty() || !auth.nkeySeedFile.empty()) {
-    return common::invalidArgument(block + (auth.credsFile.empty() ? ".nkeySeedFile" : ".credsFile") +
-                                   ": the lag probe's NATS client takes these only as files, which the operator does "
-                                   "not write; use tokenFile or usernameFile/passwordFile to have the lag probed");
+    return common::invalidArgument(
+        block + (auth.credsFile.empty() ? ".nkeySeedFile" : ".credsFile") +
+        ": the lag probe's NATS client takes these only as files, which the operator does "
+        "not write; use tokenFile or usernameFile/passwordFile to have the lag probed");
   }
   auto secret = blockSecret(auth.secretRef, secrets, block);
   if (!secret) return secret.status();
   if (!*secret) {
-    return common::invalidArgument(block + " has no secretRef: its credentials are files on the worker, which the "
-                                           "operator cannot read to probe lag");
+    return common::invalidArgument(block +
+                                   " has no secretRef: its credentials are files on the worker, which the "
+                                   "operator cannot read to probe lag");
   }
   const std::string& name = auth.secretRef->name;
   clients::NatsAuth out;

@@ -11,17 +11,16 @@
 // credential given only as a path on the worker's filesystem) is refused with a message saying so,
 // and the pipeline is then not lag-probed, as before.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "clients/nats_settings.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
-#include "clients/nats_settings.h"
 
 namespace sluice::controller {
 
-using SecretValues = std::map<std::string, std::string>;  // key -> decoded value
+using SecretValues = std::map<std::string, std::string>;    // key -> decoded value
 using SecretsByName = std::map<std::string, SecretValues>;  // the Secrets that exist, by name
 
 // A v1 Secret's `data` (base64) decoded, merged with `stringData` (which a fake or a dry run may

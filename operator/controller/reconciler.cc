@@ -18,7 +18,8 @@ using nlohmann::json;
 }  // namespace
 
 void trimCachedDeployment(json& deployment) {
-  if (auto spec = deployment.find("spec"); spec != deployment.end() && spec->is_object()) spec->erase("template");
+  if (auto spec = deployment.find("spec"); spec != deployment.end() && spec->is_object())
+    spec->erase("template");
 }
 
 json eventObject(const json& pipelineObject, const EventSpec& event, common::WallTime now) {
@@ -27,29 +28,31 @@ json eventObject(const json& pipelineObject, const EventSpec& event, common::Wal
   char suffix[32];
   std::snprintf(suffix, sizeof(suffix), ".%llx", static_cast<unsigned long long>(nanos));
   const std::string time = common::formatRfc3339(now);
-  return {{"apiVersion", "v1"},
-          {"kind", "Event"},
-          {"metadata", {{"name", meta.value("name", "") + suffix}, {"namespace", meta.value("namespace", "")}}},
-          {"involvedObject",
-           {{"apiVersion", spec::kApiVersion},
-            {"kind", spec::kKind},
-            {"name", meta.value("name", "")},
-            {"namespace", meta.value("namespace", "")},
-            {"uid", meta.value("uid", "")},
-            {"resourceVersion", meta.value("resourceVersion", "")}}},
-          {"type", event.type},
-          {"reason", event.reason},
-          {"message", event.message},
-          {"source", {{"component", "sluice-operator"}}},
-          {"reportingComponent", "sluice.dev/operator"},
-          {"reportingInstance", "sluice-operator"},
-          {"firstTimestamp", time},
-          {"lastTimestamp", time},
-          {"count", 1}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", {{"name", meta.value("name", "") + suffix}, {"namespace", meta.value("namespace", "")}}},
+      {"involvedObject",
+       {{"apiVersion", spec::kApiVersion},
+        {"kind", spec::kKind},
+        {"name", meta.value("name", "")},
+        {"namespace", meta.value("namespace", "")},
+        {"uid", meta.value("uid", "")},
+        {"resourceVersion", meta.value("resourceVersion", "")}}},
+      {"type", event.type},
+      {"reason", event.reason},
+      {"message", event.message},
+      {"source", {{"component", "sluice-operator"}}},
+      {"reportingComponent", "sluice.dev/operator"},
+      {"reportingInstance", "sluice-operator"},
+      {"firstTimestamp", time},
+      {"lastTimestamp", time},
+      {"count", 1}};
 }
 
-Reconciler::Reconciler(kube::Client& client, const kube::ObjectCache& pipelines, const kube::ObjectCache& deployments,
-                       TcpProber& prober, common::Clock& clock, common::Random& random, ReconcilerOptions options)
+Reconciler::Reconciler(kube::Client& client, const kube::ObjectCache& pipelines,
+                       const kube::ObjectCache& deployments, TcpProber& prober, common::Clock& clock,
+                       common::Random& random, ReconcilerOptions options)
     : client_(client),
       pipelines_(pipelines),
       deployments_(deployments),
@@ -89,7 +92,8 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   observed.source = observeSource(key, pipeline);
   observed.sourceSummary = sourceSummary(pipeline.spec);
   observed.scalingPaused = pipeline.spec.scaling.paused;
-  const std::string deploymentKey = kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
+  const std::string deploymentKey =
+      kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const ScalingStep step = autoscale_.scale(key, pipeline, deployments_.get(deploymentKey).get(), secrets);
   auto applied = applier_.apply(key, pipeline, *object, step.replicas);
   if (!applied) return {applied.status(), std::nullopt};
@@ -97,7 +101,8 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const auto deployment = deployments_.get(deploymentKey);
   // Just created: the watch has not delivered it yet, but the apply answered with it, so the first
   // status already describes it (and the watch event that follows changes nothing).
-  observed.deployment = deployment ? deployment.get() : (applied->deployment.is_object() ? &applied->deployment : nullptr);
+  observed.deployment =
+      deployment ? deployment.get() : (applied->deployment.is_object() ? &applied->deployment : nullptr);
   observed.scaling = step.observation;
   observed.scalingHeld = step.held;
   // Counted and announced only now that the Deployment carries the decision.
@@ -120,7 +125,8 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
 bool Reconciler::urgent(const std::string& key) {
   if (!options_.deploymentFirst) return false;
   const auto object = pipelines_.get(key);
-  if (!object || object->contains("/metadata/deletionTimestamp"_json_pointer) || generationReconciled(*object)) {
+  if (!object || object->contains("/metadata/deletionTimestamp"_json_pointer) ||
+      generationReconciled(*object)) {
     return false;
   }
   const auto [ns, name] = kube::splitKey(key);
@@ -128,8 +134,8 @@ bool Reconciler::urgent(const std::string& key) {
   return applier_.neverApplied(key);
 }
 
-std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,
-                                                 Status& error) {
+std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline,
+                                                  SecretsByName& found, Status& error) {
   std::vector<SecretUse> missing;
   for (const auto& use : referencedSecrets(pipeline.spec)) {
     auto secret = client_.get(kube::resources::kSecrets, pipeline.metadata.namespace_, use.name);
@@ -149,7 +155,8 @@ std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& 
 
 SourceObservation Reconciler::observeSource(const std::string& key, const spec::ConsumerPipeline& pipeline) {
   std::string endpoints;
-  for (const auto& e : sourceEndpoints(pipeline.spec)) endpoints += e.host + ":" + std::to_string(e.port) + ",";
+  for (const auto& e : sourceEndpoints(pipeline.spec))
+    endpoints += e.host + ":" + std::to_string(e.port) + ",";
   {
     std::lock_guard<std::mutex> lock(mu_);
     const auto it = probed_.find(key);

@@ -22,6 +22,8 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/result.h"
+#include "kube/cache.h"
+#include "kube/client.h"
 #include "operator/controller/autoscale_driver.h"
 #include "operator/controller/desired.h"
 #include "operator/controller/lag_sampler.h"
@@ -29,8 +31,6 @@
 #include "operator/controller/probe_credentials.h"
 #include "operator/controller/source_probe.h"
 #include "operator/controller/status.h"
-#include "kube/cache.h"
-#include "kube/client.h"
 
 namespace sluice::controller {
 
@@ -88,8 +88,8 @@ class Reconciler {
   std::vector<SecretUse> missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,
                                         common::Status& error);
   SourceObservation observeSource(const std::string& key, const spec::ConsumerPipeline& pipeline);
-  common::Status writeStatus(const nlohmann::json& object, const Observations& observed, bool deploymentCreated,
-                             const std::optional<EventSpec>& scaled = std::nullopt);
+  common::Status writeStatus(const nlohmann::json& object, const Observations& observed,
+                             bool deploymentCreated, const std::optional<EventSpec>& scaled = std::nullopt);
   void recordEvent(const nlohmann::json& object, const EventSpec& event);
 
   kube::Client& client_;
@@ -110,6 +110,7 @@ class Reconciler {
 void trimCachedDeployment(nlohmann::json& deployment);
 
 // The Event object for `event` about `pipelineObject` (core/v1), named uniquely by time.
-nlohmann::json eventObject(const nlohmann::json& pipelineObject, const EventSpec& event, common::WallTime now);
+nlohmann::json eventObject(const nlohmann::json& pipelineObject, const EventSpec& event,
+                           common::WallTime now);
 
 }  // namespace sluice::controller

@@ -94,8 +94,8 @@ AddressClass classifyHost(const std::string& host) {
 }
 
 // Decide which numeric addresses to try for one endpoint; empty with a reason when none.
-static std::vector<std::string> addressesToTry(const Endpoint& endpoint, TcpProber& prober, const ProbePolicy& policy,
-                                               std::string& skipped) {
+static std::vector<std::string> addressesToTry(const Endpoint& endpoint, TcpProber& prober,
+                                               const ProbePolicy& policy, std::string& skipped) {
   const AddressClass cls = classifyHost(endpoint.host);
   if (endpoint.host == "localhost") return {"127.0.0.1"};
   if (cls != AddressClass::kName) {
@@ -148,7 +148,8 @@ SourceObservation probeSource(const spec::PipelineSpec& spec, TcpProber& prober,
   return {SourceState::kSkipped, "not probed: " + skipped};
 }
 
-common::Status SystemTcpProber::connect(const std::string& address, int port, std::chrono::milliseconds timeout) {
+common::Status SystemTcpProber::connect(const std::string& address, int port,
+                                        std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   hints.ai_socktype = SOCK_STREAM;
@@ -184,8 +185,10 @@ std::vector<std::string> SystemTcpProber::resolve(const std::string& host) {
   std::vector<std::string> out;
   for (auto* p = info; p; p = p->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
-    const void* addr = p->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
+    const void* addr =
+        p->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
     if (inet_ntop(p->ai_family, addr, text, sizeof(text))) out.push_back(text);
   }
   return out;

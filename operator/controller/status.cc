@@ -24,12 +24,14 @@ std::string secretsMessage(const std::vector<SecretUse>& missing, const std::str
 }
 
 Condition readyCondition(const Observations& observed, const std::string& ns, int desired, int ready) {
-  if (!observed.specError.empty()) return {condition::kReady, "False", reason::kSpecInvalid, observed.specError};
+  if (!observed.specError.empty())
+    return {condition::kReady, "False", reason::kSpecInvalid, observed.specError};
   if (!observed.missingSecrets.empty()) {
     return {condition::kReady, "False", reason::kSecretNotFound, secretsMessage(observed.missingSecrets, ns)};
   }
   if (!observed.deployment) {
-    return {condition::kReady, "False", reason::kDeploymentPending, "waiting for the worker Deployment to be created"};
+    return {condition::kReady, "False", reason::kDeploymentPending,
+            "waiting for the worker Deployment to be created"};
   }
   if (desired == 0) return {condition::kReady, "True", reason::kScaledToZero, "scaled to zero replicas"};
   const std::string counts = std::to_string(ready) + "/" + std::to_string(desired) + " workers ready";
@@ -43,11 +45,13 @@ std::optional<Condition> lagProbeSourceCondition(const Observations& observed) {
   const auto& outcome = observed.scaling->outcome;
   switch (outcome.sourceState) {
     case scaling::SourceState::kOk:
-      return Condition{condition::kSourceReachable, "True", reason::kSourceConnected, "the lag probe answered"};
+      return Condition{condition::kSourceReachable, "True", reason::kSourceConnected,
+                       "the lag probe answered"};
     case scaling::SourceState::kMissing:
       return Condition{condition::kSourceReachable, "False", reason::kSourceMissing, outcome.sourceMessage};
     case scaling::SourceState::kUnreachable:
-      return Condition{condition::kSourceReachable, "False", reason::kSourceUnreachable, outcome.sourceMessage};
+      return Condition{condition::kSourceReachable, "False", reason::kSourceUnreachable,
+                       outcome.sourceMessage};
   }
   return std::nullopt;
 }
@@ -76,7 +80,8 @@ Condition scalingCondition(const Observations& observed, int desired, int curren
   if (observed.scaling) {
     const auto& decision = observed.scaling->outcome.decision;
     const bool moving = !observed.deployment || desired != current;
-    return {condition::kScaling, moving ? "True" : "False", scaling::reasonName(decision.cause), decision.reason};
+    return {condition::kScaling, moving ? "True" : "False", scaling::reasonName(decision.cause),
+            decision.reason};
   }
   if (observed.deployment && desired != current) {
     return {condition::kScaling, "True", reason::kScalingInProgress,
@@ -99,9 +104,11 @@ std::optional<std::string> deploymentFailure(const json* deployment) {
 }
 
 Condition degradedCondition(const Observations& observed, const std::string& ns) {
-  if (!observed.specError.empty()) return {condition::kDegraded, "True", reason::kSpecInvalid, observed.specError};
+  if (!observed.specError.empty())
+    return {condition::kDegraded, "True", reason::kSpecInvalid, observed.specError};
   if (!observed.missingSecrets.empty()) {
-    return {condition::kDegraded, "True", reason::kSecretNotFound, secretsMessage(observed.missingSecrets, ns)};
+    return {condition::kDegraded, "True", reason::kSecretNotFound,
+            secretsMessage(observed.missingSecrets, ns)};
   }
   if (auto failure = deploymentFailure(observed.deployment)) {
     return {condition::kDegraded, "True", reason::kDeploymentFailing, *failure};
@@ -111,10 +118,11 @@ Condition degradedCondition(const Observations& observed, const std::string& ns)
     return {condition::kDegraded, "True", scaling::reasonName(decision.cause), decision.reason};
   }
   if (observed.scaling && !observed.scaling->workers.sourceDrift.empty()) {
-    return {condition::kDegraded, "True", reason::kSourceSettingsDiffer,
-            observed.scaling->workers.sourceDrift +
-                " (the worker does not change a shared consumer: delete it to have it created from the spec, or "
-                "make the spec match)"};
+    return {
+        condition::kDegraded, "True", reason::kSourceSettingsDiffer,
+        observed.scaling->workers.sourceDrift +
+            " (the worker does not change a shared consumer: delete it to have it created from the spec, or "
+            "make the spec match)"};
   }
   return {condition::kDegraded, "False", reason::kAsExpected, "the workers run as specified"};
 }
@@ -127,7 +135,8 @@ std::string conditionReason(const json& status, const char* type) {
 }  // namespace
 
 const json* findCondition(const json& status, const std::string& type) {
-  if (!status.is_object() || !status.contains("conditions") || !status["conditions"].is_array()) return nullptr;
+  if (!status.is_object() || !status.contains("conditions") || !status["conditions"].is_array())
+    return nullptr;
   for (const auto& c : status["conditions"]) {
     if (c.value("type", "") == type) return &c;
   }
@@ -137,12 +146,13 @@ const json* findCondition(const json& status, const std::string& type) {
 json setCondition(const json& conditions, const Condition& condition, int64_t observedGeneration,
                   common::WallTime now) {
   json out = conditions.is_array() ? conditions : json::array();
-  json entry = {{"type", condition.type},
-                {"status", condition.status},
-                {"observedGeneration", observedGeneration},
-                {"lastTransitionTime", common::formatRfc3339(now)},
-                {"reason", condition.reason},
-                {"message", spec::truncateUtf8(condition.message, spec::maxLengthOf("status.conditions[].message"))}};
+  json entry = {
+      {"type", condition.type},
+      {"status", condition.status},
+      {"observedGeneration", observedGeneration},
+      {"lastTransitionTime", common::formatRfc3339(now)},
+      {"reason", condition.reason},
+      {"message", spec::truncateUtf8(condition.message, spec::maxLengthOf("status.conditions[].message"))}};
   for (auto& existing : out) {
     if (existing.value("type", "") != condition.type) continue;
     if (existing.value("status", "") == condition.status && existing.contains("lastTransitionTime")) {
@@ -155,15 +165,16 @@ json setCondition(const json& conditions, const Condition& condition, int64_t ob
   return out;
 }
 
-PipelineStatus computeStatus(const json& pipelineObject, const Observations& observed, const json& previousStatus,
-                             common::WallTime now) {
+PipelineStatus computeStatus(const json& pipelineObject, const Observations& observed,
+                             const json& previousStatus, common::WallTime now) {
   const int64_t generation = pipelineObject.value("/metadata/generation"_json_pointer, int64_t{0});
   const std::string ns = pipelineObject.value("/metadata/namespace"_json_pointer, std::string());
   const int desired = observed.scaling ? observed.scaling->outcome.decision.to
                                        : intAt(observed.deployment, "/spec/replicas"_json_pointer, 0);
   const int current = intAt(observed.deployment, "/status/replicas"_json_pointer, 0);
   const int ready = intAt(observed.deployment, "/status/readyReplicas"_json_pointer, 0);
-  json conditions = previousStatus.is_object() ? previousStatus.value("conditions", json::array()) : json::array();
+  json conditions =
+      previousStatus.is_object() ? previousStatus.value("conditions", json::array()) : json::array();
   conditions = setCondition(conditions, readyCondition(observed, ns, desired, ready), generation, now);
   conditions = setCondition(conditions, sourceCondition(observed), generation, now);
   conditions = setCondition(conditions, scalingCondition(observed, desired, current), generation, now);
@@ -193,15 +204,19 @@ std::vector<EventSpec> transitionEvents(const json& previous, const json& status
   const std::string after = conditionReason(status, condition::kReady);
   const json* ready = findCondition(status, condition::kReady);
   const std::string message = ready ? ready->value("message", "") : "";
-  if (after == reason::kSpecInvalid && before != after) events.push_back({"Warning", event::kSpecInvalid, message});
-  if (after == reason::kSecretNotFound && before != after) events.push_back({"Warning", event::kSecretNotFound, message});
-  if (deploymentCreated) events.push_back({"Normal", event::kCreated, "created the worker Deployment and its RBAC"});
+  if (after == reason::kSpecInvalid && before != after)
+    events.push_back({"Warning", event::kSpecInvalid, message});
+  if (after == reason::kSecretNotFound && before != after)
+    events.push_back({"Warning", event::kSecretNotFound, message});
+  if (deploymentCreated)
+    events.push_back({"Normal", event::kCreated, "created the worker Deployment and its RBAC"});
   const int from = previous.is_object() ? previous.value("desiredReplicas", -1) : -1;
   const int to = status.value("desiredReplicas", 0);
   const bool hadWorkers = !before.empty() && before != reason::kDeploymentPending;
   if (hadWorkers && from >= 0 && from != to) {
-    events.push_back({"Normal", event::kScaled,
-                      "scaled workers from " + std::to_string(from) + " to " + std::to_string(to) + " replicas"});
+    events.push_back(
+        {"Normal", event::kScaled,
+         "scaled workers from " + std::to_string(from) + " to " + std::to_string(to) + " replicas"});
   }
   return events;
 }

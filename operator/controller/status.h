@@ -1,10 +1,10 @@
 #pragma once
 // ConsumerPipeline status as a pure function of what the reconciler observed: the pipeline, its
 // Deployment, the parse outcome, missing Secrets, the source probe, the autoscaler's poll, the
-// previous status and the time. The result is a PipelineStatus (pipeline_status.h). Conditions are metav1.Condition (type, status, observedGeneration, lastTransitionTime,
-// reason, message); lastTransitionTime moves only when a condition's status flips.
+// previous status and the time. The result is a PipelineStatus (pipeline_status.h). Conditions are
+// metav1.Condition (type, status, observedGeneration, lastTransitionTime, reason, message);
+// lastTransitionTime moves only when a condition's status flips.
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,9 +25,9 @@ struct SourceObservation {
 };
 
 struct Observations {
-  std::string specError;                 // non-empty: the spec cannot be acted on
+  std::string specError;  // non-empty: the spec cannot be acted on
   std::vector<SecretUse> missingSecrets;
-  std::optional<SourceObservation> source;  // nullopt: not probed
+  std::optional<SourceObservation> source;     // nullopt: not probed
   const nlohmann::json* deployment = nullptr;  // the owned Deployment as cached, if any
   // The autoscaler's poll, when the lag was probed: desiredReplicas and the lag probe's view of the
   // source win over the Deployment and the TCP probe; its status fields are merged in.
@@ -35,13 +35,13 @@ struct Observations {
   // The autoscaler could not poll (no lag sample yet, or a stale one): the replicas hold and this
   // is the Scaling condition.
   std::optional<Condition> scalingHeld;
-  std::string sourceSummary;  // status.source ("kafka:orders"); empty leaves it out
+  std::string sourceSummary;   // status.source ("kafka:orders"); empty leaves it out
   bool scalingPaused = false;  // spec.scaling.paused of the parsed spec
 };
 
 // Sets `condition` in a metav1.Condition list, keeping lastTransitionTime unless status changed.
-nlohmann::json setCondition(const nlohmann::json& conditions, const Condition& condition, int64_t observedGeneration,
-                            common::WallTime now);
+nlohmann::json setCondition(const nlohmann::json& conditions, const Condition& condition,
+                            int64_t observedGeneration, common::WallTime now);
 
 // The status: observedGeneration, replicas, desiredReplicas, readyReplicas, source, conditions,
 // and with observed.scaling the autoscaler's lag, rates, workers and lastScale.

@@ -70,7 +70,8 @@ void WorkQueue::addRateLimited(const std::string& key, Priority priority) {
     std::lock_guard<std::mutex> lock(mu_);
     const int n = failures_[key]++;
     const double perKey = static_cast<double>(options_.baseDelay.count()) * std::pow(2.0, std::min(n, 40));
-    delay = milliseconds(static_cast<long long>(std::min(perKey, static_cast<double>(options_.maxDelay.count()))));
+    delay = milliseconds(
+        static_cast<long long>(std::min(perKey, static_cast<double>(options_.maxDelay.count()))));
     delay = std::max(delay, bucketDelayLocked());
   }
   addAfter(key, delay, priority);
@@ -97,10 +98,14 @@ void WorkQueue::promoteDueLocked() {
 }
 
 // Urgent keys queued or in process (every key in process that was not handed out as normal).
-bool WorkQueue::burstLocked() const { return !urgent_.empty() || processing_.size() > normalInProcess_.size(); }
+bool WorkQueue::burstLocked() const {
+  return !urgent_.empty() || processing_.size() > normalInProcess_.size();
+}
 
 bool WorkQueue::normalAllowedLocked() const {
-  const auto below = [&](int limit) { return limit <= 0 || normalInProcess_.size() < static_cast<size_t>(limit); };
+  const auto below = [&](int limit) {
+    return limit <= 0 || normalInProcess_.size() < static_cast<size_t>(limit);
+  };
   return below(options_.maxNormalInProcess) && (!burstLocked() || below(options_.maxNormalInBurst));
 }
 
@@ -136,7 +141,8 @@ std::optional<std::string> WorkQueue::get(milliseconds maxWait) {
     if (auto key = popLocked()) return key;
     auto wait = deadline - std::chrono::steady_clock::now();
     if (wait <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
-    for (const auto& [key, w] : waiting_) wait = std::min<std::chrono::steady_clock::duration>(wait, w.due - clock_.now());
+    for (const auto& [key, w] : waiting_)
+      wait = std::min<std::chrono::steady_clock::duration>(wait, w.due - clock_.now());
     cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(wait, milliseconds(1)));
   }
   return std::nullopt;

@@ -41,7 +41,8 @@ class WorkQueue {
 
   void add(const std::string& key, Priority priority = Priority::kNormal);
   // Queues the key once `delay` has passed (an earlier pending time wins), then with `priority`.
-  void addAfter(const std::string& key, std::chrono::milliseconds delay, Priority priority = Priority::kNormal);
+  void addAfter(const std::string& key, std::chrono::milliseconds delay,
+                Priority priority = Priority::kNormal);
   // After a failure: per-key exponential backoff, bounded by the global token bucket.
   void addRateLimited(const std::string& key, Priority priority = Priority::kNormal);
   // After a success: the key's backoff starts over.
@@ -55,9 +56,9 @@ class WorkQueue {
   void done(const std::string& key);
   void shutDown();
 
-  size_t depth() const;          // queued (both priorities) + waiting keys
-  size_t urgentCount() const;    // urgent keys ready to be handed out
-  size_t waitingCount() const;   // keys waiting for their time
+  size_t depth() const;         // queued (both priorities) + waiting keys
+  size_t urgentCount() const;   // urgent keys ready to be handed out
+  size_t waitingCount() const;  // keys waiting for their time
   // Time until the earliest waiting key is due (0 if one is due), nullopt when none waits.
   std::optional<std::chrono::milliseconds> nextDue() const;
 
@@ -87,7 +88,7 @@ class WorkQueue {
   std::map<std::string, Priority> dirty_;  // queued, or to be queued again by done()
   std::set<std::string> processing_;
   std::set<std::string> normalInProcess_;  // the subset of processing_ handed out as normal
-  std::optional<std::string> overdue_;  // the normal key handed out ahead of urgent ones, until done()
+  std::optional<std::string> overdue_;     // the normal key handed out ahead of urgent ones, until done()
   std::map<std::string, Waiting> waiting_;
   std::map<std::string, int> failures_;
   double tokens_;

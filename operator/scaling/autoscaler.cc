@@ -20,8 +20,9 @@ PipelineAutoscaler::PipelineAutoscaler(common::Clock& clock, AutoscalerOptions o
       idle_(clock),
       stabilizer_(clock, options.stabilizer) {}
 
-PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, spec::SourceKind source, int currentReplicas,
-                                     const common::Result<LagSnapshot>& lag, const WorkersStatus& workers) {
+PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, spec::SourceKind source,
+                                     int currentReplicas, const common::Result<LagSnapshot>& lag,
+                                     const WorkersStatus& workers) {
   PollOutcome out;
   ScalingInputs& in = out.inputs;
   in.scaling = scaling;
@@ -43,7 +44,8 @@ PollOutcome PipelineAutoscaler::poll(const spec::ScalingSpec& scaling, spec::Sou
     out.rates = rates_.observe(snap.producedSum, snap.consumedSum);
     in.inPerSecond = out.rates.inPerSecond;
     const bool workersLive = currentReplicas > 0 && workers.ready + (workers.anyDegraded ? 1 : 0) > 0;
-    const auto stallWindow = std::chrono::seconds(std::max(options_.stallMinSeconds, options_.stallPolls * poll));
+    const auto stallWindow =
+        std::chrono::seconds(std::max(options_.stallMinSeconds, options_.stallPolls * poll));
     in.lagStalled = stall_.observe(snap.consumedSum, snap.totalLag, workersLive, stallWindow);
     in.idleSeconds = idle_.observe(out.rates.known && snap.totalLag == 0 && out.rates.inPerSecond <= 0);
   }

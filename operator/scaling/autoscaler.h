@@ -14,9 +14,8 @@
 //
 // Not thread-safe: one reconcile per key at a time (the work queue guarantees it).
 #include <chrono>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/clock.h"
 #include "common/result.h"

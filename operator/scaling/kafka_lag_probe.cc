@@ -25,16 +25,20 @@ class KafkaAdminClient {
 
 namespace {
 
-using TopicPartitions = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+using TopicPartitions =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
 
 Status kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   const std::string message = what + ": " + rd_kafka_err2str(err);
   switch (err) {
-    case RD_KAFKA_RESP_ERR__TIMED_OUT: return common::timeoutError(message);
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+      return common::timeoutError(message);
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return common::notFound(message);
-    default: return common::unavailable(message);
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return common::notFound(message);
+    default:
+      return common::unavailable(message);
   }
 }
 
@@ -43,7 +47,9 @@ Status kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
 // reach the pipeline's status through the probe's Result, these lines are the detail behind them.
 // Called on librdkafka's threads; spdlog's loggers are thread-safe.
 void logToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  const auto spdLevel = level <= 4 ? spdlog::level::warn : level <= 6 ? spdlog::level::info : spdlog::level::debug;
+  const auto spdLevel = level <= 4   ? spdlog::level::warn
+                        : level <= 6 ? spdlog::level::info
+                                     : spdlog::level::debug;
   spdlog::log(spdLevel, "Kafka lag probe client {}: {}: {}", rk ? rd_kafka_name(rk) : "-", facility, message);
 }
 
@@ -64,7 +70,8 @@ Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings&
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof(err));
   if (rk == nullptr) {
-    return common::unavailable(std::string("creating Kafka client for ") + settings.bootstrapServers + ": " + err);
+    return common::unavailable(std::string("creating Kafka client for ") + settings.bootstrapServers + ": " +
+                               err);
   }
   (void)conf->release();  // rd_kafka_new took it
   return std::make_shared<KafkaAdminClient>(rk);
@@ -74,9 +81,11 @@ Result<std::shared_ptr<KafkaAdminClient>> connect(const KafkaConnectionSettings&
 Result<std::map<std::string, int>> partitionCounts(rd_kafka_t* rk, const std::vector<std::string>& topics,
                                                    std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, /*all_topics=*/1, nullptr, &md, static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk, /*all_topics=*/1, nullptr, &md, static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafkaError(err, "reading Kafka metadata");
-  std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> hold(md, &rd_kafka_metadata_destroy);
+  std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> hold(
+      md, &rd_kafka_metadata_destroy);
   std::map<std::string, int> counts;
   for (int i = 0; i < md->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& t = md->topics[i];
@@ -99,12 +108,15 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> committedOffsets(
   for (const auto& [topic, count] : topics) {
     for (int32_t p = 0; p < count; ++p) rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p);
   }
-  rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), parts.get());
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  rd_kafka_ListConsumerGroupOffsets_t* request =
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), parts.get());
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk),
+                                                                             &rd_kafka_queue_destroy);
   rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, nullptr, queue.get());
   rd_kafka_ListConsumerGroupOffsets_destroy(request);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()));
-  if (ev == nullptr) return common::timeoutError("listing committed offsets of group " + group + ": no answer");
+  if (ev == nullptr)
+    return common::timeoutError("listing committed offsets of group " + group + ": no answer");
   std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(ev, &rd_kafka_event_destroy);
   if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafkaError(rd_kafka_event_error(ev), "listing committed offsets of group " + group);
@@ -128,11 +140,13 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> committedOffsets(
 
 // Per partition, the offset of the first message with a timestamp at or after `when`, or `end` (the
 // high watermark) where there is none.
-Result<std::map<std::pair<std::string, int32_t>, int64_t>> offsetsAt(rd_kafka_t* rk, const std::vector<PartitionLag*>& partitions,
-                                                                     common::WallTime when, std::chrono::milliseconds timeout) {
+Result<std::map<std::pair<std::string, int32_t>, int64_t>> offsetsAt(
+    rd_kafka_t* rk, const std::vector<PartitionLag*>& partitions, common::WallTime when,
+    std::chrono::milliseconds timeout) {
   TopicPartitions parts(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())),
                         &rd_kafka_topic_partition_list_destroy);
-  const int64_t millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+  const int64_t millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
   for (const PartitionLag* p : partitions) {
     rd_kafka_topic_partition_list_add(parts.get(), p->topic.c_str(), p->partition)->offset = millis;
   }
@@ -140,7 +154,8 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> offsetsAt(rd_kafka_t*
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return kafkaError(err, "looking up offsets by time");
   std::map<std::pair<std::string, int32_t>, int64_t> out;
   for (const PartitionLag* p : partitions) {
-    const rd_kafka_topic_partition_t* tp = rd_kafka_topic_partition_list_find(parts.get(), p->topic.c_str(), p->partition);
+    const rd_kafka_topic_partition_t* tp =
+        rd_kafka_topic_partition_list_find(parts.get(), p->topic.c_str(), p->partition);
     const bool found = tp != nullptr && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0;
     out[{p->topic, p->partition}] = found ? std::clamp(tp->offset, p->low, p->high) : p->high;
   }
@@ -148,35 +163,41 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> offsetsAt(rd_kafka_t*
 }
 
 // Commits `offsets` for `group` (AlterConsumerGroupOffsets). Fails while the group has members.
-Status commitForGroup(rd_kafka_t* rk, const std::string& group, const std::map<std::pair<std::string, int32_t>, int64_t>& offsets,
+Status commitForGroup(rd_kafka_t* rk, const std::string& group,
+                      const std::map<std::pair<std::string, int32_t>, int64_t>& offsets,
                       std::chrono::milliseconds timeout) {
   TopicPartitions parts(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
                         &rd_kafka_topic_partition_list_destroy);
   for (const auto& [tp, offset] : offsets) {
     rd_kafka_topic_partition_list_add(parts.get(), tp.first.c_str(), tp.second)->offset = offset;
   }
-  rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), parts.get());
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  rd_kafka_AlterConsumerGroupOffsets_t* request =
+      rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), parts.get());
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk),
+                                                                             &rd_kafka_queue_destroy);
   rd_kafka_AlterConsumerGroupOffsets(rk, &request, 1, nullptr, queue.get());
   rd_kafka_AlterConsumerGroupOffsets_destroy(request);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()));
-  if (ev == nullptr) return common::timeoutError("committing starting offsets of group " + group + ": no answer");
+  if (ev == nullptr)
+    return common::timeoutError("committing starting offsets of group " + group + ": no answer");
   std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(ev, &rd_kafka_event_destroy);
   if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafkaError(rd_kafka_event_error(ev), "committing starting offsets of group " + group);
   }
   size_t n = 0;
-  const rd_kafka_group_result_t** groups =
-      rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+  const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+      rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
   for (size_t g = 0; g < n; ++g) {
     if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[g])) {
-      return common::unavailable("committing starting offsets of group " + group + ": " + rd_kafka_error_string(e));
+      return common::unavailable("committing starting offsets of group " + group + ": " +
+                                 rd_kafka_error_string(e));
     }
     const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[g]);
     for (int i = 0; list && i < list->cnt; ++i) {
       if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafkaError(list->elems[i].err, "committing the starting offset of " + std::string(list->elems[i].topic) + "/" +
-                                                  std::to_string(list->elems[i].partition) + " for group " + group);
+        return kafkaError(list->elems[i].err,
+                          "committing the starting offset of " + std::string(list->elems[i].topic) + "/" +
+                              std::to_string(list->elems[i].partition) + " for group " + group);
       }
     }
   }
@@ -184,7 +205,8 @@ Status commitForGroup(rd_kafka_t* rk, const std::string& group, const std::map<s
 }
 
 // See KafkaLagProbe::probe() in the header.
-void pinStartingPositions(rd_kafka_t* rk, const KafkaLagProbeConfig& config, std::vector<PartitionLag>& partitions) {
+void pinStartingPositions(rd_kafka_t* rk, const KafkaLagProbeConfig& config,
+                          std::vector<PartitionLag>& partitions) {
   if (config.startFrom != spec::StartFrom::kLatest || !config.createdAt) return;
   std::vector<PartitionLag*> unpinned;
   for (PartitionLag& p : partitions) {
@@ -192,18 +214,21 @@ void pinStartingPositions(rd_kafka_t* rk, const KafkaLagProbeConfig& config, std
   }
   if (unpinned.empty()) return;
   auto offsets = offsetsAt(rk, unpinned, *config.createdAt, config.timeout);
-  Status committed = offsets ? commitForGroup(rk, config.groupId, *offsets, config.timeout) : offsets.status();
+  Status committed =
+      offsets ? commitForGroup(rk, config.groupId, *offsets, config.timeout) : offsets.status();
   if (!committed) {
     spdlog::debug("group {}: starting positions not committed ({}); lag counts from the partitions' ends",
-                 config.groupId, committed.toString());
+                  config.groupId, committed.toString());
     return;
   }
   for (PartitionLag* p : unpinned) {
     p->committed = offsets->at({p->topic, p->partition});
     p->lag = partitionLag(p->low, p->high, p->committed, config.startFrom);
   }
-  spdlog::info("group {}: committed the starting positions of {} partitions (first messages after the pipeline was created)",
-               config.groupId, unpinned.size());
+  spdlog::info(
+      "group {}: committed the starting positions of {} partitions (first messages after the pipeline was "
+      "created)",
+      config.groupId, unpinned.size());
 }
 
 }  // namespace
@@ -229,7 +254,8 @@ Result<std::shared_ptr<KafkaAdminClient>> KafkaAdminPool::acquire(const KafkaCon
 
 size_t KafkaAdminPool::liveConnections() {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<size_t>(std::count_if(clients_.begin(), clients_.end(), [](const auto& kv) { return !kv.second.expired(); }));
+  return static_cast<size_t>(
+      std::count_if(clients_.begin(), clients_.end(), [](const auto& kv) { return !kv.second.expired(); }));
 }
 
 KafkaLagProbe::KafkaLagProbe(KafkaAdminPool& pool, KafkaLagProbeConfig config)

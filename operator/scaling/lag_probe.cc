@@ -5,8 +5,8 @@
 namespace sluice::scaling {
 
 int LagSnapshot::partitionsWithLag() const {
-  return static_cast<int>(std::count_if(partitions.begin(), partitions.end(),
-                                        [](const PartitionLag& p) { return p.lag > 0; }));
+  return static_cast<int>(
+      std::count_if(partitions.begin(), partitions.end(), [](const PartitionLag& p) { return p.lag > 0; }));
 }
 
 int64_t LagSnapshot::maxPartitionLag() const {
@@ -15,13 +15,16 @@ int64_t LagSnapshot::maxPartitionLag() const {
   return highest;
 }
 
-int64_t effectiveCommitted(int64_t low, int64_t high, std::optional<int64_t> committed, spec::StartFrom startFrom) {
+int64_t effectiveCommitted(int64_t low, int64_t high, std::optional<int64_t> committed,
+                           spec::StartFrom startFrom) {
   low = std::max<int64_t>(low, 0);
   high = std::max(high, low);
   if (!committed || *committed < 0) {
     switch (startFrom) {
-      case spec::StartFrom::kEarliest: return low;
-      case spec::StartFrom::kLatest: return high;
+      case spec::StartFrom::kEarliest:
+        return low;
+      case spec::StartFrom::kLatest:
+        return high;
     }
   }
   return std::clamp(*committed, low, high);

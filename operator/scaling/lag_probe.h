@@ -51,7 +51,8 @@ int64_t partitionLag(int64_t low, int64_t high, std::optional<int64_t> committed
 
 // Where the group effectively stands: the committed offset clamped into [low, high], or startFrom's
 // position without one. Used for consumedSum so deleted records do not count as consumed later.
-int64_t effectiveCommitted(int64_t low, int64_t high, std::optional<int64_t> committed, spec::StartFrom startFrom);
+int64_t effectiveCommitted(int64_t low, int64_t high, std::optional<int64_t> committed,
+                           spec::StartFrom startFrom);
 
 // Fills totals, producedSum and consumedSum from `partitions` (whose lag fields must be set).
 LagSnapshot summarize(std::vector<PartitionLag> partitions, spec::StartFrom startFrom);

@@ -35,13 +35,17 @@ std::string lastError(natsStatus s) {
 
 Status natsError(natsStatus s, const std::string& what) {
   switch (s) {
-    case NATS_TIMEOUT: return common::timeoutError(what + ": " + lastError(s));
-    case NATS_NOT_FOUND: return common::notFound(what + ": " + lastError(s));
-    default: return common::unavailable(what + ": " + lastError(s));
+    case NATS_TIMEOUT:
+      return common::timeoutError(what + ": " + lastError(s));
+    case NATS_NOT_FOUND:
+      return common::notFound(what + ": " + lastError(s));
+    default:
+      return common::unavailable(what + ": " + lastError(s));
   }
 }
 
-Result<std::shared_ptr<NatsConnection>> connect(clients::NatsClientSettings c, std::chrono::milliseconds timeout) {
+Result<std::shared_ptr<NatsConnection>> connect(clients::NatsClientSettings c,
+                                                std::chrono::milliseconds timeout) {
   c.connectTimeout = timeout;
   c.reconnect.maxAttempts = -1;  // keep trying; probes report failures
   auto opts = clients::makeNatsOptions(c);
@@ -67,8 +71,8 @@ Result<std::shared_ptr<NatsConnection>> connect(clients::NatsClientSettings c, s
 NatsConnectionPool::NatsConnectionPool() = default;
 NatsConnectionPool::~NatsConnectionPool() = default;
 
-Result<std::shared_ptr<NatsConnection>> NatsConnectionPool::acquire(const clients::NatsClientSettings& settings,
-                                                                     std::chrono::milliseconds timeout) {
+Result<std::shared_ptr<NatsConnection>> NatsConnectionPool::acquire(
+    const clients::NatsClientSettings& settings, std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string key = settings.key();
   if (auto existing = connections_[key].lock()) return existing;
@@ -80,8 +84,8 @@ Result<std::shared_ptr<NatsConnection>> NatsConnectionPool::acquire(const client
 
 size_t NatsConnectionPool::liveConnections() {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<size_t>(
-      std::count_if(connections_.begin(), connections_.end(), [](const auto& kv) { return !kv.second.expired(); }));
+  return static_cast<size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                           [](const auto& kv) { return !kv.second.expired(); }));
 }
 
 NatsLagProbe::NatsLagProbe(NatsConnectionPool& pool, NatsLagProbeConfig config)
@@ -99,8 +103,10 @@ Result<LagSnapshot> NatsLagProbe::probe() {
   jsOptions_Init(&jo);
   jo.Wait = config_.timeout.count();
   const std::string what = "consumer " + config_.consumer + " of stream " + config_.stream;
-  natsStatus s = js_GetConsumerInfo(&ci, connection_->js(), config_.stream.c_str(), config_.consumer.c_str(), &jo, &jerr);
-  if (jerr == JSStreamNotFoundErr) return common::notFound("NATS stream " + config_.stream + " does not exist");
+  natsStatus s = js_GetConsumerInfo(&ci, connection_->js(), config_.stream.c_str(), config_.consumer.c_str(),
+                                    &jo, &jerr);
+  if (jerr == JSStreamNotFoundErr)
+    return common::notFound("NATS stream " + config_.stream + " does not exist");
   if (jerr == JSConsumerNotFoundErr) return streamBacklog();
   if (s != NATS_OK) return natsError(s, "reading " + what);
   std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> info(ci, &jsConsumerInfo_Destroy);
@@ -120,7 +126,8 @@ Result<LagSnapshot> NatsLagProbe::streamBacklog() {
   jo.Wait = config_.timeout.count();
   if (!config_.filterSubject.empty()) jo.Stream.Info.SubjectsFilter = config_.filterSubject.c_str();
   natsStatus s = js_GetStreamInfo(&si, connection_->js(), config_.stream.c_str(), &jo, &jerr);
-  if (jerr == JSStreamNotFoundErr) return common::notFound("NATS stream " + config_.stream + " does not exist");
+  if (jerr == JSStreamNotFoundErr)
+    return common::notFound("NATS stream " + config_.stream + " does not exist");
   if (s != NATS_OK) return natsError(s, "reading stream " + config_.stream);
   std::unique_ptr<jsStreamInfo, decltype(&jsStreamInfo_Destroy)> info(si, &jsStreamInfo_Destroy);
   int64_t backlog = static_cast<int64_t>(si->State.Msgs);

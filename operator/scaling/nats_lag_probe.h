@@ -2,8 +2,8 @@
 // NatsLagProbe: lag of a JetStream durable consumer = num_pending + num_ack_pending, from consumer
 // info through the JetStream API (answered by the consumer's leader, so it is current).
 // Connections are shared per (servers, credentials: clients::NatsClientSettings::key()) by
-// NatsConnectionPool, held while some probe uses them; nats.c connections are thread-safe. This header does not include nats.c;
-// nats_lag_probe.cc is the only scaling file that does.
+// NatsConnectionPool, held while some probe uses them; nats.c connections are thread-safe. This header does
+// not include nats.c; nats_lag_probe.cc is the only scaling file that does.
 #include <chrono>
 #include <map>
 #include <memory>

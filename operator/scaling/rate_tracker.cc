@@ -9,11 +9,13 @@ double secondsBetween(common::SteadyTime a, common::SteadyTime b) {
 
 }  // namespace
 
-RateTracker::RateTracker(common::Clock& clock, std::chrono::seconds window) : clock_(clock), window_(window) {}
+RateTracker::RateTracker(common::Clock& clock, std::chrono::seconds window)
+    : clock_(clock), window_(window) {}
 
 Rates RateTracker::observe(int64_t producedSum, int64_t consumedSum) {
   const common::SteadyTime now = clock_.now();
-  if (!samples_.empty() && (producedSum < samples_.back().produced || consumedSum < samples_.back().consumed)) {
+  if (!samples_.empty() &&
+      (producedSum < samples_.back().produced || consumedSum < samples_.back().consumed)) {
     samples_.clear();
   }
   samples_.push_back({now, producedSum, consumedSum});
@@ -29,7 +31,8 @@ Rates RateTracker::observe(int64_t producedSum, int64_t consumedSum) {
   return r;
 }
 
-bool StallDetector::observe(int64_t consumedSum, int64_t totalLag, bool workersLive, std::chrono::seconds window) {
+bool StallDetector::observe(int64_t consumedSum, int64_t totalLag, bool workersLive,
+                            std::chrono::seconds window) {
   const common::SteadyTime now = clock_.now();
   if (totalLag <= 0 || !workersLive || !tracking_ || consumedSum != consumed_) {
     tracking_ = totalLag > 0 && workersLive;
@@ -40,9 +43,7 @@ bool StallDetector::observe(int64_t consumedSum, int64_t totalLag, bool workersL
   return now - since_ >= window;
 }
 
-double StallDetector::stalledSeconds() const {
-  return tracking_ ? secondsBetween(since_, clock_.now()) : 0;
-}
+double StallDetector::stalledSeconds() const { return tracking_ ? secondsBetween(since_, clock_.now()) : 0; }
 
 double IdleTracker::observe(bool idle) {
   const common::SteadyTime now = clock_.now();

@@ -66,7 +66,8 @@ Targets computeTargets(const ScalingInputs& in) {
   const int drainSeconds = *in.scaling.drainSeconds;
   const bool throughputKnown = in.perReplicaThroughput && *in.perReplicaThroughput > 0;
   if (!throughputKnown) {
-    addPart(t.message, "drain target " + std::to_string(drainSeconds) + "s: no worker throughput reported yet");
+    addPart(t.message,
+            "drain target " + std::to_string(drainSeconds) + "s: no worker throughput reported yet");
     if (lagPerReplica == 0 && in.totalLag > 0) {
       // Only the drain target is set: keep what runs (at least one worker, so throughput gets measured).
       t.replicas = std::max(in.currentReplicas, 1);
@@ -74,14 +75,14 @@ Targets computeTargets(const ScalingInputs& in) {
     }
     return t;
   }
-  const double needed =
-      (std::max(in.inPerSecond, 0.0) + static_cast<double>(std::max<int64_t>(in.totalLag, 0)) / drainSeconds) /
-      *in.perReplicaThroughput;
+  const double needed = (std::max(in.inPerSecond, 0.0) +
+                         static_cast<double>(std::max<int64_t>(in.totalLag, 0)) / drainSeconds) /
+                        *in.perReplicaThroughput;
   // A small epsilon so 6.0000001 from floating point does not become 7.
   t.drain = clampInt(static_cast<int64_t>(std::ceil(needed - 1e-9)));
   addPart(t.message, "drain target " + std::to_string(drainSeconds) + "s needs " + std::to_string(*t.drain) +
-                         " (in " + formatRate(in.inPerSecond) + "/s, " + formatRate(*in.perReplicaThroughput) +
-                         "/s per replica)");
+                         " (in " + formatRate(in.inPerSecond) + "/s, " +
+                         formatRate(*in.perReplicaThroughput) + "/s per replica)");
   if (*t.drain >= t.replicas || !t.lag) {
     t.replicas = *t.drain;
     t.cause = Cause::kDrainTime;
@@ -91,7 +92,8 @@ Targets computeTargets(const ScalingInputs& in) {
 
 Recommendation hold(const ScalingInputs& in, Cause cause, const std::string& why) {
   Recommendation r;
-  r.replicas = std::clamp(in.currentReplicas, in.scaling.minReplicas, std::max(in.scaling.maxReplicas, in.scaling.minReplicas));
+  r.replicas = std::clamp(in.currentReplicas, in.scaling.minReplicas,
+                          std::max(in.scaling.maxReplicas, in.scaling.minReplicas));
   r.cause = cause;
   r.message = why + "; holding at " + replicasWord(r.replicas);
   return r;
@@ -115,8 +117,8 @@ void applyZeroRules(const ScalingInputs& in, Recommendation& r) {
     }
     r.replicas = std::max(r.replicas, 1);
     r.cause = Cause::kActivation;
-    r.message += "; lag " + std::to_string(in.totalLag) + " above activationLag " + std::to_string(s.activationLag) +
-                 ": activating";
+    r.message += "; lag " + std::to_string(in.totalLag) + " above activationLag " +
+                 std::to_string(s.activationLag) + ": activating";
     return;
   }
   if (r.replicas > 0) return;
@@ -130,8 +132,8 @@ void applyZeroRules(const ScalingInputs& in, Recommendation& r) {
   }
   r.replicas = 1;
   r.cause = Cause::kKeepOneUntilIdle;
-  r.message += idle ? "; idle for " + formatRate(in.idleSeconds) + "s of " + std::to_string(s.idleSecondsBeforeZero) +
-                          "s before zero: keeping one"
+  r.message += idle ? "; idle for " + formatRate(in.idleSeconds) + "s of " +
+                          std::to_string(s.idleSecondsBeforeZero) + "s before zero: keeping one"
                     : "; input " + formatRate(in.inPerSecond) + "/s: keeping one";
 }
 
@@ -169,20 +171,34 @@ void applyLimits(const ScalingInputs& in, Recommendation& r) {
 
 const char* reasonName(Cause cause) {
   switch (cause) {
-    case Cause::kLagPerReplica: return "LagPerReplica";
-    case Cause::kDrainTime: return "DrainTime";
-    case Cause::kInputRate: return "InputRate";
-    case Cause::kNoThroughputYet: return "NoThroughputYet";
-    case Cause::kActivation: return "Activation";
-    case Cause::kBelowActivation: return "BelowActivation";
-    case Cause::kKeepOneUntilIdle: return "KeepOneUntilIdle";
-    case Cause::kIdleToZero: return "IdleToZero";
-    case Cause::kMinReplicas: return "MinReplicas";
-    case Cause::kMaxReplicas: return "MaxReplicas";
-    case Cause::kPartitionCap: return "PartitionCap";
-    case Cause::kStalled: return "Stalled";
-    case Cause::kSourceMissing: return "SourceMissing";
-    case Cause::kSourceUnreachable: return "SourceUnreachable";
+    case Cause::kLagPerReplica:
+      return "LagPerReplica";
+    case Cause::kDrainTime:
+      return "DrainTime";
+    case Cause::kInputRate:
+      return "InputRate";
+    case Cause::kNoThroughputYet:
+      return "NoThroughputYet";
+    case Cause::kActivation:
+      return "Activation";
+    case Cause::kBelowActivation:
+      return "BelowActivation";
+    case Cause::kKeepOneUntilIdle:
+      return "KeepOneUntilIdle";
+    case Cause::kIdleToZero:
+      return "IdleToZero";
+    case Cause::kMinReplicas:
+      return "MinReplicas";
+    case Cause::kMaxReplicas:
+      return "MaxReplicas";
+    case Cause::kPartitionCap:
+      return "PartitionCap";
+    case Cause::kStalled:
+      return "Stalled";
+    case Cause::kSourceMissing:
+      return "SourceMissing";
+    case Cause::kSourceUnreachable:
+      return "SourceUnreachable";
   }
   return "Unknown";
 }
@@ -199,14 +215,18 @@ Recommendation recommend(const ScalingInputs& in) {
   const std::string lagWords =
       "lag " + std::to_string(in.totalLag) + " over " + replicasWord(in.currentReplicas);
   switch (in.sourceState) {
-    case SourceState::kMissing: return hold(in, Cause::kSourceMissing, lagWords + "; source missing");
-    case SourceState::kUnreachable: return hold(in, Cause::kSourceUnreachable, "source unreachable");
-    case SourceState::kOk: break;
+    case SourceState::kMissing:
+      return hold(in, Cause::kSourceMissing, lagWords + "; source missing");
+    case SourceState::kUnreachable:
+      return hold(in, Cause::kSourceUnreachable, "source unreachable");
+    case SourceState::kOk:
+      break;
   }
   if (in.lagStalled && in.totalLag > 0) {
     Recommendation r = hold(in, Cause::kStalled,
-                            lagWords + " is not moving while workers are healthy (a message that keeps failing?); "
-                                       "more replicas cannot help");
+                            lagWords +
+                                " is not moving while workers are healthy (a message that keeps failing?); "
+                                "more replicas cannot help");
     r.degraded = true;
     return r;
   }
@@ -220,8 +240,8 @@ Recommendation recommend(const ScalingInputs& in) {
   r.message = lagWords;
   addPart(r.message, t.message);
   if (t.cause == Cause::kInputRate) {  // mentioned only when decisive, to keep the words short
-    addPart(r.message, "input " + formatRate(in.inPerSecond) + "/s needs " + std::to_string(*t.input) + " at " +
-                           formatRate(*in.perReplicaThroughput) + "/s per replica");
+    addPart(r.message, "input " + formatRate(in.inPerSecond) + "/s needs " + std::to_string(*t.input) +
+                           " at " + formatRate(*in.perReplicaThroughput) + "/s per replica");
   }
   applyZeroRules(in, r);
   applyLimits(in, r);

@@ -23,12 +23,12 @@ struct ScalingInputs {
   SourceState sourceState = SourceState::kOk;
   int currentReplicas = 0;
   int64_t totalLag = 0;
-  std::vector<int64_t> partitionLag;   // Kafka, one entry per partition; empty for NATS
-  std::optional<int> partitionCount;   // Kafka; nullopt for NATS or when unknown
-  double inPerSecond = 0;              // messages arriving per second
+  std::vector<int64_t> partitionLag;           // Kafka, one entry per partition; empty for NATS
+  std::optional<int> partitionCount;           // Kafka; nullopt for NATS or when unknown
+  double inPerSecond = 0;                      // messages arriving per second
   std::optional<double> perReplicaThroughput;  // messages/s one replica processes (worker reports)
-  double idleSeconds = 0;              // how long lag and input have both been zero
-  bool lagStalled = false;             // commits not moving while workers are healthy and lag > 0
+  double idleSeconds = 0;                      // how long lag and input have both been zero
+  bool lagStalled = false;                     // commits not moving while workers are healthy and lag > 0
 };
 
 // The decisive cause of a recommendation; reasonName() gives the CamelCase form used in
@@ -55,8 +55,8 @@ const char* reasonName(Cause cause);
 struct Recommendation {
   int replicas = 0;
   Cause cause = Cause::kLagPerReplica;
-  std::string message;          // "lag 48000 over 4 replicas; drain target 60s needs 6"
-  bool degraded = false;        // Degraded condition should be True (stalled lag)
+  std::string message;             // "lag 48000 over 4 replicas; drain target 60s needs 6"
+  bool degraded = false;           // Degraded condition should be True (stalled lag)
   std::optional<int> lagTarget;    // ceil(lag / lagPerReplica), before clamps
   std::optional<int> drainTarget;  // drain-time target, before clamps
   std::optional<int> inputTarget;  // keep-up target ceil(in / throughput), before clamps

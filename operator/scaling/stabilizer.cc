@@ -14,20 +14,28 @@ std::string arrow(int from, int to) { return std::to_string(from) + " -> " + std
 
 const char* toString(Direction direction) {
   switch (direction) {
-    case Direction::kNone: return "none";
-    case Direction::kUp: return "up";
-    case Direction::kDown: return "down";
+    case Direction::kNone:
+      return "none";
+    case Direction::kUp:
+      return "up";
+    case Direction::kDown:
+      return "down";
   }
   return "unknown";
 }
 
 const char* toString(Restraint restraint) {
   switch (restraint) {
-    case Restraint::kNone: return "None";
-    case Restraint::kPaused: return "Paused";
-    case Restraint::kStepLimit: return "StepLimit";
-    case Restraint::kStabilizing: return "Stabilizing";
-    case Restraint::kMinimumInterval: return "MinimumInterval";
+    case Restraint::kNone:
+      return "None";
+    case Restraint::kPaused:
+      return "Paused";
+    case Restraint::kStepLimit:
+      return "StepLimit";
+    case Restraint::kStabilizing:
+      return "Stabilizing";
+    case Restraint::kMinimumInterval:
+      return "MinimumInterval";
   }
   return "Unknown";
 }
@@ -59,7 +67,8 @@ int Stabilizer::targetFor(const spec::ScalingSpec& scaling, int current, const R
     const int bounded = std::min(recommended, maxStepUpTo(current));
     if (bounded < recommended) {
       decision.restraint = Restraint::kStepLimit;
-      decision.reason += "; step limited to " + std::to_string(bounded) + " (at most max(current+4, 2x current))";
+      decision.reason +=
+          "; step limited to " + std::to_string(bounded) + " (at most max(current+4, 2x current))";
     }
     return bounded;
   }
@@ -87,7 +96,8 @@ ScaleDecision Stabilizer::stabilize(const spec::ScalingSpec& scaling, int curren
   if (scaling.paused) {
     d.restraint = Restraint::kPaused;
     if (recommendation.replicas != currentReplicas) {
-      d.reason += "; paused (spec.scaling.paused): not scaling " + arrow(currentReplicas, recommendation.replicas);
+      d.reason +=
+          "; paused (spec.scaling.paused): not scaling " + arrow(currentReplicas, recommendation.replicas);
     }
     return d;
   }

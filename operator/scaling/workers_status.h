@@ -1,11 +1,10 @@
 #pragma once
 // The operator's fold of the workers' heartbeat reports (common/contract/worker_report.h) into
 // status.workers and the per-replica throughput the autoscaler uses. Pure.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/contract/worker_report.h"
@@ -13,8 +12,8 @@
 namespace sluice::scaling {
 
 struct WorkersStatus {
-  int ready = 0;   // fresh reports in state Running
-  int total = 0;   // fresh reports
+  int ready = 0;                              // fresh reports in state Running
+  int total = 0;                              // fresh reports
   std::vector<contract::WorkerReport> items;  // fresh reports, sorted by pod
   int stale = 0;                              // reports dropped as older than 3 heartbeat periods
   // Mean capacity (capacityPerSecond, else processedPerSecond) of ready, unpaused workers;

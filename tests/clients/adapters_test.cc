@@ -9,7 +9,8 @@ namespace sluice::clients {
 namespace {
 
 TEST(MakeKafkaConf, SetsEveryPropertyOrNamesTheOneRefused) {
-  auto conf = makeKafkaConf({{"bootstrap.servers", "127.0.0.1:9092"}, {"client.id", "test"}}, "kafka consumer");
+  auto conf =
+      makeKafkaConf({{"bootstrap.servers", "127.0.0.1:9092"}, {"client.id", "test"}}, "kafka consumer");
   ASSERT_TRUE(conf.isOk()) << conf.status().toString();
   EXPECT_NE(conf->get(), nullptr);
   auto bad = makeKafkaConf({{"client.id", "test"}, {"no.such.property", "1"}}, "kafka producer");
@@ -38,7 +39,8 @@ TEST(MakeNatsOptions, BuildsOrNamesTheSettingRefused) {
   settings.tls->caFile = "/nonexistent/ca.crt";
   auto bad = makeNatsOptions(settings);
   ASSERT_FALSE(bad.isOk());
-  EXPECT_NE(bad.status().message().find("tls.caFile /nonexistent/ca.crt"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("tls.caFile /nonexistent/ca.crt"), std::string::npos)
+      << bad.status().message();
 }
 
 }  // namespace

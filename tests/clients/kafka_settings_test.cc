@@ -33,36 +33,58 @@ TEST(KafkaSecurityProperties, Table) {
       {"plaintext", std::nullopt, std::nullopt, {{"security.protocol", "PLAINTEXT"}}},
       {"tls with the library's CAs", KafkaTls{}, std::nullopt, {{"security.protocol", "SSL"}}},
       {"tls from files (worker)",
-       tlsWith([](KafkaTls& t) { t.caFile = "/s/ca.crt"; t.certFile = "/s/tls.crt"; t.keyFile = "/s/tls.key"; }),
+       tlsWith([](KafkaTls& t) {
+         t.caFile = "/s/ca.crt";
+         t.certFile = "/s/tls.crt";
+         t.keyFile = "/s/tls.key";
+       }),
        std::nullopt,
        {{"security.protocol", "SSL"},
         {"ssl.ca.location", "/s/ca.crt"},
         {"ssl.certificate.location", "/s/tls.crt"},
         {"ssl.key.location", "/s/tls.key"}}},
       {"tls in memory (operator)",
-       tlsWith([](KafkaTls& t) { t.caPem = "CA PEM"; t.certPem = "CERT PEM"; t.keyPem = "KEY PEM"; }),
+       tlsWith([](KafkaTls& t) {
+         t.caPem = "CA PEM";
+         t.certPem = "CERT PEM";
+         t.keyPem = "KEY PEM";
+       }),
        std::nullopt,
        {{"security.protocol", "SSL"},
         {"ssl.ca.pem", "CA PEM"},
         {"ssl.certificate.pem", "CERT PEM"},
         {"ssl.key.pem", "KEY PEM"}}},
       {"system bundle as a CA file when no CA PEM (operator)",
-       tlsWith([](KafkaTls& t) { t.caFile = "/etc/ssl/certs/ca-certificates.crt"; }), std::nullopt,
+       tlsWith([](KafkaTls& t) { t.caFile = "/etc/ssl/certs/ca-certificates.crt"; }),
+       std::nullopt,
        {{"security.protocol", "SSL"}, {"ssl.ca.location", "/etc/ssl/certs/ca-certificates.crt"}}},
-      {"PEM wins over a file", tlsWith([](KafkaTls& t) { t.caFile = "/s/ca.crt"; t.caPem = "CA PEM"; }), std::nullopt,
+      {"PEM wins over a file",
+       tlsWith([](KafkaTls& t) {
+         t.caFile = "/s/ca.crt";
+         t.caPem = "CA PEM";
+       }),
+       std::nullopt,
        {{"security.protocol", "SSL"}, {"ssl.ca.pem", "CA PEM"}}},
-      {"insecureSkipVerify turns off both checks", tlsWith([](KafkaTls& t) { t.insecureSkipVerify = true; }),
+      {"insecureSkipVerify turns off both checks",
+       tlsWith([](KafkaTls& t) { t.insecureSkipVerify = true; }),
        std::nullopt,
        {{"security.protocol", "SSL"},
         {"enable.ssl.certificate.verification", "false"},
         {"ssl.endpoint.identification.algorithm", "none"}}},
-      {"sasl without tls", std::nullopt, scram256(),
+      {"sasl without tls",
+       std::nullopt,
+       scram256(),
        {{"security.protocol", "SASL_PLAINTEXT"},
         {"sasl.mechanisms", "SCRAM-SHA-256"},
         {"sasl.username", "alice"},
         {"sasl.password", "s3cret"}}},
-      {"sasl with tls", KafkaTls{}, SaslCredentials{spec::SaslMechanism::kPlain, "u", "p"},
-       {{"security.protocol", "SASL_SSL"}, {"sasl.mechanisms", "PLAIN"}, {"sasl.username", "u"}, {"sasl.password", "p"}}},
+      {"sasl with tls",
+       KafkaTls{},
+       SaslCredentials{spec::SaslMechanism::kPlain, "u", "p"},
+       {{"security.protocol", "SASL_SSL"},
+        {"sasl.mechanisms", "PLAIN"},
+        {"sasl.username", "u"},
+        {"sasl.password", "p"}}},
   };
   for (const Row& row : rows) {
     const KafkaProperties props = kafkaSecurityProperties(row.tls, row.sasl);
@@ -72,7 +94,8 @@ TEST(KafkaSecurityProperties, Table) {
 }
 
 TEST(KafkaSecurityProperties, RedactedHidesSecretsOnly) {
-  KafkaProperties props = kafkaSecurityProperties(tlsWith([](KafkaTls& t) { t.keyPem = "KEY PEM"; }), scram256());
+  KafkaProperties props =
+      kafkaSecurityProperties(tlsWith([](KafkaTls& t) { t.keyPem = "KEY PEM"; }), scram256());
   const std::string shown = redacted(props);
   EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
   EXPECT_EQ(shown.find("KEY PEM"), std::string::npos) << shown;

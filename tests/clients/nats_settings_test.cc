@@ -37,19 +37,48 @@ TEST(NatsClientSettings, KeyChangesWithEveryCredentialAndTlsItem) {
       {"username", [](NatsClientSettings& s) { s.auth.username = "u"; }},
       {"password", [](NatsClientSettings& s) { s.auth.password = "p"; }},
       {"tls", [](NatsClientSettings& s) { s.tls = NatsTls{}; }},
-      {"insecureSkipVerify", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->insecureSkipVerify = true; }},
-      {"caPem", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->caPem = "CA"; }},
-      {"caFile", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->caFile = "/ca"; }},
-      {"certPem", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->certPem = "C"; }},
-      {"keyPem", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->keyPem = "K"; }},
-      {"certFile", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->certFile = "/c"; }},
-      {"keyFile", [](NatsClientSettings& s) { s.tls = NatsTls{}; s.tls->keyFile = "/k"; }},
+      {"insecureSkipVerify",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->insecureSkipVerify = true;
+       }},
+      {"caPem",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->caPem = "CA";
+       }},
+      {"caFile",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->caFile = "/ca";
+       }},
+      {"certPem",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->certPem = "C";
+       }},
+      {"keyPem",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->keyPem = "K";
+       }},
+      {"certFile",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->certFile = "/c";
+       }},
+      {"keyFile",
+       [](NatsClientSettings& s) {
+         s.tls = NatsTls{};
+         s.tls->keyFile = "/k";
+       }},
   };
   std::set<std::string> keys = {plain};
   for (const auto& [name, edit] : edits) {
     NatsClientSettings s = base();
     edit(s);
-    EXPECT_TRUE(keys.insert(s.key()).second) << name << " leaves the key as it is, or as another edit makes it";
+    EXPECT_TRUE(keys.insert(s.key()).second)
+        << name << " leaves the key as it is, or as another edit makes it";
   }
 }
 

@@ -28,7 +28,8 @@ TEST(CommandLineTest, UnknownFlagSuggestsClosest) {
   const char* argv[] = {"prog", "--confg", "x"};
   Status st = cli.parse(3, argv);
   ASSERT_FALSE(st.isOk());
-  EXPECT_NE(st.message().find("unknown flag --confg (did you mean --config?)"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("unknown flag --confg (did you mean --config?)"), std::string::npos)
+      << st.message();
 }
 
 TEST(CommandLineTest, MissingValueNamesFlag) {

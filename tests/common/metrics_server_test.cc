@@ -11,7 +11,8 @@ namespace {
 
 TEST(MetricsServerTest, ServesRegistryOnMetricsPath) {
   auto registry = std::make_shared<prometheus::Registry>();
-  auto& family = prometheus::BuildCounter().Name("sluice_test_total").Help("test counter").Register(*registry);
+  auto& family =
+      prometheus::BuildCounter().Name("sluice_test_total").Help("test counter").Register(*registry);
   family.Add({{"pipeline", "orders"}}).Increment(3);
   auto server = MetricsServer::start("127.0.0.1:0", registry);
   ASSERT_TRUE(server.isOk()) << server.status().toString();

@@ -470,20 +470,27 @@ void collectBounds(const YAML::Node& schema, const std::string& path, std::map<s
   const std::string type = schema["type"] ? schema["type"].as<std::string>() : "";
   const bool intOrString = schema["x-kubernetes-int-or-string"].IsDefined();
   if ((type == "string" && !schema["enum"]) || intOrString) {
-    if (schema["maxLength"]) lengths[path] = schema["maxLength"].as<size_t>();
-    else unbounded.push_back(path + " (maxLength)");
+    if (schema["maxLength"])
+      lengths[path] = schema["maxLength"].as<size_t>();
+    else
+      unbounded.push_back(path + " (maxLength)");
   }
   if (type == "array") {
-    if (schema["maxItems"]) counts[path] = schema["maxItems"].as<size_t>();
-    else unbounded.push_back(path + " (maxItems)");
+    if (schema["maxItems"])
+      counts[path] = schema["maxItems"].as<size_t>();
+    else
+      unbounded.push_back(path + " (maxItems)");
     collectBounds(schema["items"], path + "[]", lengths, counts, unbounded);
   }
   if (schema["additionalProperties"] && schema["additionalProperties"].IsMap()) {
-    if (schema["maxProperties"]) counts[path] = schema["maxProperties"].as<size_t>();
-    else unbounded.push_back(path + " (maxProperties)");
+    if (schema["maxProperties"])
+      counts[path] = schema["maxProperties"].as<size_t>();
+    else
+      unbounded.push_back(path + " (maxProperties)");
     collectBounds(schema["additionalProperties"], path + "{}", lengths, counts, unbounded);
   }
-  if (schema["x-kubernetes-preserve-unknown-fields"] && path != "") unbounded.push_back(path + " (free-form)");
+  if (schema["x-kubernetes-preserve-unknown-fields"] && path != "")
+    unbounded.push_back(path + " (free-form)");
   for (const auto& property : schema["properties"]) {
     const std::string name = property.first.as<std::string>();
     if (path.empty() && (name == "apiVersion" || name == "kind" || name == "metadata")) continue;

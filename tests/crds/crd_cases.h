@@ -5,12 +5,12 @@
 // with a message naming the field. The accepted manifests must pass both.
 #include <yaml-cpp/yaml.h>
 
-#include "tests/common/spec/spec_fixture.h"
-
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/common/spec/spec_fixture.h"
 
 namespace sluice::crdtest {
 
@@ -87,19 +87,25 @@ inline const std::vector<RejectCase>& rejectCases() {
        "spec.source.nats.servers[0]: Too long",
        "spec.source.nats.servers[0] must be at most 1024 characters"},
       {"TooManyTopics",
-       {{"spec.source.kafka.topics", "[" + [] {
-           std::string list;
-           for (int i = 0; i <= 100; ++i) list += (i ? ", t" : "t") + std::to_string(i);
-           return list;
-         }() + "]"}},
+       {{"spec.source.kafka.topics", "[" +
+                                         [] {
+                                           std::string list;
+                                           for (int i = 0; i <= 100; ++i)
+                                             list += (i ? ", t" : "t") + std::to_string(i);
+                                           return list;
+                                         }() +
+                                         "]"}},
        "spec.source.kafka.topics: Too many",
        "spec.source.kafka.topics must have at most 100 items"},
       {"TooManyResourceLimits",
-       {{"spec.worker.resources", "{limits: {" + [] {
-           std::string map;
-           for (int i = 0; i <= 16; ++i) map += (i ? ", r" : "r") + std::to_string(i) + ": 1";
-           return map;
-         }() + "}}"}},
+       {{"spec.worker.resources", "{limits: {" +
+                                      [] {
+                                        std::string map;
+                                        for (int i = 0; i <= 16; ++i)
+                                          map += (i ? ", r" : "r") + std::to_string(i) + ": 1";
+                                        return map;
+                                      }() +
+                                      "}}"}},
        "spec.worker.resources.limits: Too many",
        "spec.worker.resources.limits must have at most 16 items"},
       {"NoSinkKind",
@@ -295,13 +301,19 @@ inline const std::vector<RejectCase>& rejectCases() {
        "spec.source.nats.stream in body should match",
        "spec.source.nats.stream must not contain spaces"},
       {"NatsAuthTwoWays",
-       {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {tokenFile: /t, credsFile: /c}}}"}},
-       "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile",
-       "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile"},
+       {{"spec.source",
+         "{nats: {servers: ['nats://n:4222'], stream: S, auth: {tokenFile: /t, credsFile: /c}}}"}},
+       "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
+       "with passwordFile",
+       "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
+       "with passwordFile"},
       {"NatsAuthSecretRefAlone",
-       {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {secretRef: {name: nats-creds}}}}"}},
-       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile",
-       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile"},
+       {{"spec.source",
+         "{nats: {servers: ['nats://n:4222'], stream: S, auth: {secretRef: {name: nats-creds}}}}"}},
+       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with "
+       "passwordFile",
+       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with "
+       "passwordFile"},
       {"NatsAuthUserWithoutPassword",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {usernameFile: /u}}}"}},
        "spec.source.nats.auth.usernameFile and passwordFile must be set together",
@@ -380,13 +392,15 @@ inline const std::vector<AcceptCase>& acceptCases() {
         {"spec.processing.retry",
          "{initialBackoffMs: 3600000, maxBackoffMs: 3600000, multiplier: 10, jitter: 1}"}}},
       {"StringsAtTheirBounds",
-       {{"spec.source.kafka.bootstrapServers", "'" + [] {
-           std::string list = "kafka-0:9092";
-           while (list.size() + 13 <= 4096) list += ",kafka-0:9092";
-           return list;
-         }() + "'"},
-        {"spec.sink.http", "{url: 'http://ingest/" + repeat('p', 2048 - 14) + "', headers: {" + repeat('h', 317) +
-                               ": '" + repeat('v', 8192) + "'}}"}}},
+       {{"spec.source.kafka.bootstrapServers", "'" +
+                                                   [] {
+                                                     std::string list = "kafka-0:9092";
+                                                     while (list.size() + 13 <= 4096) list += ",kafka-0:9092";
+                                                     return list;
+                                                   }() +
+                                                   "'"},
+        {"spec.sink.http", "{url: 'http://ingest/" + repeat('p', 2048 - 14) + "', headers: {" +
+                               repeat('h', 317) + ": '" + repeat('v', 8192) + "'}}"}}},
       {"NatsKeyHeaderToDiscard",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, consumer: '', keyHeader: Key}}"},
         {"spec.processing.ordering", "key"},

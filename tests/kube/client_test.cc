@@ -27,8 +27,9 @@ TEST(StatusFromResponse, MapsHttpCodesAndKeepsTheServerMessage) {
                                    {403, "Forbidden", ErrorCode::kPermissionDenied},
                                    {422, "Invalid", ErrorCode::kInvalidArgument}};
   for (const auto& c : cases) {
-    const std::string body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the message","reason":")" +
-                             c.reason + R"(","code":)" + std::to_string(c.http) + "}";
+    const std::string body =
+        R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the message","reason":")" +
+        c.reason + R"(","code":)" + std::to_string(c.http) + "}";
     const auto st = statusFromResponse({c.http, body}, "get x");
     EXPECT_EQ(st.code(), c.code) << c.http << " " << c.reason;
     EXPECT_EQ(st.message(), "get x: the message");
@@ -39,7 +40,8 @@ TEST(StatusFromResponse, MapsHttpCodesAndKeepsTheServerMessage) {
 
 TEST(Client, ListFollowsContinueTokensAndRestoresKind) {
   FakeTransport transport;
-  transport.addResponse(200, R"({"metadata":{"continue":"tok1","resourceVersion":"10"},"items":[{"metadata":{"name":"a"}}]})");
+  transport.addResponse(
+      200, R"({"metadata":{"continue":"tok1","resourceVersion":"10"},"items":[{"metadata":{"name":"a"}}]})");
   transport.addResponse(200, R"({"metadata":{"resourceVersion":"11"},"items":[{"metadata":{"name":"b"}}]})");
   Client client(transport, {"sluice-operator", std::chrono::seconds(5), 1});
   auto list = client.list(resources::kDeployments, "shop", {"app=x", ""});
@@ -58,8 +60,11 @@ TEST(Client, ListFollowsContinueTokensAndRestoresKind) {
 TEST(Client, ListRestartsOnceWhenTheContinueTokenExpired) {
   FakeTransport transport;
   transport.addResponse(200, R"({"metadata":{"continue":"tok1"},"items":[{"metadata":{"name":"a"}}]})");
-  transport.addResponse(410, R"({"kind":"Status","reason":"Expired","message":"continue token expired","code":410})");
-  transport.addResponse(200, R"({"metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+  transport.addResponse(
+      410, R"({"kind":"Status","reason":"Expired","message":"continue token expired","code":410})");
+  transport.addResponse(
+      200,
+      R"({"metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
   Client client(transport);
   auto list = client.list(resources::kConfigMaps, "");
   ASSERT_TRUE(list.isOk()) << list.status().toString();
@@ -71,8 +76,8 @@ TEST(Client, ApplyIsAServerSideApplyPatchWithTheFieldManager) {
   FakeTransport transport;
   transport.addResponse(200, R"({"metadata":{"name":"orders","namespace":"shop"}})");
   Client client(transport);
-  const nlohmann::json object = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                 {"metadata", {{"name", "orders"}, {"namespace", "shop"}}}};
+  const nlohmann::json object = {
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "orders"}, {"namespace", "shop"}}}};
   ASSERT_TRUE(client.apply(resources::kConfigMaps, object).isOk());
   const auto& request = transport.requests.at(0);
   EXPECT_EQ(request.method, "PATCH");
@@ -89,7 +94,9 @@ TEST(Client, PatchStatusIsAMergePatchOnTheStatusSubresource) {
   FakeTransport transport;
   transport.addResponse(200, "{}");
   Client client(transport);
-  ASSERT_TRUE(client.patchStatus(resources::kConsumerPipelines, "shop", "orders", {{"status", {{"replicas", 2}}}}).isOk());
+  ASSERT_TRUE(
+      client.patchStatus(resources::kConsumerPipelines, "shop", "orders", {{"status", {{"replicas", 2}}}})
+          .isOk());
   const auto& request = transport.requests.at(0);
   EXPECT_EQ(request.method, "PATCH");
   EXPECT_EQ(request.path, "/apis/sluice.dev/v1alpha1/namespaces/shop/consumerpipelines/orders/status");
@@ -98,7 +105,9 @@ TEST(Client, PatchStatusIsAMergePatchOnTheStatusSubresource) {
 
 TEST(Client, GetReturnsNotFoundWithTheServerMessage) {
   FakeTransport transport;
-  transport.addResponse(404, R"({"kind":"Status","reason":"NotFound","message":"secrets \"kafka-user\" not found","code":404})");
+  transport.addResponse(
+      404,
+      R"({"kind":"Status","reason":"NotFound","message":"secrets \"kafka-user\" not found","code":404})");
   Client client(transport);
   auto got = client.get(resources::kSecrets, "shop", "kafka-user");
   ASSERT_FALSE(got.isOk());
@@ -116,7 +125,8 @@ TEST(Client, DeleteUsesBackgroundPropagation) {
 }
 
 TEST(Paths, CoreNamedAndClusterScoped) {
-  EXPECT_EQ(objectPath(resources::kServiceAccounts, "shop", "w"), "/api/v1/namespaces/shop/serviceaccounts/w");
+  EXPECT_EQ(objectPath(resources::kServiceAccounts, "shop", "w"),
+            "/api/v1/namespaces/shop/serviceaccounts/w");
   EXPECT_EQ(collectionPath(resources::kConsumerPipelines, ""), "/apis/sluice.dev/v1alpha1/consumerpipelines");
   EXPECT_EQ(objectPath(resources::kNamespaces, "ignored", "shop"), "/api/v1/namespaces/shop");
   EXPECT_EQ(splitKey("shop/orders"), (std::pair<std::string, std::string>{"shop", "orders"}));

@@ -39,7 +39,8 @@ class FakeTransport final : public Transport {
     return response;
   }
 
-  common::Result<HttpResponse> stream(const HttpRequest& request, const std::function<void(std::string_view)>& onLine,
+  common::Result<HttpResponse> stream(const HttpRequest& request,
+                                      const std::function<void(std::string_view)>& onLine,
                                       Cancellation& cancel) override {
     ScriptedStream script;
     {

@@ -28,7 +28,9 @@ std::vector<std::string> split(const std::vector<std::string>& chunks) {
 TEST(LineSplitter, LinesComeOutWholeWhateverTheChunking) {
   const std::vector<SplitCase> cases = {
       {"one line per chunk", {"{\"a\":1}\n", "{\"b\":2}\n"}, {"{\"a\":1}", "{\"b\":2}"}},
-      {"several lines in one chunk", {"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"}, {"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}},
+      {"several lines in one chunk",
+       {"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"},
+       {"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}},
       {"a line across chunks", {"{\"a\"", ":1", "}\n{\"b\":2}\n"}, {"{\"a\":1}", "{\"b\":2}"}},
       {"byte by byte", {"a", "b", "\n", "c", "\n"}, {"ab", "c"}},
       {"the newline alone in the next chunk", {"ab", "\ncd\n"}, {"ab", "cd"}},

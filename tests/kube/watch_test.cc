@@ -40,7 +40,8 @@ Fed feed(WatchMachine& machine, const std::vector<std::string>& lines) {
 class WatchMachineTest : public ::testing::Test {
  protected:
   common::FixedRandom random_{0.5};  // no jitter
-  common::BackoffPolicy policy_{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.2, 100};
+  common::BackoffPolicy policy_{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.2,
+                                100};
   WatchMachine machine_{policy_, random_};
 };
 
@@ -55,7 +56,7 @@ TEST_F(WatchMachineTest, StartsWithAListThenWatchesFromItsResourceVersion) {
 TEST_F(WatchMachineTest, BookmarksMoveTheResourceVersionWithoutTouchingTheCache) {
   machine_.listed("100");
   const auto fed = feed(machine_, readStream("bookmark_stream.jsonl"));
-  const std::vector<CacheAction> expected = {CacheAction::kUpsert, CacheAction::kNone, CacheAction::kUpsert,
+  const std::vector<CacheAction> expected = {CacheAction::kUpsert, CacheAction::kNone,   CacheAction::kUpsert,
                                              CacheAction::kNone,   CacheAction::kDelete, CacheAction::kNone};
   EXPECT_EQ(fed.actions, expected);
   EXPECT_EQ(machine_.resourceVersion(), "190");
@@ -159,11 +160,12 @@ TEST(Watcher, RelistsAfterGoneAndKeepsTheCacheExact) {
   transport.onStreamsExhausted([&cancel] { cancel.cancel(); });
   std::vector<std::string> seen;
   common::FixedRandom random(0.5);
-  Watcher watcher(client, {resources::kConsumerPipelines, "", ""}, cache,
-                  [&seen](const nlohmann::json& o, bool deleted) {
-                    seen.push_back(std::string(deleted ? "-" : "+") + o["metadata"].value("name", ""));
-                  },
-                  random);
+  Watcher watcher(
+      client, {resources::kConsumerPipelines, "", ""}, cache,
+      [&seen](const nlohmann::json& o, bool deleted) {
+        seen.push_back(std::string(deleted ? "-" : "+") + o["metadata"].value("name", ""));
+      },
+      random);
   int restarts = 0;
   watcher.onRestart([&restarts](const char*) { ++restarts; });
   watcher.run(cancel);
@@ -172,15 +174,16 @@ TEST(Watcher, RelistsAfterGoneAndKeepsTheCacheExact) {
   EXPECT_EQ(testing::queryValue(transport.requests[1], "resourceVersion"), "200");
   EXPECT_EQ(testing::queryValue(transport.requests[1], "allowWatchBookmarks"), "true");
   EXPECT_EQ(testing::queryValue(transport.requests[1], "watch"), "true");
-  EXPECT_GT(transport.requests[1].timeout, std::chrono::seconds(std::stoi(testing::queryValue(transport.requests[1], "timeoutSeconds"))));
+  EXPECT_GT(transport.requests[1].timeout,
+            std::chrono::seconds(std::stoi(testing::queryValue(transport.requests[1], "timeoutSeconds"))));
   EXPECT_EQ(transport.requests[2].path, "/apis/sluice.dev/v1alpha1/consumerpipelines");  // the relist
   EXPECT_EQ(testing::queryValue(transport.requests[3], "resourceVersion"), "400");
   EXPECT_EQ(testing::queryValue(transport.requests[4], "resourceVersion"), "190");  // resumed after bookmark
   EXPECT_EQ(restarts, 1);
   // "stale" vanished in the relist; "orders" was deleted by the final stream.
   EXPECT_EQ(cache.size(), 0u);
-  const std::vector<std::string> expected = {"+orders", "+stale", "+orders", "+orders", "-stale",
-                                             "+orders", "+orders", "-orders"};
+  const std::vector<std::string> expected = {"+orders", "+stale",  "+orders", "+orders",
+                                             "-stale",  "+orders", "+orders", "-orders"};
   EXPECT_EQ(seen, expected);
   EXPECT_TRUE(watcher.synced());
 }
@@ -191,9 +194,10 @@ TEST(Watcher, TransformsListedAndWatchedObjectsBeforeCachingThem) {
   transport.addResponse(200, R"({"kind":"DeploymentList","metadata":{"resourceVersion":"200"},
     "items":[{"metadata":{"name":"a","namespace":"shop","resourceVersion":"150","managedFields":[{}]},
               "spec":{"replicas":1,"template":{"spec":{}}}}]})");
-  transport.addStream({{R"({"type":"ADDED","object":{"metadata":{"name":"b","namespace":"shop","resourceVersion":"201",)"
-                        R"("managedFields":[{}]},"spec":{"replicas":2,"template":{"spec":{}}}}})"},
-                       HttpResponse{200, ""}});
+  transport.addStream(
+      {{R"({"type":"ADDED","object":{"metadata":{"name":"b","namespace":"shop","resourceVersion":"201",)"
+        R"("managedFields":[{}]},"spec":{"replicas":2,"template":{"spec":{}}}}})"},
+       HttpResponse{200, ""}});
   Client client(transport);
   ObjectCache cache;
   Cancellation cancel;
@@ -202,9 +206,10 @@ TEST(Watcher, TransformsListedAndWatchedObjectsBeforeCachingThem) {
   common::FixedRandom random(0.5);
   WatcherOptions options;
   options.transform = [](nlohmann::json& o) { o["spec"].erase("template"); };
-  Watcher watcher(client, {resources::kDeployments, "shop", ""}, cache,
-                  [&](const nlohmann::json& o, bool) { handledWithTemplate += o["spec"].contains("template"); },
-                  random, options);
+  Watcher watcher(
+      client, {resources::kDeployments, "shop", ""}, cache,
+      [&](const nlohmann::json& o, bool) { handledWithTemplate += o["spec"].contains("template"); }, random,
+      options);
   watcher.run(cancel);
 
   ASSERT_EQ(cache.size(), 2u);

@@ -31,9 +31,12 @@ struct ForbiddenInclude {
 };
 
 const ForbiddenInclude kLayers[] = {
-    {"worker/", "operator/", "the binaries are siblings; what both need lives in common/, common/contract/ or kube/"},
-    {"operator/", "worker/", "the binaries are siblings; what both need lives in common/, common/contract/ or kube/"},
-    {"operator/scaling/", "kube/", "scaling decides from what the controller hands it; the controller does the I/O"},
+    {"worker/", "operator/",
+     "the binaries are siblings; what both need lives in common/, common/contract/ or kube/"},
+    {"operator/", "worker/",
+     "the binaries are siblings; what both need lives in common/, common/contract/ or kube/"},
+    {"operator/scaling/", "kube/",
+     "scaling decides from what the controller hands it; the controller does the I/O"},
     {"common/", "worker/", "common/ is below both binaries"},
     {"common/", "operator/", "common/ is below both binaries"},
     {"common/", "kube/", "common/ is below kube/"},
@@ -61,8 +64,7 @@ const std::vector<Adapter>& adapters() {
       {"librdkafka",
        {"librdkafka/"},
        {"clients/rdkafka_conf.cc", "operator/scaling/kafka_lag_probe.cc", "worker/kafka_consumer_threads.h",
-        "worker/kafka_sink.cc",
-        "worker/kafka_source.cc",
+        "worker/kafka_sink.cc", "worker/kafka_source.cc",
         // test and benchmark clients that produce to / read from the real broker
         "tests/operator/autoscale_integration_test.cc", "tests/operator/scaling/kafka_lag_probe_test.cc",
         "tests/worker/kafka_test_client.cc", "bench/kafka/kafka_tool.cc", "bench/kafka/raw_consumer.cc"}},
@@ -85,18 +87,20 @@ std::vector<std::string> violations(const IncludeGraph& graph) {
     for (const std::string& included : includes) {
       for (const ForbiddenInclude& rule : kLayers) {
         if (startsWith(file, rule.from) && startsWith(included, rule.includes)) {
-          out.push_back(file + " includes " + included + ": " + rule.from + " must not include " + rule.includes +
-                        " (" + rule.why + ")");
+          out.push_back(file + " includes " + included + ": " + rule.from + " must not include " +
+                        rule.includes + " (" + rule.why + ")");
         }
       }
       for (const Adapter& adapter : adapters()) {
-        const bool isLibraryHeader = std::any_of(adapter.headerPrefixes.begin(), adapter.headerPrefixes.end(),
-                                                 [&](const std::string& prefix) { return startsWith(included, prefix); });
+        const bool isLibraryHeader =
+            std::any_of(adapter.headerPrefixes.begin(), adapter.headerPrefixes.end(),
+                        [&](const std::string& prefix) { return startsWith(included, prefix); });
         if (!isLibraryHeader) continue;
         if (std::find(adapter.files.begin(), adapter.files.end(), file) != adapter.files.end()) continue;
-        out.push_back(file + " includes " + included + ": only the " + adapter.library +
-                      " adapter files include it (use the adapter's interface, or add the file to kAdapters in " +
-                      "tests/layering/layering_test.cc with the reason)");
+        out.push_back(
+            file + " includes " + included + ": only the " + adapter.library +
+            " adapter files include it (use the adapter's interface, or add the file to kAdapters in " +
+            "tests/layering/layering_test.cc with the reason)");
       }
     }
   }

@@ -42,7 +42,8 @@ std::string createTopic(rd_kafka_t* rk, const std::string& topic, int partitions
   char err[256];
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
   if (nt == nullptr) return err;
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> q(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> q(rd_kafka_queue_new(rk),
+                                                                         &rd_kafka_queue_destroy);
   rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q.get());
   rd_kafka_NewTopic_destroy(nt);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q.get(), kTimeoutMs);
@@ -63,15 +64,17 @@ std::string createTopic(rd_kafka_t* rk, const std::string& topic, int partitions
 
 json pipelineManifest(const std::string& ns, const std::string& name, const std::string& bootstrap,
                       const std::string& topic) {
-  return {{"apiVersion", "sluice.dev/v1alpha1"},
-          {"kind", "ConsumerPipeline"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec",
-           {{"source",
-             {{"kafka", {{"bootstrapServers", bootstrap}, {"topics", json::array({topic})}, {"startFrom", "earliest"}}}}},
-            {"sink", {{"log", json::object()}}},
-            {"scaling",
-             {{"minReplicas", 0}, {"maxReplicas", 10}, {"lagPerReplica", 100}, {"pollIntervalSeconds", 1}}}}}};
+  return {
+      {"apiVersion", "sluice.dev/v1alpha1"},
+      {"kind", "ConsumerPipeline"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec",
+       {{"source",
+         {{"kafka",
+           {{"bootstrapServers", bootstrap}, {"topics", json::array({topic})}, {"startFrom", "earliest"}}}}},
+        {"sink", {{"log", json::object()}}},
+        {"scaling",
+         {{"minReplicas", 0}, {"maxReplicas", 10}, {"lagPerReplica", 100}, {"pollIntervalSeconds", 1}}}}}};
 }
 
 class AutoscaleIntegration : public ::testing::Test {
@@ -83,13 +86,14 @@ class AutoscaleIntegration : public ::testing::Test {
     std::string out;
     const std::string crd = std::string(SLUICE_SOURCE_DIR) + "/crds/consumerpipelines.sluice.dev.yaml";
     ASSERT_EQ(kubectl("apply --server-side --force-conflicts -f '" + crd + "'", &out), 0) << out;
-    ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out), 0)
+    ASSERT_EQ(
+        kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out), 0)
         << out;
     cluster_ = connect();
     ASSERT_NE(cluster_, nullptr);
     ns_ = sluice::testing::uniqueName("autoscale");
-    auto created = client().create(res::kNamespaces, "",
-                                   {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}});
+    auto created = client().create(
+        res::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}});
     ASSERT_TRUE(created.isOk()) << created.status().toString();
   }
 
@@ -133,28 +137,35 @@ TEST_F(AutoscaleIntegration, LagScalesTheDeploymentUpToThePartitionCount) {
   ASSERT_EQ(createTopic(kafka.get(), topic, kPartitions), "");
   for (int i = 0; i < kMessages; ++i) {
     const std::string value = "m" + std::to_string(i);
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        kafka.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(i % kPartitions),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_END);
+    const rd_kafka_resp_err_t err =
+        rd_kafka_producev(kafka.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(i % kPartitions),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
     ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
   }
   ASSERT_EQ(rd_kafka_flush(kafka.get(), kTimeoutMs), RD_KAFKA_RESP_ERR_NO_ERROR);
 
   const std::string name = "orders";
-  auto created = client().create(res::kConsumerPipelines, ns_, pipelineManifest(ns_, name, bootstrap_, topic));
+  auto created =
+      client().create(res::kConsumerPipelines, ns_, pipelineManifest(ns_, name, bootstrap_, topic));
   ASSERT_TRUE(created.isOk()) << created.status().toString();
   operator_ = std::make_unique<OperatorProcess>(std::vector<std::string>{"--namespaces", ns_});
   ASSERT_TRUE(operator_->start());
 
-  EXPECT_TRUE(eventually(60s, [&] {
-    return get(res::kDeployments, name + "-worker").value("/spec/replicas"_json_pointer, -1) == kPartitions;
-  })) << get(res::kDeployments, name + "-worker").dump(2) << "\n" << operator_->log();
+  EXPECT_TRUE(
+      eventually(60s,
+                 [&] {
+                   return get(res::kDeployments, name + "-worker").value("/spec/replicas"_json_pointer, -1) ==
+                          kPartitions;
+                 }))
+      << get(res::kDeployments, name + "-worker").dump(2) << "\n"
+      << operator_->log();
 
   json status;
   EXPECT_TRUE(eventually(30s, [&] {
     status = get(res::kConsumerPipelines, name).value("status", json::object());
-    return status.value("/lag/total"_json_pointer, -1) == kMessages && status.value("desiredReplicas", -1) == kPartitions;
+    return status.value("/lag/total"_json_pointer, -1) == kMessages &&
+           status.value("desiredReplicas", -1) == kPartitions;
   })) << status.dump(2);
   EXPECT_EQ(status.value("/lag/partitionsWithLag"_json_pointer, -1), kPartitions);
   EXPECT_EQ(status.value("source", ""), "kafka:" + topic);

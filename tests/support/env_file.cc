@@ -35,7 +35,8 @@ std::string uniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() % 100000000;
-  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(ms) + "-" + std::to_string(counter++);
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(ms) + "-" +
+         std::to_string(counter++);
 }
 
 }  // namespace sluice::testing

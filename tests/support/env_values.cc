@@ -14,7 +14,8 @@ std::optional<std::map<std::string, std::string>> readEnvFile(const std::string&
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
     std::string value = line.substr(eq + 1);
     // scripts/dev-env quotes values: export KUBECONFIG='/tmp/sluice-dev/kube/kubeconfig'
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
     values[line.substr(0, eq)] = value;

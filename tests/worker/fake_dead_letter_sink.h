@@ -14,7 +14,8 @@ class FlakyDeadLetterSink final : public DeadLetterSink {
   common::Status send(const Message& message, const std::string& error, int attempts) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++tries_;
-    if (tries_ <= failures_) return common::unavailable("dead-letter destination down (try " + std::to_string(tries_) + ")");
+    if (tries_ <= failures_)
+      return common::unavailable("dead-letter destination down (try " + std::to_string(tries_) + ")");
     sent_.push_back({message.offset, error, attempts});
     return common::Status::ok();
   }

@@ -14,7 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-MetricsSample sampleAt(common::SteadyTime at, double delivered, double batchSeconds, std::vector<uint64_t> cumulative) {
+MetricsSample sampleAt(common::SteadyTime at, double delivered, double batchSeconds,
+                       std::vector<uint64_t> cumulative) {
   MetricsSample s;
   s.at = at;
   s.delivered = delivered;
@@ -109,7 +110,8 @@ TEST(LeaseApplyBody, LabelsAnnotationOwnerAndSpec) {
   EXPECT_EQ(body["spec"]["holderIdentity"], "orders-abc");
   EXPECT_EQ(body["spec"]["leaseDurationSeconds"], 15);
   EXPECT_EQ(body["spec"]["renewTime"], "2023-11-14T22:13:20.250000Z");
-  auto decoded = contract::decodeReport(body["metadata"]["annotations"]["sluice.dev/report"].get<std::string>());
+  auto decoded =
+      contract::decodeReport(body["metadata"]["annotations"]["sluice.dev/report"].get<std::string>());
   ASSERT_TRUE(decoded.isOk()) << decoded.status().toString();
   EXPECT_EQ(decoded->pod, "orders-abc");
   EXPECT_DOUBLE_EQ(decoded->processedPerSecond, 12.5);
@@ -126,8 +128,8 @@ TEST(HeartbeatAccessTest, Table) {
     HeartbeatAccess want;
   };
   const Case cases[] = {
-      {{false, false, "", ""}, HeartbeatAccess::kDisabled},            // standalone --config
-      {{false, false, "/k/config", ""}, HeartbeatAccess::kDisabled},   // no pod name: whose Lease?
+      {{false, false, "", ""}, HeartbeatAccess::kDisabled},           // standalone --config
+      {{false, false, "/k/config", ""}, HeartbeatAccess::kDisabled},  // no pod name: whose Lease?
       {{false, false, "/k/config", "w-1"}, HeartbeatAccess::kKubeconfig},
       {{true, true, "", "w-1"}, HeartbeatAccess::kInCluster},
       {{true, false, "", "w-1"}, HeartbeatAccess::kDisabled},  // token without the service host
@@ -136,8 +138,9 @@ TEST(HeartbeatAccessTest, Table) {
   };
   for (const auto& c : cases) {
     EXPECT_EQ(heartbeatAccess(c.environment), c.want)
-        << "token=" << c.environment.serviceAccountTokenPresent << " host=" << c.environment.kubernetesServiceHostSet
-        << " kubeconfig='" << c.environment.kubeconfig << "' pod='" << c.environment.podName << "'";
+        << "token=" << c.environment.serviceAccountTokenPresent
+        << " host=" << c.environment.kubernetesServiceHostSet << " kubeconfig='" << c.environment.kubeconfig
+        << "' pod='" << c.environment.podName << "'";
   }
 }
 

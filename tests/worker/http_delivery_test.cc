@@ -16,9 +16,9 @@ TEST(HttpDelivery, ValidatesUtf8) {
   EXPECT_TRUE(isValidUtf8("plain ascii"));
   EXPECT_TRUE(isValidUtf8("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"));
   EXPECT_FALSE(isValidUtf8("\xff"));
-  EXPECT_FALSE(isValidUtf8("\xc3"));              // truncated
-  EXPECT_FALSE(isValidUtf8("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(isValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(isValidUtf8("\xc3"));          // truncated
+  EXPECT_FALSE(isValidUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(isValidUtf8("\xed\xa0\x80"));  // surrogate
 }
 
 TEST(HttpDelivery, EncodesBase64) {

@@ -86,7 +86,8 @@ HttpReceiver::HttpReceiver(Decide decide) : impl_(std::make_unique<Impl>()) {
   impl_->decide = std::move(decide);
   impl_->port = freePort();
   impl_->listener = std::make_unique<http::experimental::listener::http_listener>(url());
-  impl_->listener->support(http::methods::POST, [impl = impl_.get()](http::http_request r) { impl->handle(std::move(r)); });
+  impl_->listener->support(http::methods::POST,
+                           [impl = impl_.get()](http::http_request r) { impl->handle(std::move(r)); });
   impl_->listener->open().wait();
 }
 

@@ -41,8 +41,8 @@ TEST(KafkaConfig, ConsumerUsesCooperativeStickyAndManualOffsetStore) {
   EXPECT_EQ(m["enable.auto.offset.store"], "false");
   EXPECT_EQ(m["auto.offset.reset"], "latest");
   EXPECT_EQ(m["queued.max.messages.kbytes"], "16384");  // a quarter of the 64 MiB budget
-  EXPECT_EQ(m["queued.min.messages"], "20000");          // twice the 10 000-message budget
-  EXPECT_EQ(m["fetch.max.bytes"], "2097152");            // an eighth of that per fetch response
+  EXPECT_EQ(m["queued.min.messages"], "20000");         // twice the 10 000-message budget
+  EXPECT_EQ(m["fetch.max.bytes"], "2097152");           // an eighth of that per fetch response
   EXPECT_EQ(m["fetch.message.max.bytes"], "1048576");
   EXPECT_EQ(m["security.protocol"], "PLAINTEXT");
   EXPECT_FALSE(m.count("group.instance.id"));
@@ -59,7 +59,8 @@ TEST(KafkaConfig, TlsAndSaslFromEnvironment) {
   p.spec.source.kafka->tls->caFile = "/etc/kafka/ca.crt";
   p.spec.source.kafka->sasl = spec::SaslSpec{};
   p.spec.source.kafka->sasl->mechanism = spec::SaslMechanism::kScramSha256;
-  auto props = consumerProperties(p, "", fakeEnv({{"SLUICE_SASL_USERNAME", "u"}, {"SLUICE_SASL_PASSWORD", "s3cret"}}));
+  auto props =
+      consumerProperties(p, "", fakeEnv({{"SLUICE_SASL_USERNAME", "u"}, {"SLUICE_SASL_PASSWORD", "s3cret"}}));
   ASSERT_TRUE(props);
   auto m = asMap(*props);
   EXPECT_EQ(m["security.protocol"], "SASL_SSL");
@@ -98,7 +99,8 @@ TEST(KafkaConfig, MissingSaslCredentialsNameTheFix) {
 }
 
 TEST(KafkaConfig, EnvironmentOverridesComeLast) {
-  auto props = consumerProperties(pipeline(), "", fakeEnv({{"SLUICE_KAFKA_CONSUMER_PROPERTIES", "session.timeout.ms=6000,debug=cgrp"}}));
+  auto props = consumerProperties(
+      pipeline(), "", fakeEnv({{"SLUICE_KAFKA_CONSUMER_PROPERTIES", "session.timeout.ms=6000,debug=cgrp"}}));
   ASSERT_TRUE(props);
   EXPECT_EQ(props->back(), (std::pair<std::string, std::string>{"debug", "cgrp"}));
   EXPECT_EQ(asMap(*props)["session.timeout.ms"], "6000");

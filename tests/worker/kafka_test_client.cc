@@ -9,14 +9,17 @@ namespace sluice::worker::testing {
 namespace {
 
 using Handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
-using List = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+using List =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
 
-Handle client(rd_kafka_type_t type, const std::string& bootstrap, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+Handle client(rd_kafka_type_t type, const std::string& bootstrap,
+              const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
   for (const auto& [k, v] : extra) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) ADD_FAILURE() << k << ": " << err;
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK)
+      ADD_FAILURE() << k << ": " << err;
   }
   Handle h(rd_kafka_new(type, conf, err, sizeof(err)), &rd_kafka_destroy);
   if (!h) ADD_FAILURE() << "rd_kafka_new: " << err;
@@ -34,7 +37,8 @@ void createTopic(const std::string& bootstrap, const std::string& topic, int par
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
   ASSERT_NE(ev, nullptr) << "CreateTopics timed out for " << topic;
   size_t n = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
   for (size_t i = 0; i < n; ++i) {
     EXPECT_EQ(rd_kafka_topic_result_error(results[i]), RD_KAFKA_RESP_ERR_NO_ERROR)
         << topic << ": " << rd_kafka_topic_result_error_string(results[i]);
@@ -58,10 +62,11 @@ void produce(const std::string& bootstrap, const std::string& topic, const std::
                               static_cast<ssize_t>(value.size()));
         }
       }
-      const auto e = rd_kafka_producev(
-          h.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-          RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      const auto e =
+          rd_kafka_producev(h.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+                            RD_KAFKA_V_KEY(key, keySize), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && headers) rd_kafka_headers_destroy(headers);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(h.get(), 50);
@@ -86,13 +91,15 @@ std::map<int32_t, int64_t> committedOffsets(const std::string& bootstrap, const 
   return out;
 }
 
-std::map<int32_t, int64_t> highWatermarks(const std::string& bootstrap, const std::string& topic, int partitions) {
+std::map<int32_t, int64_t> highWatermarks(const std::string& bootstrap, const std::string& topic,
+                                          int partitions) {
   Handle h = client(RD_KAFKA_PRODUCER, bootstrap);
   std::map<int32_t, int64_t> out;
   for (int p = 0; p < partitions; ++p) {
     int64_t low = 0;
     int64_t high = 0;
-    EXPECT_EQ(rd_kafka_query_watermark_offsets(h.get(), topic.c_str(), p, &low, &high, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    EXPECT_EQ(rd_kafka_query_watermark_offsets(h.get(), topic.c_str(), p, &low, &high, 30000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
     out[p] = high;
   }
   return out;
@@ -101,7 +108,9 @@ std::map<int32_t, int64_t> highWatermarks(const std::string& bootstrap, const st
 std::vector<Message> consumeAll(const std::string& bootstrap, const std::string& topic, size_t expected,
                                 std::chrono::seconds timeout) {
   Handle h = client(RD_KAFKA_CONSUMER, bootstrap,
-                    {{"group.id", "sluice-test-reader"}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"}});
+                    {{"group.id", "sluice-test-reader"},
+                     {"enable.auto.commit", "false"},
+                     {"auto.offset.reset", "earliest"}});
   List list(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
   rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(h.get(), list.get());
@@ -122,7 +131,8 @@ std::vector<Message> consumeAll(const std::string& bootstrap, const std::string&
         const char* name;
         const void* value;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        for (size_t i = 0;
+             rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
           msg.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
         }
       }

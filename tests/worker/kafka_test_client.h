@@ -25,7 +25,8 @@ void produce(const std::string& bootstrap, const std::string& topic, const std::
 // Committed offset per partition for the group (-1001 = none).
 std::map<int32_t, int64_t> committedOffsets(const std::string& bootstrap, const std::string& group,
                                             const std::string& topic, int partitions);
-std::map<int32_t, int64_t> highWatermarks(const std::string& bootstrap, const std::string& topic, int partitions);
+std::map<int32_t, int64_t> highWatermarks(const std::string& bootstrap, const std::string& topic,
+                                          int partitions);
 // Reads the topic from the beginning until `expected` messages arrived or the timeout passed.
 std::vector<Message> consumeAll(const std::string& bootstrap, const std::string& topic, size_t expected,
                                 std::chrono::seconds timeout);

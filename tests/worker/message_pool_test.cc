@@ -11,7 +11,8 @@ using testing::msg;
 
 Batch withValues(size_t count, size_t valueBytes) {
   Batch batch;
-  for (size_t i = 0; i < count; ++i) batch.push_back(msg(0, static_cast<int64_t>(i), std::nullopt, std::string(valueBytes, 'x')));
+  for (size_t i = 0; i < count; ++i)
+    batch.push_back(msg(0, static_cast<int64_t>(i), std::nullopt, std::string(valueBytes, 'x')));
   return batch;
 }
 
@@ -27,7 +28,7 @@ TEST(MessagePool, GivesBackTheSameStorage) {
   ASSERT_EQ(reused.size(), 3u);
   const std::string incoming(80, 'y');
   reused[1].value.assign(incoming.data(), incoming.size());  // as the Kafka source copies a record
-  EXPECT_EQ(reused[1].value.data(), value);  // fits the capacity it had: no new allocation
+  EXPECT_EQ(reused[1].value.data(), value);                  // fits the capacity it had: no new allocation
   EXPECT_EQ(pool.messages(), 0);
   EXPECT_EQ(pool.bytes(), 0);
   EXPECT_TRUE(pool.take().empty());

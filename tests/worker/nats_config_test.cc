@@ -45,7 +45,8 @@ TEST(MaxDeliver, FromTheRetrySettingsWhenThereIsADeadLetterDestination) {
     bool deadLetter;
     int64_t expected;
   };
-  const Row rows[] = {{5, true, 7}, {1, true, 3}, {0, true, 3}, {20, true, 22}, {5, false, -1}, {1, false, -1}};
+  const Row rows[] = {{5, true, 7},   {1, true, 3},   {0, true, 3},
+                      {20, true, 22}, {5, false, -1}, {1, false, -1}};
   for (const auto& row : rows) {
     auto p = natsPipeline();
     p.spec.processing.retry.maxAttempts = row.maxAttempts;
@@ -61,7 +62,8 @@ TEST(MaxDeliver, ExhaustedDeliveriesComeBeforeTheServersLimit) {
   auto p = natsPipeline();
   p.spec.processing.retry.maxAttempts = 3;
   p.spec.processing.deadLetter = natsDeadLetter();
-  for (uint64_t delivered = 1; delivered <= 3; ++delivered) EXPECT_FALSE(deliveriesExhausted(delivered, p.spec)) << delivered;
+  for (uint64_t delivered = 1; delivered <= 3; ++delivered)
+    EXPECT_FALSE(deliveriesExhausted(delivered, p.spec)) << delivered;
   EXPECT_TRUE(deliveriesExhausted(4, p.spec));
   EXPECT_LT(4, natsMaxDeliver(p.spec)) << "a spare delivery after the one that dead-letters";
   p.spec.processing.deadLetter.reset();
@@ -89,8 +91,8 @@ TEST(AckSubject, ParsesBothForms) {
 }
 
 TEST(AckSubject, RejectsWhatIsNotAnAckSubject) {
-  for (const char* reply : {"", "_INBOX.abc.1", "$JS.ACK.ORDERS.workers.3.1042.977.17", "$JS.ACK.S.c.x.1.1.1.1",
-                            "$JS.ACK.S.c.1.1.1.1.-1", "$JS.ACKS.S.c.1.1.1.1.1"}) {
+  for (const char* reply : {"", "_INBOX.abc.1", "$JS.ACK.ORDERS.workers.3.1042.977.17",
+                            "$JS.ACK.S.c.x.1.1.1.1", "$JS.ACK.S.c.1.1.1.1.-1", "$JS.ACKS.S.c.1.1.1.1.1"}) {
     EXPECT_FALSE(parseAckSubject(reply)) << reply;
   }
 }
@@ -116,10 +118,12 @@ TEST(ConsumerDrift, NamesEveryDifferingSetting) {
   const Row rows[] = {
       {"filter", [](NatsConsumerSettings& s) { s.filterSubject = ""; },
        "filterSubject is (none), the pipeline wants 'orders.>'"},
-      {"ackWait", [](NatsConsumerSettings& s) { s.ackWaitSeconds = 30; }, "ackWait (s) is 30, the pipeline wants 12"},
+      {"ackWait", [](NatsConsumerSettings& s) { s.ackWaitSeconds = 30; },
+       "ackWait (s) is 30, the pipeline wants 12"},
       {"maxAckPending", [](NatsConsumerSettings& s) { s.maxAckPending = 1000; },
        "maxAckPending is 1000, the pipeline wants 2500"},
-      {"maxDeliver", [](NatsConsumerSettings& s) { s.maxDeliver = 5; }, "maxDeliver is 5, the pipeline wants -1"},
+      {"maxDeliver", [](NatsConsumerSettings& s) { s.maxDeliver = 5; },
+       "maxDeliver is 5, the pipeline wants -1"},
       {"ackPolicy", [](NatsConsumerSettings& s) { s.ackExplicit = false; },
        "ackPolicy is not explicit, the pipeline needs explicit"},
   };
@@ -139,17 +143,24 @@ TEST(SubjectToken, OneBasedTokens) {
     std::optional<std::string> expected;
   };
   const Row rows[] = {
-      {"orders.eu.42", 1, "orders"}, {"orders.eu.42", 2, "eu"},  {"orders.eu.42", 3, "42"},
-      {"orders.eu.42", 4, std::nullopt}, {"orders", 1, "orders"}, {"orders", 0, std::nullopt},
+      {"orders.eu.42", 1, "orders"},
+      {"orders.eu.42", 2, "eu"},
+      {"orders.eu.42", 3, "42"},
+      {"orders.eu.42", 4, std::nullopt},
+      {"orders", 1, "orders"},
+      {"orders", 0, std::nullopt},
       {"a..b", 2, ""},
   };
-  for (const auto& row : rows) EXPECT_EQ(subjectToken(row.subject, row.token), row.expected) << row.subject << " " << row.token;
+  for (const auto& row : rows)
+    EXPECT_EQ(subjectToken(row.subject, row.token), row.expected) << row.subject << " " << row.token;
 }
 
 TEST(NatsKey, HeaderThenSubjectTokenThenNone) {
-  const std::vector<std::pair<std::string, std::string>> headers = {{"Nats-Msg-Id", "x"}, {"Customer", "c-7"}};
+  const std::vector<std::pair<std::string, std::string>> headers = {{"Nats-Msg-Id", "x"},
+                                                                    {"Customer", "c-7"}};
   EXPECT_EQ(natsKey({"Customer", 0}, "orders.eu.42", headers), "c-7");
-  EXPECT_EQ(natsKey({"customer", 0}, "orders.eu.42", headers), std::nullopt) << "header names are case-sensitive";
+  EXPECT_EQ(natsKey({"customer", 0}, "orders.eu.42", headers), std::nullopt)
+      << "header names are case-sensitive";
   EXPECT_EQ(natsKey({"Missing", 0}, "orders.eu.42", headers), std::nullopt);
   EXPECT_EQ(natsKey({"", 3}, "orders.eu.42", headers), "42");
   EXPECT_EQ(natsKey({"", 0}, "orders.eu.42", headers), std::nullopt);

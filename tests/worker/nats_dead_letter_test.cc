@@ -30,7 +30,8 @@ Message natsMessage(int64_t sequence) {
 // A dead-letter destination that refuses its first `failures` sends, behind the DeadLetterer the
 // source and the lanes share.
 struct OnArrival {
-  OnArrival(int failures, int maxAttempts) : sink(failures), deadLetter(&sink, quickRetry(maxAttempts), stats, random) {}
+  OnArrival(int failures, int maxAttempts)
+      : sink(failures), deadLetter(&sink, quickRetry(maxAttempts), stats, random) {}
   testing::FlakyDeadLetterSink sink;
   testing::FakeStats stats;
   common::FixedRandom random{0.5};

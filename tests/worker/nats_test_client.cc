@@ -17,13 +17,15 @@ NatsTestClient::NatsTestClient(const std::string& url) : impl_(std::make_unique<
   }
 }
 
-NatsTestClient::NatsTestClient(const std::string& url, const std::string& seedFile, const std::string& nkeyPublic)
+NatsTestClient::NatsTestClient(const std::string& url, const std::string& seedFile,
+                               const std::string& nkeyPublic)
     : impl_(std::make_unique<Impl>()) {
   natsOptions* opts = nullptr;
   EXPECT_EQ(natsOptions_Create(&opts), NATS_OK);
   natsOptions_SetURL(opts, url.c_str());
   natsOptions_SetNKeyFromSeed(opts, nkeyPublic.c_str(), seedFile.c_str());
-  EXPECT_EQ(natsConnection_Connect(&impl_->nc, opts), NATS_OK) << "connect to " << url << " as " << nkeyPublic;
+  EXPECT_EQ(natsConnection_Connect(&impl_->nc, opts), NATS_OK)
+      << "connect to " << url << " as " << nkeyPublic;
   natsOptions_Destroy(opts);
   if (impl_->nc) {
     EXPECT_EQ(natsConnection_JetStream(&impl_->js, impl_->nc, nullptr), NATS_OK);
@@ -46,16 +48,21 @@ void NatsTestClient::createStream(const std::string& stream, const std::vector<s
   cfg.Storage = js_MemoryStorage;
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  ASSERT_EQ(js_AddStream(&si, impl_->js, &cfg, nullptr, &jerr), NATS_OK) << "stream " << stream << " jerr " << jerr;
+  ASSERT_EQ(js_AddStream(&si, impl_->js, &cfg, nullptr, &jerr), NATS_OK)
+      << "stream " << stream << " jerr " << jerr;
   jsStreamInfo_Destroy(si);
 }
 
-void NatsTestClient::deleteStream(const std::string& stream) { js_DeleteStream(impl_->js, stream.c_str(), nullptr, nullptr); }
+void NatsTestClient::deleteStream(const std::string& stream) {
+  js_DeleteStream(impl_->js, stream.c_str(), nullptr, nullptr);
+}
 
 void NatsTestClient::publish(const std::vector<NatsRecord>& records) {
   for (const auto& r : records) {
     natsMsg* m = nullptr;
-    ASSERT_EQ(natsMsg_Create(&m, r.subject.c_str(), nullptr, r.value.data(), static_cast<int>(r.value.size())), NATS_OK);
+    ASSERT_EQ(
+        natsMsg_Create(&m, r.subject.c_str(), nullptr, r.value.data(), static_cast<int>(r.value.size())),
+        NATS_OK);
     for (const auto& [k, v] : r.headers) natsMsgHeader_Add(m, k.c_str(), v.c_str());
     const natsStatus s = js_PublishMsgAsync(impl_->js, &m, nullptr);
     if (m) natsMsg_Destroy(m);
@@ -67,20 +74,21 @@ void NatsTestClient::publish(const std::vector<NatsRecord>& records) {
   ASSERT_EQ(js_PublishAsyncComplete(impl_->js, &opts), NATS_OK);
 }
 
-std::optional<NatsConsumerState> NatsTestClient::consumer(const std::string& stream, const std::string& consumer) {
+std::optional<NatsConsumerState> NatsTestClient::consumer(const std::string& stream,
+                                                          const std::string& consumer) {
   jsConsumerInfo* ci = nullptr;
   if (js_GetConsumerInfo(&ci, impl_->js, stream.c_str(), consumer.c_str(), nullptr, nullptr) != NATS_OK) {
     return std::nullopt;
   }
-  NatsConsumerState out{ci->NumAckPending, ci->NumPending, ci->NumRedelivered, ci->Config->MaxAckPending,
+  NatsConsumerState out{ci->NumAckPending,   ci->NumPending, ci->NumRedelivered,    ci->Config->MaxAckPending,
                         ci->AckFloor.Stream, ci->NumWaiting, ci->Delivered.Consumer};
   jsConsumerInfo_Destroy(ci);
   return out;
 }
 
 void NatsTestClient::createConsumer(const std::string& stream, const std::string& consumer,
-                                    const std::string& filterSubject, int ackWaitSeconds, int64_t maxAckPending,
-                                    int64_t maxDeliver) {
+                                    const std::string& filterSubject, int ackWaitSeconds,
+                                    int64_t maxAckPending, int64_t maxDeliver) {
   jsConsumerConfig cfg;
   jsConsumerConfig_Init(&cfg);
   cfg.Durable = consumer.c_str();
@@ -92,7 +100,8 @@ void NatsTestClient::createConsumer(const std::string& stream, const std::string
   cfg.FilterSubject = filterSubject.c_str();
   jsConsumerInfo* ci = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  ASSERT_EQ(js_AddConsumer(&ci, impl_->js, stream.c_str(), &cfg, nullptr, &jerr), NATS_OK) << consumer << " jerr " << jerr;
+  ASSERT_EQ(js_AddConsumer(&ci, impl_->js, stream.c_str(), &cfg, nullptr, &jerr), NATS_OK)
+      << consumer << " jerr " << jerr;
   jsConsumerInfo_Destroy(ci);
 }
 
@@ -103,7 +112,8 @@ namespace {
 std::string pullOne(natsConnection* nc, const std::string& stream, const std::string& consumer) {
   const std::string subject = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer;
   natsMsg* reply = nullptr;
-  if (natsConnection_RequestString(&reply, nc, subject.c_str(), "{\"batch\":1,\"expires\":4000000000}", 5000) != NATS_OK) {
+  if (natsConnection_RequestString(&reply, nc, subject.c_str(), "{\"batch\":1,\"expires\":4000000000}",
+                                   5000) != NATS_OK) {
     return "";
   }
   const std::string ack = natsMsg_GetReply(reply) ? natsMsg_GetReply(reply) : "";
@@ -161,7 +171,8 @@ std::vector<StoredMessage> NatsTestClient::stored(const std::string& stream, uin
     StoredMessage sm;
     sm.sequence = seq;
     sm.subject = natsMsg_GetSubject(m);
-    sm.value.assign(natsMsg_GetData(m) ? natsMsg_GetData(m) : "", static_cast<size_t>(natsMsg_GetDataLength(m)));
+    sm.value.assign(natsMsg_GetData(m) ? natsMsg_GetData(m) : "",
+                    static_cast<size_t>(natsMsg_GetDataLength(m)));
     const char** keys = nullptr;
     int count = 0;
     if (natsMsgHeader_Keys(m, &keys, &count) == NATS_OK) {

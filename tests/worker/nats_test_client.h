@@ -49,8 +49,9 @@ class NatsTestClient {
   void publish(const std::vector<NatsRecord>& records);
   std::optional<NatsConsumerState> consumer(const std::string& stream, const std::string& consumer);
   // A durable pull consumer with explicit acks, as a worker (or a person) may have created it.
-  void createConsumer(const std::string& stream, const std::string& consumer, const std::string& filterSubject,
-                      int ackWaitSeconds, int64_t maxAckPending, int64_t maxDeliver);
+  void createConsumer(const std::string& stream, const std::string& consumer,
+                      const std::string& filterSubject, int ackWaitSeconds, int64_t maxAckPending,
+                      int64_t maxDeliver);
   // Pulls one message and drops it unacknowledged, like a worker killed while holding it; returns
   // the delivery count the server gave it (0 when nothing came within 4 s).
   uint64_t pullAndAbandon(const std::string& stream, const std::string& consumer);

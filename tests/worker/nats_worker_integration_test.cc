@@ -1,18 +1,18 @@
 // sluice-worker with a NATS JetStream source against the real local nats-server
 // (scripts/dev-env up nats), delivering to the in-process HTTP receiver. Every test uses its own
 // stream, subjects and durable consumer.
-#include <gtest/gtest.h>
-#include <signal.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
-#include <atomic>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -47,16 +47,20 @@ struct NatsSettings {
 };
 
 std::string manifest(const std::string& url, const NatsSettings& s) {
-  std::string y = "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nmetadata: {name: nit, namespace: test}\nspec:\n";
+  std::string y =
+      "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nmetadata: {name: nit, namespace: "
+      "test}\nspec:\n";
   y += "  source:\n    nats: {servers: [\"" + url + "\"], stream: " + s.stream + ", consumer: " + s.consumer +
-       ", filterSubject: \"" + s.subjectPrefix + ".>\", keySubjectToken: 2, ackWaitSeconds: " +
-       std::to_string(s.ackWaitSeconds) + "}\n";
-  y += "  batch: {maxMessages: " + std::to_string(s.maxMessages) + ", maxWaitMs: " + std::to_string(s.maxWaitMs) + "}\n";
+       ", filterSubject: \"" + s.subjectPrefix +
+       ".>\", keySubjectToken: 2, ackWaitSeconds: " + std::to_string(s.ackWaitSeconds) + "}\n";
+  y += "  batch: {maxMessages: " + std::to_string(s.maxMessages) +
+       ", maxWaitMs: " + std::to_string(s.maxWaitMs) + "}\n";
   y += "  processing:\n    ordering: " + s.ordering + "\n    concurrency: " + std::to_string(s.concurrency) +
        "\n    timeoutMs: 5000\n";
   y += "    retry: {maxAttempts: " + std::to_string(s.maxAttempts) +
        ", initialBackoffMs: 50, maxBackoffMs: 500, multiplier: 2, jitter: 0.2}\n";
-  if (!s.deadLetterSubject.empty()) y += "    deadLetter: {nats: {subject: \"" + s.deadLetterSubject + "\"}}\n";
+  if (!s.deadLetterSubject.empty())
+    y += "    deadLetter: {nats: {subject: \"" + s.deadLetterSubject + "\"}}\n";
   y += "  backpressure: {maxInFlightMessages: " + std::to_string(s.maxInFlightMessages) +
        ", maxInFlightBytes: " + std::to_string(s.maxInFlightBytes) + ", resumeRatio: 0.5}\n";
   y += "  sink:\n    http: {url: \"" + s.sinkUrl + "\", format: json, timeoutMs: 5000}\n";
@@ -119,7 +123,8 @@ TEST_F(NatsWorkerIntegration, KeepsPerKeyOrderWithEightLanes) {
   settings_.sinkUrl = receiver.url();
   settings_.concurrency = 8;
   WorkerProcess worker("nats-order", manifest(url_, settings_));
-  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n" << worker.log();
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                    << worker.log();
   std::map<std::string, int> last;
   int violations = 0;
   for (const auto& r : receiver.accepted()) {
@@ -164,15 +169,18 @@ TEST_F(NatsWorkerIntegration, KillNineLosesNothingRedeliveredAfterAckWait) {
   const auto held = client_->consumer(settings_.stream, settings_.consumer);
   ASSERT_TRUE(held);
   WorkerProcess second("nats-kill-second", manifest(url_, settings_));
-  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n" << second.log();
+  ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                    << second.log();
   const size_t duplicates = receiver.acceptedCount() - receiver.distinctValues();
   std::cout << "[ figures  ] kill -9 after " << beforeRestart << " distinct with " << held->numAckPending
-            << " unacked on the server; " << count << " delivered, " << duplicates << " duplicate deliveries\n";
+            << " unacked on the server; " << count << " delivered, " << duplicates
+            << " duplicate deliveries\n";
   // Every value reached the sink, but the killed worker's last deliveries may still be inside their
   // AckWait on the server (the sink had them before the kill): wait until they came back and the
   // second worker acked them, so what is checked after the stop is the stop alone.
   bool settled = false;
-  for (auto end = std::chrono::steady_clock::now() + 20s; !settled && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 20s;
+       !settled && std::chrono::steady_clock::now() < end;) {
     const auto now = client_->consumer(settings_.stream, settings_.consumer);
     settled = now && now->numAckPending == 0 && now->numPending == 0;
     if (!settled) std::this_thread::sleep_for(100ms);
@@ -182,12 +190,14 @@ TEST_F(NatsWorkerIntegration, KillNineLosesNothingRedeliveredAfterAckWait) {
   EXPECT_EQ(second.waitExit(30s), 0) << second.log();
   const auto state = client_->consumer(settings_.stream, settings_.consumer);
   ASSERT_TRUE(state);
-  EXPECT_EQ(state->numAckPending, 0) << "a delivery the stopped worker neither acked nor nak'ed\n" << second.log();
+  EXPECT_EQ(state->numAckPending, 0) << "a delivery the stopped worker neither acked nor nak'ed\n"
+                                     << second.log();
   // What the killed worker held unacknowledged came back: acked now (settled above) and every value
   // delivered. Duplicates are not required: the kill may land between a delivery and its ack (a
   // duplicate) or before any delivery of what it held (none), and num_redelivered counts only
   // redeliveries still pending, 0 once settled, so neither can be asserted without a timing race.
-  EXPECT_GT(held->numAckPending, 0) << "nothing was unacknowledged at the kill: the test tested no redelivery";
+  EXPECT_GT(held->numAckPending, 0)
+      << "nothing was unacknowledged at the kill: the test tested no redelivery";
 }
 
 TEST_F(NatsWorkerIntegration, DeadLettersAPoisonMessageWithProvenanceAndTerminatesIt) {
@@ -271,9 +281,9 @@ TEST_F(NatsWorkerIntegration, SlowSinkKeepsMemoryAndAckPendingWithinTheBudget) {
   // Budget (2 MiB: a held message costs its copy; only the ack subject of its natsMsg is kept) + a
   // fixed allowance for the binary, its libraries, thread stacks and allocator slack.
   const long limitKiB = (2 + 60) * 1024;
-  std::cout << "[ figures  ] peak VmRSS " << peakKiB / 1024 << " MiB with a ~30 MiB backlog (limit " << limitKiB / 1024
-            << " MiB); peak num_ack_pending " << peakAckPending << " of MaxAckPending " << maxAckPending << "; delivered "
-            << receiver.distinctValues() << " meanwhile\n";
+  std::cout << "[ figures  ] peak VmRSS " << peakKiB / 1024 << " MiB with a ~30 MiB backlog (limit "
+            << limitKiB / 1024 << " MiB); peak num_ack_pending " << peakAckPending << " of MaxAckPending "
+            << maxAckPending << "; delivered " << receiver.distinctValues() << " meanwhile\n";
   EXPECT_EQ(maxAckPending, settings_.maxInFlightMessages) << "MaxAckPending follows the in-flight budget";
   EXPECT_GT(peakAckPending, 0);
   EXPECT_LE(peakAckPending, maxAckPending);
@@ -304,15 +314,16 @@ TEST_F(NatsWorkerIntegration, OrderingNoneWithFourLanesTakesLeftoverAnswersSafel
   settings_.maxInFlightMessages = 700;
   WorkerProcess worker("nats-none", manifest(url_, settings_));
   ASSERT_TRUE(receiver.waitForDistinct(count, 120s)) << receiver.distinctValues() << " of " << count << "\n"
-                                                      << worker.log();
+                                                     << worker.log();
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
   const auto state = client_->consumer(settings_.stream, settings_.consumer);
   ASSERT_TRUE(state);
   EXPECT_EQ(state->numAckPending, 0);
   EXPECT_EQ(state->numPending, 0u);
-  std::cout << "[ figures  ] " << count << " delivered, " << receiver.acceptedCount() - receiver.distinctValues()
-            << " duplicates, " << state->numRedelivered << " redelivered\n";
+  std::cout << "[ figures  ] " << count << " delivered, "
+            << receiver.acceptedCount() - receiver.distinctValues() << " duplicates, "
+            << state->numRedelivered << " redelivered\n";
 }
 
 // A message whose deliveries kept ending unsettled as often as retry.maxAttempts allows (here: one
@@ -335,19 +346,22 @@ TEST_F(NatsWorkerIntegration, DeadLettersOnArrivalAfterMaxAttemptsUnsettledDeliv
   settings_.maxAttempts = 2;
   settings_.ackWaitSeconds = 1;
   // The consumer the worker would create (so no drift), created first so deliveries can be abandoned.
-  client_->createConsumer(settings_.stream, settings_.consumer, settings_.subjectPrefix + ".>", settings_.ackWaitSeconds,
-                          settings_.maxInFlightMessages, settings_.maxAttempts + 2);
+  client_->createConsumer(settings_.stream, settings_.consumer, settings_.subjectPrefix + ".>",
+                          settings_.ackWaitSeconds, settings_.maxInFlightMessages, settings_.maxAttempts + 2);
   client_->publish({{settings_.subjectPrefix + ".k1", "k1:0:crasher", {}}});
   auto pullUntilDelivered = [&](auto pull) {
     uint64_t delivered = 0;
-    for (auto end = std::chrono::steady_clock::now() + 10s; delivered == 0 && std::chrono::steady_clock::now() < end;) {
+    for (auto end = std::chrono::steady_clock::now() + 10s;
+         delivered == 0 && std::chrono::steady_clock::now() < end;) {
       delivered = pull();
     }
     return delivered;
   };
-  ASSERT_EQ(pullUntilDelivered([&] { return client_->pullAndAbandon(settings_.stream, settings_.consumer); }), 1u);
+  ASSERT_EQ(pullUntilDelivered([&] { return client_->pullAndAbandon(settings_.stream, settings_.consumer); }),
+            1u);
   // The test's pull request (batch 1) is the only one waiting when this comes back after AckWait.
-  ASSERT_EQ(pullUntilDelivered([&] { return client_->pullAndRelease(settings_.stream, settings_.consumer); }), 2u)
+  ASSERT_EQ(pullUntilDelivered([&] { return client_->pullAndRelease(settings_.stream, settings_.consumer); }),
+            2u)
       << "delivery 2 (redelivered after AckWait)";
   const auto before = client_->consumer(settings_.stream, settings_.consumer);
   ASSERT_TRUE(before);
@@ -369,9 +383,11 @@ TEST_F(NatsWorkerIntegration, DeadLettersOnArrivalAfterMaxAttemptsUnsettledDeliv
   auto headers = dead[0].headers;
   EXPECT_EQ(headers["sluice.source.sequence"], "1");
   EXPECT_EQ(headers["sluice.attempts"], "2") << worker.log();
-  EXPECT_NE(headers["sluice.error"].find("delivered 3 times by the server without being settled"), std::string::npos)
+  EXPECT_NE(headers["sluice.error"].find("delivered 3 times by the server without being settled"),
+            std::string::npos)
       << headers["sluice.error"];
-  for (const auto& r : receiver.accepted()) EXPECT_EQ(r.value, "k2:1:fine") << "the sink never saw the crasher";
+  for (const auto& r : receiver.accepted())
+    EXPECT_EQ(r.value, "k2:1:fine") << "the sink never saw the crasher";
   std::optional<NatsConsumerState> state;
   for (auto end = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < end;) {
     state = client_->consumer(settings_.stream, settings_.consumer);
@@ -401,7 +417,8 @@ TEST_F(NatsWorkerIntegration, LagGaugeIsRefreshedWhileNoMessageArrives) {
   settings_.concurrency = 1;
   settings_.maxInFlightMessages = 50;
   WorkerProcess worker("nats-lag", manifest(url_, settings_));
-  const std::string series = "sluice_worker_partition_lag{partition=\"0\",topic=\"" + settings_.stream + "\"} ";
+  const std::string series =
+      "sluice_worker_partition_lag{partition=\"0\",topic=\"" + settings_.stream + "\"} ";
   auto lag = [&]() -> std::optional<double> {
     const auto body = sluice::testing::httpGet(worker.metricsPort(), "/metrics").body;
     const auto at = body.find(series);
@@ -423,7 +440,8 @@ TEST_F(NatsWorkerIntegration, LagGaugeIsRefreshedWhileNoMessageArrives) {
     if (after && *after == 0) break;
     std::this_thread::sleep_for(100ms);
   }
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - purged);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - purged);
   std::cout << "[ figures  ] lag " << *before << " -> " << (after ? *after : -1) << " " << took.count()
             << " ms after the purge with no message arriving\n";
   EXPECT_TRUE(after && *after == 0) << worker.log();
@@ -451,8 +469,10 @@ TEST_F(NatsWorkerIntegration, KeepsAnExistingConsumerWithOtherSettingsAndFlagsIt
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_NE(body.find("sluice_worker_source_config_drift 1"), std::string::npos) << second.log();
-  EXPECT_NE(second.log().find("maxAckPending is 10000, the pipeline wants 777"), std::string::npos) << second.log();
-  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->maxAckPending, 10000) << "kept as it was";
+  EXPECT_NE(second.log().find("maxAckPending is 10000, the pipeline wants 777"), std::string::npos)
+      << second.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->maxAckPending, 10000)
+      << "kept as it was";
   second.signal(SIGTERM);
   EXPECT_EQ(second.waitExit(30s), 0) << second.log();
 }
@@ -474,7 +494,8 @@ TEST_F(NatsWorkerIntegration, NatsSinkPublishesIntoTheStreamThatCapturesTheSubje
   yaml = yaml.substr(0, yaml.find("  sink:\n")) + "  sink:\n    nats: {subject: \"" + outSubject + "\"}\n";
   WorkerProcess worker("nats-sink", yaml);
   for (auto end = std::chrono::steady_clock::now() + 30s;
-       client_->storedCount(outStream) < static_cast<uint64_t>(count) && std::chrono::steady_clock::now() < end;) {
+       client_->storedCount(outStream) < static_cast<uint64_t>(count) &&
+       std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_EQ(client_->storedCount(outStream), static_cast<uint64_t>(count)) << worker.log();
@@ -504,14 +525,15 @@ TEST(NatsNkeyAuthIntegration, ConsumesWithOnlyTheSeedFile) {
   // Made with `nk -gen user -pubout` (nkeys v0.4.7) for these tests only; they grant nothing elsewhere.
   const std::string seed = "SUAJ437U6UX464YIMFJ6HHZM5PASZ24REIP6SQEPK4YVYANNWI44KJ2BGE";
   const std::string pub = "UASB6V4RZFTYB2UQZHGJ3OJPA3YZ3Z4RAWA3WG5LDNCCQKSR36RXBVVR";
-  const std::string otherSeed = "SUAMGFSIMRTFVC2OCIM6LK2MX4765VQRSIO3FX2JPCZDXGABDS7YMUGZCI";  // a user the server does not know
+  const std::string otherSeed =
+      "SUAMGFSIMRTFVC2OCIM6LK2MX4765VQRSIO3FX2JPCZDXGABDS7YMUGZCI";  // a user the server does not know
   const std::string dir = "/tmp/" + uniqueName("sluice-nkey");
   ASSERT_EQ(std::system(("mkdir -p " + dir + "/js").c_str()), 0);
   const int port = freeLoopbackPort();
   const std::string url = "nats://127.0.0.1:" + std::to_string(port);
   std::ofstream(dir + "/nats.conf") << "listen: 127.0.0.1:" << port << "\njetstream {store_dir: \"" << dir
-                                    << "/js\", max_mem: 64M, max_file: 64M}\nauthorization {users: [{nkey: " << pub
-                                    << "}]}\n";
+                                    << "/js\", max_mem: 64M, max_file: 64M}\nauthorization {users: [{nkey: "
+                                    << pub << "}]}\n";
   std::ofstream(dir + "/user.nk") << seed << "\n";
   const pid_t server = fork();
   if (server == 0) {
@@ -546,8 +568,8 @@ TEST(NatsNkeyAuthIntegration, ConsumesWithOnlyTheSeedFile) {
     std::string yaml = manifest(url, settings);
     const std::string anchor = "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + "}";
     return yaml.replace(yaml.find(anchor), anchor.size(),
-                        "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + ", auth: {nkeySeedFile: \"" + file +
-                            "\"}}");
+                        "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) +
+                            ", auth: {nkeySeedFile: \"" + file + "\"}}");
   };
   {
     std::ofstream(dir + "/other.nk") << otherSeed << "\n";

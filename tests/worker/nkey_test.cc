@@ -69,7 +69,8 @@ TEST(Base32, RoundTripsAndRejectsOtherCharacters) {
   std::vector<uint8_t> back;
   ASSERT_TRUE(base32Decode(base32Encode(bytes), back));
   EXPECT_EQ(back, bytes);
-  EXPECT_EQ(base32Encode(std::vector<uint8_t>{'f', 'o', 'o', 'b', 'a', 'r'}), "MZXW6YTBOI") << "RFC 4648 test vector";
+  EXPECT_EQ(base32Encode(std::vector<uint8_t>{'f', 'o', 'o', 'b', 'a', 'r'}), "MZXW6YTBOI")
+      << "RFC 4648 test vector";
   EXPECT_FALSE(base32Decode("MZXW6YTBOI=", back));
   EXPECT_FALSE(base32Decode("mzxw", back));
 }

@@ -38,14 +38,18 @@ struct Settings {
 };
 
 std::string manifest(const std::string& bootstrap, const Settings& s) {
-  std::string y = "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nmetadata: {name: it, namespace: test}\nspec:\n";
-  y += "  source:\n    kafka: {bootstrapServers: \"" + bootstrap + "\", topics: [" + s.topic + "], groupId: " + s.group +
-       ", startFrom: earliest}\n";
-  y += "  batch: {maxMessages: " + std::to_string(s.maxMessages) + ", maxWaitMs: " + std::to_string(s.maxWaitMs) + "}\n";
+  std::string y =
+      "apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nmetadata: {name: it, namespace: "
+      "test}\nspec:\n";
+  y += "  source:\n    kafka: {bootstrapServers: \"" + bootstrap + "\", topics: [" + s.topic +
+       "], groupId: " + s.group + ", startFrom: earliest}\n";
+  y += "  batch: {maxMessages: " + std::to_string(s.maxMessages) +
+       ", maxWaitMs: " + std::to_string(s.maxWaitMs) + "}\n";
   y += "  processing:\n    ordering: key\n    concurrency: " + std::to_string(s.concurrency) + "\n";
   y += "    timeoutMs: 5000\n";
-  y += "    retry: {maxAttempts: " + std::to_string(s.maxAttempts) + ", initialBackoffMs: " +
-       std::to_string(s.initialBackoffMs) + ", maxBackoffMs: 500, multiplier: 2, jitter: 0.2}\n";
+  y += "    retry: {maxAttempts: " + std::to_string(s.maxAttempts) +
+       ", initialBackoffMs: " + std::to_string(s.initialBackoffMs) +
+       ", maxBackoffMs: 500, multiplier: 2, jitter: 0.2}\n";
   if (!s.deadLetterTopic.empty()) y += "    deadLetter: {kafka: {topic: " + s.deadLetterTopic + "}}\n";
   y += "  backpressure: {maxInFlightMessages: " + std::to_string(s.maxInFlightMessages) +
        ", maxInFlightBytes: " + std::to_string(s.maxInFlightBytes) + ", resumeRatio: 0.5}\n";
@@ -105,15 +109,16 @@ TEST_F(WorkerIntegration, KeepsPerKeyOrderWithEightLanesAndAThousandKeys) {
   settings_.concurrency = 8;
   settings_.maxMessages = 100;
   WorkerProcess worker("order", manifest(bootstrap_, settings_));
-  ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << " of " << count << "\n" << worker.log();
+  ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                    << worker.log();
   // Per key, the sink must see the key's partition offsets in increasing order.
   std::map<std::string, int64_t> last;
   int violations = 0;
   for (const auto& r : receiver.accepted()) {
     auto [it, fresh] = last.try_emplace(*r.key, r.offset);
     if (!fresh && r.offset <= it->second && ++violations <= 5) {
-      ADD_FAILURE() << "key " << *r.key << ": offset " << r.offset << " after " << it->second << " (partition "
-                    << r.partition << ")";
+      ADD_FAILURE() << "key " << *r.key << ": offset " << r.offset << " after " << it->second
+                    << " (partition " << r.partition << ")";
     }
     it->second = r.offset;
   }
@@ -144,10 +149,11 @@ TEST_F(WorkerIntegration, DeliversEverythingAtLeastOnceAfterKillNine) {
   const size_t beforeRestart = receiver.distinctValues();
   ASSERT_LT(beforeRestart, static_cast<size_t>(count)) << "the kill came too late to test anything";
   WorkerProcess second("kill-second", manifest(bootstrap_, settings_));
-  ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << " of " << count << "\n" << second.log();
+  ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                    << second.log();
   const size_t duplicates = receiver.acceptedCount() - receiver.distinctValues();
-  std::cout << "[ figures  ] kill -9 after " << beforeRestart << " distinct; " << count << " delivered, " << duplicates
-            << " duplicate deliveries (redelivered after the crash)\n";
+  std::cout << "[ figures  ] kill -9 after " << beforeRestart << " distinct; " << count << " delivered, "
+            << duplicates << " duplicate deliveries (redelivered after the crash)\n";
   second.signal(SIGTERM);
   EXPECT_EQ(second.waitExit(60s), 0) << second.log();
 }
@@ -257,8 +263,8 @@ TEST_F(WorkerIntegration, MemoryStaysBoundedBehindASlowSink) {
   // Budget (4 MiB) + librdkafka's queue (1 MiB, its floor) + a fixed allowance for the binary,
   // its libraries, thread stacks and allocator slack.
   const long limitKiB = (4 + 1 + 60) * 1024;
-  std::cout << "[ figures  ] peak VmRSS " << peakKiB / 1024 << " MiB with a ~60 MiB backlog (limit " << limitKiB / 1024
-            << " MiB); delivered " << receiver.distinctValues() << " meanwhile\n";
+  std::cout << "[ figures  ] peak VmRSS " << peakKiB / 1024 << " MiB with a ~60 MiB backlog (limit "
+            << limitKiB / 1024 << " MiB); delivered " << receiver.distinctValues() << " meanwhile\n";
   EXPECT_GT(peakKiB, 0);
   EXPECT_LT(peakKiB, limitKiB);
   EXPECT_LT(receiver.distinctValues(), static_cast<size_t>(count)) << "the backlog must still be waiting";
@@ -318,7 +324,8 @@ TEST_F(WorkerIntegration, AStalledSinkPausesFetchingAfterTheHoldAndResumesAfterI
   settings_.maxInFlightMessages = 1000;
   WorkerProcess worker("stall", manifest(bootstrap_, settings_));
   double paused = 0;
-  for (auto end = std::chrono::steady_clock::now() + 30s; paused <= 0 && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       paused <= 0 && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(200ms);
     paused = pausedPartitions(worker);
   }
@@ -326,7 +333,8 @@ TEST_F(WorkerIntegration, AStalledSinkPausesFetchingAfterTheHoldAndResumesAfterI
   stalled = false;
   ASSERT_TRUE(receiver.waitForDistinct(count, 60s)) << worker.log();
   double after = paused;
-  for (auto end = std::chrono::steady_clock::now() + 10s; after != 0 && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 10s;
+       after != 0 && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(200ms);
     after = pausedPartitions(worker);
   }
@@ -352,7 +360,8 @@ TEST_F(WorkerIntegration, APartitionRevokedWhilePausedIsFetchedWhenItComesBack) 
   settings_.drainSeconds = 5;
   WorkerProcess first("paused-first", manifest(bootstrap_, settings_));
   double paused = 0;
-  for (auto end = std::chrono::steady_clock::now() + 30s; paused < 4 && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       paused < 4 && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(200ms);
     paused = pausedPartitions(first);
   }
@@ -396,7 +405,8 @@ TEST_F(WorkerIntegration, LosesNothingWhenAWorkerJoinsAndAnotherLeaves) {
   first->signal(SIGTERM);
   EXPECT_EQ(first->waitExit(60s), 0) << first->log();
   const size_t whenFirstLeft = receiver.distinctValues();
-  EXPECT_LT(whenFirstLeft, static_cast<size_t>(count)) << "the first worker left too late to test a hand-over";
+  EXPECT_LT(whenFirstLeft, static_cast<size_t>(count))
+      << "the first worker left too late to test a hand-over";
   ASSERT_TRUE(receiver.waitForDistinct(count, 90s)) << receiver.distinctValues() << "\n" << second.log();
   std::cout << "[ figures  ] first worker left after " << whenFirstLeft << "; " << count << " delivered, "
             << receiver.acceptedCount() - receiver.distinctValues() << " duplicates\n";

@@ -66,8 +66,8 @@ TEST(DefaultsTest, NamespaceDefaultsToDefault) {
 }
 
 TEST(DefaultsTest, NatsSourceDefaultsToNoOrderingAndNamedConsumer) {
-  const auto outcome =
-      parsePipelineYaml(testing::withField("spec.source", "{nats: {servers: ['nats://127.0.0.1:4222'], stream: ORDERS}}"));
+  const auto outcome = parsePipelineYaml(
+      testing::withField("spec.source", "{nats: {servers: ['nats://127.0.0.1:4222'], stream: ORDERS}}"));
   ASSERT_TRUE(outcome.ok()) << outcome.errorText();
   EXPECT_EQ(effectiveOrdering(outcome.pipeline.spec), Ordering::kNone);
   EXPECT_EQ(effectiveNatsConsumer(outcome.pipeline), "shop-orders");

@@ -1,8 +1,9 @@
+#include "common/spec/parse.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "common/spec/parse.h"
 #include "tests/common/spec/spec_fixture.h"
 
 namespace sluice::spec {
@@ -28,12 +29,14 @@ TEST_P(InvalidManifestTest, IsRejectedWithFieldPath) {
   const ParseOutcome outcome = parsePipelineYaml(manifest);
   ASSERT_FALSE(outcome.ok()) << "accepted:\n" << manifest;
   EXPECT_NE(outcome.errorText().find(c.expected), std::string::npos)
-      << "expected fragment: " << c.expected << "\nerrors:\n" << outcome.errorText();
+      << "expected fragment: " << c.expected << "\nerrors:\n"
+      << outcome.errorText();
 }
 
 // One row per validation rule.
 const InvalidCase kInvalidCases[] = {
-    {"WrongApiVersion", "apiVersion", "sluice.dev/v1", "apiVersion must be sluice.dev/v1alpha1 (got 'sluice.dev/v1')"},
+    {"WrongApiVersion", "apiVersion", "sluice.dev/v1",
+     "apiVersion must be sluice.dev/v1alpha1 (got 'sluice.dev/v1')"},
     {"WrongKind", "kind", "Pipeline", "kind must be ConsumerPipeline (got 'Pipeline')"},
     {"MissingName", "metadata.name", "~delete", "metadata.name is required"},
     {"BadName", "metadata.name", "Orders_1", "metadata.name must be at most 50 lowercase letters"},
@@ -42,27 +45,40 @@ const InvalidCase kInvalidCases[] = {
     {"NoSourceKind", "spec.source", "{}", "spec.source must set exactly one of kafka or nats (got none)"},
     {"TwoSources", "spec.source.nats", "{servers: [nats://n:4222], stream: S}",
      "spec.source must set exactly one of kafka or nats (got both)"},
-    {"MissingBootstrap", "spec.source.kafka.bootstrapServers", "~delete", "spec.source.kafka.bootstrapServers is required"},
-    {"BadBootstrap", "spec.source.kafka.bootstrapServers", "kafka", "spec.source.kafka.bootstrapServers must be host:port"},
+    {"MissingBootstrap", "spec.source.kafka.bootstrapServers", "~delete",
+     "spec.source.kafka.bootstrapServers is required"},
+    {"BadBootstrap", "spec.source.kafka.bootstrapServers", "kafka",
+     "spec.source.kafka.bootstrapServers must be host:port"},
     {"MissingTopics", "spec.source.kafka.topics", "~delete", "spec.source.kafka.topics is required"},
     {"EmptyTopics", "spec.source.kafka.topics", "[]", "spec.source.kafka.topics must not be empty"},
-    {"TopicsNotList", "spec.source.kafka.topics", "orders", "spec.source.kafka.topics must be a list of strings"},
-    {"BadTopicName", "spec.source.kafka.topics", "['or ders']", "spec.source.kafka.topics[0] must be 1-249 characters"},
+    {"TopicsNotList", "spec.source.kafka.topics", "orders",
+     "spec.source.kafka.topics must be a list of strings"},
+    {"BadTopicName", "spec.source.kafka.topics", "['or ders']",
+     "spec.source.kafka.topics[0] must be 1-249 characters"},
     {"BadStartFrom", "spec.source.kafka.startFrom", "beginning",
      "spec.source.kafka.startFrom must be one of earliest, latest (got 'beginning')"},
     {"BadSaslMechanism", "spec.source.kafka.sasl", "{mechanism: GSSAPI}",
      "spec.source.kafka.sasl.mechanism must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
-    {"SecretRefWithoutName", "spec.source.kafka.tls", "{secretRef: {}}", "spec.source.kafka.tls.secretRef.name is required"},
-    {"TlsEnabledNotBool", "spec.source.kafka.tls", "{enabled: maybe}", "spec.source.kafka.tls.enabled must be true or false"},
-    {"BatchZero", "spec.batch.maxMessages", "0", "spec.batch.maxMessages must be between 1 and 100000 (got 0)"},
-    {"BatchTooLarge", "spec.batch.maxMessages", "100001", "spec.batch.maxMessages must be between 1 and 100000 (got 100001)"},
-    {"BatchNotInt", "spec.batch.maxMessages", "lots", "spec.batch.maxMessages must be an integer (got 'lots')"},
-    {"BatchBytesSmall", "spec.batch.maxBytes", "10", "spec.batch.maxBytes must be between 1024 and 268435456 (got 10)"},
-    {"BatchWaitZero", "spec.batch.maxWaitMs", "0", "spec.batch.maxWaitMs must be between 1 and 600000 (got 0)"},
+    {"SecretRefWithoutName", "spec.source.kafka.tls", "{secretRef: {}}",
+     "spec.source.kafka.tls.secretRef.name is required"},
+    {"TlsEnabledNotBool", "spec.source.kafka.tls", "{enabled: maybe}",
+     "spec.source.kafka.tls.enabled must be true or false"},
+    {"BatchZero", "spec.batch.maxMessages", "0",
+     "spec.batch.maxMessages must be between 1 and 100000 (got 0)"},
+    {"BatchTooLarge", "spec.batch.maxMessages", "100001",
+     "spec.batch.maxMessages must be between 1 and 100000 (got 100001)"},
+    {"BatchNotInt", "spec.batch.maxMessages", "lots",
+     "spec.batch.maxMessages must be an integer (got 'lots')"},
+    {"BatchBytesSmall", "spec.batch.maxBytes", "10",
+     "spec.batch.maxBytes must be between 1024 and 268435456 (got 10)"},
+    {"BatchWaitZero", "spec.batch.maxWaitMs", "0",
+     "spec.batch.maxWaitMs must be between 1 and 600000 (got 0)"},
     {"BadOrdering", "spec.processing.ordering", "random",
      "spec.processing.ordering must be one of key, partition, none (got 'random')"},
-    {"ConcurrencyZero", "spec.processing.concurrency", "0", "spec.processing.concurrency must be between 1 and 256 (got 0)"},
-    {"TimeoutTiny", "spec.processing.timeoutMs", "5", "spec.processing.timeoutMs must be between 100 and 3600000 (got 5)"},
+    {"ConcurrencyZero", "spec.processing.concurrency", "0",
+     "spec.processing.concurrency must be between 1 and 256 (got 0)"},
+    {"TimeoutTiny", "spec.processing.timeoutMs", "5",
+     "spec.processing.timeoutMs must be between 100 and 3600000 (got 5)"},
     {"AttemptsZero", "spec.processing.retry.maxAttempts", "0",
      "spec.processing.retry.maxAttempts must be between 1 and 100 (got 0)"},
     {"InitialBackoffZero", "spec.processing.retry.initialBackoffMs", "0",
@@ -71,10 +87,12 @@ const InvalidCase kInvalidCases[] = {
      "spec.processing.retry.maxBackoffMs must be at least initialBackoffMs (5000; got 1000)"},
     {"MultiplierBelowOne", "spec.processing.retry.multiplier", "0.5",
      "spec.processing.retry.multiplier must be between 1 and 10 (got 0.5)"},
-    {"JitterAboveOne", "spec.processing.retry.jitter", "1.5", "spec.processing.retry.jitter must be between 0 and 1 (got 1.5)"},
+    {"JitterAboveOne", "spec.processing.retry.jitter", "1.5",
+     "spec.processing.retry.jitter must be between 0 and 1 (got 1.5)"},
     {"DeadLetterEmpty", "spec.processing.deadLetter", "{}",
      "spec.processing.deadLetter must set exactly one of kafka or nats (got none)"},
-    {"DeadLetterNoTopic", "spec.processing.deadLetter", "{kafka: {}}", "spec.processing.deadLetter.kafka.topic is required"},
+    {"DeadLetterNoTopic", "spec.processing.deadLetter", "{kafka: {}}",
+     "spec.processing.deadLetter.kafka.topic is required"},
     {"DeadLetterIsSource", "spec.processing.deadLetter", "{kafka: {topic: orders}}",
      "spec.processing.deadLetter.kafka.topic must differ from the source topics"},
     {"DeadLetterNatsNeedsServers", "spec.processing.deadLetter", "{nats: {subject: dlq}}",
@@ -90,13 +108,18 @@ const InvalidCase kInvalidCases[] = {
     {"BatchBytesOverBudget", "spec.batch.maxBytes", "100000000",
      "spec.batch.maxBytes must not exceed spec.backpressure.maxInFlightBytes (67108864; got 100000000)"},
     {"MissingSink", "spec.sink", "~delete", "spec.sink is required"},
-    {"NoSinkKind", "spec.sink", "{}", "spec.sink must set exactly one of http, kafka, nats, log or discard (got 0)"},
-    {"TwoSinks", "spec.sink.log", "{}", "spec.sink must set exactly one of http, kafka, nats, log or discard (got 2)"},
-    {"HttpUrlScheme", "spec.sink.http.url", "ftp://x", "spec.sink.http.url must start with http:// or https://"},
+    {"NoSinkKind", "spec.sink", "{}",
+     "spec.sink must set exactly one of http, kafka, nats, log or discard (got 0)"},
+    {"TwoSinks", "spec.sink.log", "{}",
+     "spec.sink must set exactly one of http, kafka, nats, log or discard (got 2)"},
+    {"HttpUrlScheme", "spec.sink.http.url", "ftp://x",
+     "spec.sink.http.url must start with http:// or https://"},
     {"HttpUrlMissing", "spec.sink.http", "{format: json}", "spec.sink.http.url is required"},
-    {"HttpFormat", "spec.sink.http.format", "xml", "spec.sink.http.format must be one of json, ndjson (got 'xml')"},
+    {"HttpFormat", "spec.sink.http.format", "xml",
+     "spec.sink.http.format must be one of json, ndjson (got 'xml')"},
     {"HttpHeadersNotMap", "spec.sink.http.headers", "[a]", "spec.sink.http.headers must be a mapping"},
-    {"KafkaSinkLoops", "spec.sink", "{kafka: {topic: orders}}", "spec.sink.kafka.topic must differ from the source topics"},
+    {"KafkaSinkLoops", "spec.sink", "{kafka: {topic: orders}}",
+     "spec.sink.kafka.topic must differ from the source topics"},
     {"KafkaSinkNoTopic", "spec.sink", "{kafka: {}}", "spec.sink.kafka.topic is required"},
     {"NatsSinkNeedsServers", "spec.sink", "{nats: {subject: out}}",
      "spec.sink.nats.servers is required when the source is not NATS"},
@@ -106,32 +129,41 @@ const InvalidCase kInvalidCases[] = {
     {"NoScalingTarget", "spec.scaling", "{maxReplicas: 4}", "spec.scaling must set at least one target"},
     {"MaxReplicasZero", "spec.scaling", "{maxReplicas: 0, lagPerReplica: 10}",
      "spec.scaling.maxReplicas must be between 1 and 1000 (got 0)"},
-    {"LagPerReplicaZero", "spec.scaling", "{lagPerReplica: 0}", "spec.scaling.lagPerReplica must be between 1 and"},
-    {"DrainZero", "spec.scaling", "{drainSeconds: 0}", "spec.scaling.drainSeconds must be between 1 and 86400 (got 0)"},
+    {"LagPerReplicaZero", "spec.scaling", "{lagPerReplica: 0}",
+     "spec.scaling.lagPerReplica must be between 1 and"},
+    {"DrainZero", "spec.scaling", "{drainSeconds: 0}",
+     "spec.scaling.drainSeconds must be between 1 and 86400 (got 0)"},
     {"PollZero", "spec.scaling", "{lagPerReplica: 5, pollIntervalSeconds: 0}",
      "spec.scaling.pollIntervalSeconds must be between 1 and 3600 (got 0)"},
-    {"PausedNotBool", "spec.scaling", "{lagPerReplica: 5, paused: sometimes}", "spec.scaling.paused must be true or false"},
+    {"PausedNotBool", "spec.scaling", "{lagPerReplica: 5, paused: sometimes}",
+     "spec.scaling.paused must be true or false"},
     {"PullPolicy", "spec.worker", "{imagePullPolicy: Sometimes}",
      "spec.worker.imagePullPolicy must be one of Always, IfNotPresent, Never"},
     {"EnvWithoutName", "spec.worker", "{env: [{value: x}]}", "spec.worker.env[0].name is required"},
     {"ResourcesNotMap", "spec.worker", "{resources: big}", "spec.worker.resources must be a mapping"},
-    {"UnknownSpecField", "spec.batchs", "{maxMessages: 5}", "spec.batchs is not a known field (did you mean batch?)"},
+    {"UnknownSpecField", "spec.batchs", "{maxMessages: 5}",
+     "spec.batchs is not a known field (did you mean batch?)"},
     {"UnknownNestedField", "spec.batch.maxMesages", "5",
      "spec.batch.maxMesages is not a known field (did you mean maxMessages?)"},
-    {"UnknownFarField", "spec.batch.colour", "5", "spec.batch.colour is not a known field; known fields here:"},
+    {"UnknownFarField", "spec.batch.colour", "5",
+     "spec.batch.colour is not a known field; known fields here:"},
     {"BatchNotMap", "spec.batch", "[1, 2]", "spec.batch must be a mapping"},
     {"NatsBadUrl", "spec.source", "{nats: {servers: ['http://x'], stream: S}}",
      "spec.source.nats.servers[0] must be a nats:// or tls:// URL"},
     {"NatsBadStream", "spec.source", "{nats: {servers: ['nats://x:4222'], stream: 'a.b'}}",
      "spec.source.nats.stream must not contain spaces"},
-    {"NatsMissingStream", "spec.source", "{nats: {servers: ['nats://x:4222']}}", "spec.source.nats.stream is required"},
-    {"NatsPartitionOrdering", "spec", "{source: {nats: {servers: ['nats://x:4222'], stream: S}}, sink: {log: {}}, "
-                                      "processing: {ordering: partition}}",
+    {"NatsMissingStream", "spec.source", "{nats: {servers: ['nats://x:4222']}}",
+     "spec.source.nats.stream is required"},
+    {"NatsPartitionOrdering", "spec",
+     "{source: {nats: {servers: ['nats://x:4222'], stream: S}}, sink: {log: {}}, "
+     "processing: {ordering: partition}}",
      "spec.processing.ordering: partition applies to Kafka sources only"},
-    {"NatsKeyOrderingWithoutKey", "spec", "{source: {nats: {servers: ['nats://x:4222'], stream: S}}, sink: {log: {}}, "
-                                          "processing: {ordering: key}}",
+    {"NatsKeyOrderingWithoutKey", "spec",
+     "{source: {nats: {servers: ['nats://x:4222'], stream: S}}, sink: {log: {}}, "
+     "processing: {ordering: key}}",
      "needs spec.source.nats.keyHeader or keySubjectToken"},
-    {"NatsTwoKeySources", "spec.source", "{nats: {servers: ['nats://x:4222'], stream: S, keyHeader: k, keySubjectToken: 2}}",
+    {"NatsTwoKeySources", "spec.source",
+     "{nats: {servers: ['nats://x:4222'], stream: S, keyHeader: k, keySubjectToken: 2}}",
      "spec.source.nats must set at most one of keyHeader or keySubjectToken"},
 };
 
@@ -147,7 +179,8 @@ TEST(ParseTest, ReportsEveryErrorAtOnce) {
 }
 
 TEST(ParseTest, YamlSyntaxErrorNamesLineAndColumn) {
-  const auto outcome = parsePipelineYaml("apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nspec: [unclosed\n");
+  const auto outcome =
+      parsePipelineYaml("apiVersion: sluice.dev/v1alpha1\nkind: ConsumerPipeline\nspec: [unclosed\n");
   ASSERT_EQ(outcome.errors.size(), 1u);
   EXPECT_NE(outcome.errors[0].message.find("YAML syntax error"), std::string::npos);
   EXPECT_EQ(outcome.errors[0].line, 4);
@@ -190,7 +223,8 @@ TEST(ParseTest, ParsesJsonFromTheApiServer) {
 }
 
 TEST(ParseTest, JsonErrorsNameFieldWithoutLine) {
-  const auto object = nlohmann::json::parse(R"({"apiVersion": "sluice.dev/v1alpha1", "kind": "ConsumerPipeline",
+  const auto object =
+      nlohmann::json::parse(R"({"apiVersion": "sluice.dev/v1alpha1", "kind": "ConsumerPipeline",
     "metadata": {"name": "a"}, "spec": {"source": {"kafka": {"bootstrapServers": "k:9092", "topics": ["t"]}},
     "sink": {"log": null}, "batch": {"maxMessages": "many"}}})");
   const auto outcome = parsePipelineJson(object);

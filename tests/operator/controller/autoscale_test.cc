@@ -42,7 +42,8 @@ json lease(const std::string& pod, const std::string& report) {
 }
 
 json pipelineObject() {
-  return {{"metadata", {{"name", "orders"}, {"namespace", "shop"}, {"generation", 1}}}, {"spec", json::object()}};
+  return {{"metadata", {{"name", "orders"}, {"namespace", "shop"}, {"generation", 1}}},
+          {"spec", json::object()}};
 }
 
 std::string conditionField(const json& status, const char* type, const char* field) {
@@ -56,8 +57,9 @@ TEST(ReportsFromLeases, DecodesReportsAndSkipsLeasesWithoutOne) {
   report.state = contract::WorkerState::kRunning;
   report.lastHeartbeat = clock.wallNow();
   report.processedPerSecond = 250;
-  const auto reports = reportsFromLeases({lease("orders-worker-a", contract::encodeReport(report)),
-                                          lease("orders-worker-b", ""), lease("orders-worker-c", "{not json")});
+  const auto reports =
+      reportsFromLeases({lease("orders-worker-a", contract::encodeReport(report)),
+                         lease("orders-worker-b", ""), lease("orders-worker-c", "{not json")});
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].pod, "orders-worker-a");  // the Lease name stands in for a missing pod
   EXPECT_DOUBLE_EQ(reports[0].processedPerSecond, 250);
@@ -102,7 +104,8 @@ TEST(PollScaling, HoldingReplicasEmitsNoEventAndKeepsLastScaleOut) {
 TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
   common::FakeClock clock;
   scaling::PipelineAutoscaler autoscaler(clock);
-  const auto scaled = pollScaling(autoscaler, kafkaSpec(), 0, {}, fourPartitions(250, 1000, 0), clock.wallNow());
+  const auto scaled =
+      pollScaling(autoscaler, kafkaSpec(), 0, {}, fourPartitions(250, 1000, 0), clock.wallNow());
   const json deployment = {{"spec", {{"replicas", 0}}}, {"status", {{"replicas", 0}, {"readyReplicas", 0}}}};
   Observations observed;
   observed.deployment = &deployment;
@@ -117,7 +120,8 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
   EXPECT_TRUE(status.contains("workers"));
   EXPECT_EQ(conditionField(status, condition::kSourceReachable, "status"), "True");
   EXPECT_EQ(conditionField(status, condition::kScaling, "status"), "True");
-  EXPECT_EQ(conditionField(status, condition::kScaling, "reason"), scaling::reasonName(scaled.outcome.decision.cause));
+  EXPECT_EQ(conditionField(status, condition::kScaling, "reason"),
+            scaling::reasonName(scaled.outcome.decision.cause));
   EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "False");
 
   // Replicas caught up: Scaling flips to False, and only then does its lastTransitionTime move.
@@ -126,7 +130,8 @@ TEST(ScalingStatus, DesiredLagSourceAndConditionsComeFromThePoll) {
   observed.deployment = &caughtUp;
   const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(later, condition::kScaling, "status"), "False");
-  EXPECT_EQ(conditionField(later, condition::kScaling, "lastTransitionTime"), common::formatRfc3339(clock.wallNow()));
+  EXPECT_EQ(conditionField(later, condition::kScaling, "lastTransitionTime"),
+            common::formatRfc3339(clock.wallNow()));
   EXPECT_EQ(conditionField(later, condition::kSourceReachable, "lastTransitionTime"),
             conditionField(status, condition::kSourceReachable, "lastTransitionTime"));
 }
@@ -138,9 +143,11 @@ TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt
   report.pod = "orders-7d9-abc";
   report.state = contract::WorkerState::kRunning;
   report.lastHeartbeat = clock.wallNow();
-  report.sourceDrift = "nats consumer ORDERS/orders exists with other settings, kept as it is: maxAckPending 1000";
+  report.sourceDrift =
+      "nats consumer ORDERS/orders exists with other settings, kept as it is: maxAckPending 1000";
   const std::vector<json> leases = {lease("orders-7d9-abc", contract::encodeReport(report))};
-  const auto polled = pollScaling(autoscaler, kafkaSpec(), 1, leases, fourPartitions(0, 0, 0), clock.wallNow());
+  const auto polled =
+      pollScaling(autoscaler, kafkaSpec(), 1, leases, fourPartitions(0, 0, 0), clock.wallNow());
   const json deployment = {{"spec", {{"replicas", 1}}}, {"status", {{"replicas", 1}, {"readyReplicas", 1}}}};
   Observations observed;
   observed.deployment = &deployment;
@@ -149,14 +156,16 @@ TEST(ScalingStatus, AWorkerReportingASourceDifferenceDegradesThePipelineNamingIt
   EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "True");
   EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), reason::kSourceSettingsDiffer);
   const std::string message = conditionField(status, condition::kDegraded, "message");
-  EXPECT_NE(message.find("orders-7d9-abc: nats consumer ORDERS/orders exists with other settings"), std::string::npos)
+  EXPECT_NE(message.find("orders-7d9-abc: nats consumer ORDERS/orders exists with other settings"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("delete it"), std::string::npos) << message;  // names the fix
 
   // The worker no longer reports it (the consumer was recreated): back to AsExpected.
   report.sourceDrift.clear();
-  const auto fixed = pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", contract::encodeReport(report))},
-                                 fourPartitions(0, 0, 0), clock.wallNow());
+  const auto fixed =
+      pollScaling(autoscaler, kafkaSpec(), 1, {lease("orders-7d9-abc", contract::encodeReport(report))},
+                  fourPartitions(0, 0, 0), clock.wallNow());
   observed.scaling = &fixed;
   const json later = computeStatus(pipelineObject(), observed, status, clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(later, condition::kDegraded, "status"), "False");
@@ -197,7 +206,8 @@ TEST(ScalingStatus, StalledLagIsDegradedWithTheCauseAsReason) {
   observed.scaling = &*polled;
   const json status = computeStatus(pipelineObject(), observed, json::object(), clock.wallNow()).toJson();
   EXPECT_EQ(conditionField(status, condition::kDegraded, "status"), "True");
-  EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"), scaling::reasonName(scaling::Cause::kStalled));
+  EXPECT_EQ(conditionField(status, condition::kDegraded, "reason"),
+            scaling::reasonName(scaling::Cause::kStalled));
 }
 
 TEST(ProbeConfig, KafkaIsProbedWithTheEffectiveGroupAndTheSaslSecret) {
@@ -220,7 +230,8 @@ TEST(ProbeConfig, KafkaIsProbedWithTheEffectiveGroupAndTheSaslSecret) {
   EXPECT_EQ(config->connection.properties.at("sasl.username"), "u");
 
   EXPECT_FALSE(kafkaProbeConfig(pipeline, {}, why).has_value());  // the Secret is missing
-  EXPECT_NE(why.find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef does not exist"), std::string::npos)
+  EXPECT_NE(why.find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef does not exist"),
+            std::string::npos)
       << why;
 }
 

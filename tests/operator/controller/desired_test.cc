@@ -35,9 +35,13 @@ Loaded load(const std::string& name) {
 }
 
 json render(const Loaded& loaded, std::optional<int> replicas) {
-  const auto objects = desiredObjects(loaded.pipeline, loaded.object, {"ghcr.io/sluice-dev/sluice:test", replicas});
-  return {{"serviceAccount", objects.serviceAccount}, {"role", objects.role}, {"roleBinding", objects.roleBinding},
-          {"configMap", objects.configMap}, {"deployment", objects.deployment}};
+  const auto objects =
+      desiredObjects(loaded.pipeline, loaded.object, {"ghcr.io/sluice-dev/sluice:test", replicas});
+  return {{"serviceAccount", objects.serviceAccount},
+          {"role", objects.role},
+          {"roleBinding", objects.roleBinding},
+          {"configMap", objects.configMap},
+          {"deployment", objects.deployment}};
 }
 
 // Golden files: SLUICE_UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
@@ -50,7 +54,8 @@ void expectGolden(const json& actual, const std::string& name) {
   }
   const json expected = readJson(path);
   EXPECT_EQ(actual, expected) << "rendered objects differ from " << path
-                              << " (SLUICE_UPDATE_GOLDEN=1 regenerates it)\n--- actual:\n" << actual.dump(2);
+                              << " (SLUICE_UPDATE_GOLDEN=1 regenerates it)\n--- actual:\n"
+                              << actual.dump(2);
 }
 
 class DesiredGolden : public ::testing::TestWithParam<std::string> {};
@@ -134,9 +139,11 @@ TEST(Desired, SecretsAreMountedAndTheManifestPointsAtThem) {
   EXPECT_EQ(uses[1].field, "spec.source.kafka.sasl.secretRef");
   const json manifest = workerManifest(loaded.object);
   EXPECT_EQ(manifest["spec"]["source"]["kafka"]["tls"]["caFile"], "/var/run/secrets/sluice/kafka-ca/ca.crt");
-  EXPECT_EQ(manifest["spec"]["source"]["kafka"]["sasl"]["passwordFile"], "/var/run/secrets/sluice/kafka-user/password");
+  EXPECT_EQ(manifest["spec"]["source"]["kafka"]["sasl"]["passwordFile"],
+            "/var/run/secrets/sluice/kafka-user/password");
   // The manifest the worker reads parses back into the same pipeline.
-  auto reparsed = spec::parsePipelineYaml(desiredConfigMap(loaded.pipeline, loaded.object)["data"]["pipeline.yaml"]);
+  auto reparsed =
+      spec::parsePipelineYaml(desiredConfigMap(loaded.pipeline, loaded.object)["data"]["pipeline.yaml"]);
   EXPECT_TRUE(reparsed.ok()) << reparsed.errorText();
   const json pod = desiredDeployment(loaded.pipeline, loaded.object, {"img", 0})["spec"]["template"]["spec"];
   int secretVolumes = 0;
@@ -156,15 +163,21 @@ TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
   const std::string mount = "/var/run/secrets/sluice/nats-user/";
   const json ref = {{"name", "nats-user"}};
   const std::vector<Case> cases = {
-      {"bare key", {{"secretRef", ref}, {"credsFile", "user.creds"}}, {{"secretRef", ref}, {"credsFile", mount + "user.creds"}}},
+      {"bare key",
+       {{"secretRef", ref}, {"credsFile", "user.creds"}},
+       {{"secretRef", ref}, {"credsFile", mount + "user.creds"}}},
       {"mount path kept",
        {{"secretRef", ref}, {"nkeySeedFile", mount + "seed"}},
        {{"secretRef", ref}, {"nkeySeedFile", mount + "seed"}}},
       {"user and password",
        {{"secretRef", ref}, {"usernameFile", "user"}, {"passwordFile", "pass"}},
        {{"secretRef", ref}, {"usernameFile", mount + "user"}, {"passwordFile", mount + "pass"}}},
-      {"other path kept", {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}, {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}},
-      {"relative path kept", {{"secretRef", ref}, {"tokenFile", "nats/token"}}, {{"secretRef", ref}, {"tokenFile", "nats/token"}}},
+      {"other path kept",
+       {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}},
+       {{"secretRef", ref}, {"tokenFile", "/etc/nats/token"}}},
+      {"relative path kept",
+       {{"secretRef", ref}, {"tokenFile", "nats/token"}},
+       {{"secretRef", ref}, {"tokenFile", "nats/token"}}},
       {"no secretRef: files on the worker", {{"tokenFile", "token"}}, {{"tokenFile", "token"}}},
   };
   for (const auto& c : cases) {
@@ -208,9 +221,11 @@ TEST(Desired, WorkerGetsItsPodIdentityFromTheDownwardApiNotFromPodAccess) {
     const std::string path = var.value("/valueFrom/fieldRef/fieldPath"_json_pointer, std::string());
     if (!path.empty()) fieldPaths[var["name"]] = path;
   }
-  EXPECT_EQ(fieldPaths, (std::map<std::string, std::string>{
-                            {"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_UID", "metadata.uid"}}));
-  const json role = desiredRole(loaded.pipeline, loaded.object);  // not a temporary: the loop ranges over a part of it
+  EXPECT_EQ(fieldPaths, (std::map<std::string, std::string>{{"POD_NAME", "metadata.name"},
+                                                            {"POD_NAMESPACE", "metadata.namespace"},
+                                                            {"POD_UID", "metadata.uid"}}));
+  const json role =
+      desiredRole(loaded.pipeline, loaded.object);  // not a temporary: the loop ranges over a part of it
   for (const auto& rule : role["rules"]) {
     for (const auto& resource : rule["resources"]) EXPECT_NE(resource, "pods");
   }

@@ -13,7 +13,9 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 // A probe key per name: equal names, the same probe.
-ProbeKey probeKey(const std::string& name) { return KafkaProbeKey{"bootstrap:" + name, "group", {}, {"orders"}}; }
+ProbeKey probeKey(const std::string& name) {
+  return KafkaProbeKey{"bootstrap:" + name, "group", {}, {"orders"}};
+}
 
 // Answers a fixed lag and counts its calls.
 class CountingProbe final : public scaling::LagProbe {

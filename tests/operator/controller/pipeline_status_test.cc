@@ -110,9 +110,10 @@ TEST(PipelineStatusToJson, WorkersShape) {
   a.inFlight = 3;
   PipelineStatus status;
   status.autoscaling = scalingStatus(scaledUp(), scaling::foldReports({a}, clock.wallNow()), clock.wallNow());
-  EXPECT_EQ(status.toJson()["workers"].dump(),
-            R"({"items":[{"inFlight":3,"lastHeartbeat":"2026-01-01T00:00:00Z","p95BatchMs":0.0,"paused":false,)"
-            R"("pod":"a","processedPerSecond":12.5,"state":"Running"}],"ready":1,"total":1})");
+  EXPECT_EQ(
+      status.toJson()["workers"].dump(),
+      R"({"items":[{"inFlight":3,"lastHeartbeat":"2026-01-01T00:00:00Z","p95BatchMs":0.0,"paused":false,)"
+      R"("pod":"a","processedPerSecond":12.5,"state":"Running"}],"ready":1,"total":1})");
 }
 
 }  // namespace

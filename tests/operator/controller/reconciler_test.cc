@@ -126,7 +126,8 @@ TEST_F(ReconcilerTest, AMegabyteFieldIsASpecInvalidConditionAndOtherPipelinesGoO
       if (c["type"] == "Ready") message = c["message"];
     }
   }
-  EXPECT_NE(message.find("spec.source.kafka.bootstrapServers must be at most 4096 characters"), std::string::npos)
+  EXPECT_NE(message.find("spec.source.kafka.bootstrapServers must be at most 4096 characters"),
+            std::string::npos)
       << message;
 
   createInTwoPasses(*reconciler);
@@ -137,10 +138,11 @@ TEST_F(ReconcilerTest, TheDeploymentFollowsTheAccountAndConfigMapAndPrecedesTheR
   const auto result = makeReconciler(false)->reconcile("shop/orders");
   ASSERT_TRUE(result.status.isOk()) << result.status.toString();
   EXPECT_FALSE(result.deferred);
-  EXPECT_EQ(writes(transport_.requests),
-            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
-                                      "apply deployments/orders-worker", "apply roles/orders-worker",
-                                      "apply rolebindings/orders-worker", "event WorkersCreated", "status"}));
+  EXPECT_EQ(
+      writes(transport_.requests),
+      (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
+                                "apply deployments/orders-worker", "apply roles/orders-worker",
+                                "apply rolebindings/orders-worker", "event WorkersCreated", "status"}));
 }
 
 TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASecond) {
@@ -151,9 +153,9 @@ TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASec
   EXPECT_TRUE(urgent.deferred);
   EXPECT_FALSE(urgent.requeueAfter.has_value());
   const json deployment = appliedDeployment();
-  EXPECT_EQ(writes(transport_.requests),
-            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
-                                      "apply deployments/orders-worker"}));
+  EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"apply serviceaccounts/orders-worker",
+                                                                   "apply configmaps/orders-pipeline",
+                                                                   "apply deployments/orders-worker"}));
 
   transport_.requests.clear();
   const auto rest = reconciler->reconcile("shop/orders");  // the watch has not delivered the Deployment
@@ -168,12 +170,14 @@ TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASec
   deployments_.upsert(deployment);
   const auto again = reconciler->reconcile("shop/orders");
   ASSERT_TRUE(again.status.isOk());
-  for (const auto& write : writes(transport_.requests)) EXPECT_EQ(write.rfind("apply", 0), std::string::npos) << write;
+  for (const auto& write : writes(transport_.requests))
+    EXPECT_EQ(write.rfind("apply", 0), std::string::npos) << write;
 }
 
 TEST_F(ReconcilerTest, WithZeroReplicasTheFirstPassIsTheDeploymentAlone) {
   json pipeline = readPipeline("kafka-basic");
-  pipeline["spec"]["scaling"]["minReplicas"] = 0;  // no pod starts yet: nothing needs the account or ConfigMap
+  pipeline["spec"]["scaling"]["minReplicas"] =
+      0;  // no pod starts yet: nothing needs the account or ConfigMap
   pipelines_.upsert(pipeline);
   const auto reconciler = makeReconciler();
   transport_.addResponse(200, deploymentAnswer().dump());
@@ -191,9 +195,9 @@ TEST_F(ReconcilerTest, WithZeroReplicasTheFirstPassIsTheDeploymentAlone) {
   ASSERT_TRUE(rest.status.isOk()) << rest.status.toString();
   EXPECT_FALSE(rest.deferred);
   EXPECT_EQ(writes(transport_.requests),
-            (std::vector<std::string>{"apply serviceaccounts/orders-worker", "apply configmaps/orders-pipeline",
-                                      "apply roles/orders-worker", "apply rolebindings/orders-worker",
-                                      "event WorkersCreated", "status"}));
+            (std::vector<std::string>{"apply serviceaccounts/orders-worker",
+                                      "apply configmaps/orders-pipeline", "apply roles/orders-worker",
+                                      "apply rolebindings/orders-worker", "event WorkersCreated", "status"}));
 }
 
 TEST_F(ReconcilerTest, UrgentUntilTheDeploymentIsAppliedOrCachedAndNeverWithoutDeploymentFirst) {
@@ -300,7 +304,7 @@ TEST_F(ReconcilerTest, TheResyncIsJitteredPerPipelineAndReappliesWhenItComes) {
   createInTwoPasses(*reconciler);
   deployments_.upsert(appliedDeployment());
   pipelines_.upsert(pipelineWithPatchedStatus());
-  random_.set(0.999);  // drawn for the next resync only
+  random_.set(0.999);                 // drawn for the next resync only
   transport_.addResponse(200, "{}");  // the status now describes the cached Deployment
   const auto visit = reconciler->reconcile("shop/orders");
   ASSERT_TRUE(visit.status.isOk()) << visit.status.toString();

@@ -15,7 +15,7 @@ class RecordingProber final : public TcpProber {
   common::Status connect(const std::string& address, int port, std::chrono::milliseconds) override {
     attempts.push_back(address + ":" + std::to_string(port));
     return open.count(address + ":" + std::to_string(port)) ? common::Status::ok()
-                                                              : common::unavailable("Connection refused");
+                                                            : common::unavailable("Connection refused");
   }
   std::vector<std::string> resolve(const std::string& host) override { return names[host]; }
   std::vector<std::string> attempts;

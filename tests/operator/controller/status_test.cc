@@ -42,7 +42,8 @@ TEST(Status, ReadyWhenAllWorkersAreReady) {
   // Exactly the metav1.Condition fields.
   for (const auto& c : status["conditions"]) {
     EXPECT_EQ(c.size(), 6u);
-    for (const char* field : {"type", "status", "observedGeneration", "lastTransitionTime", "reason", "message"}) {
+    for (const char* field :
+         {"type", "status", "observedGeneration", "lastTransitionTime", "reason", "message"}) {
       EXPECT_TRUE(c.contains(field)) << field;
     }
   }
@@ -162,8 +163,10 @@ TEST(Status, AHeldScalingIsTheScalingConditionAndKeepsTheDeploymentsReplicas) {
 TEST(Status, FailingDeploymentDegrades) {
   common::FakeClock clock;
   json d = deployment(1, 1, 0);
-  d["status"]["conditions"] = json::array(
-      {{{"type", "Progressing"}, {"status", "False"}, {"reason", "ProgressDeadlineExceeded"}, {"message", "slow"}}});
+  d["status"]["conditions"] = json::array({{{"type", "Progressing"},
+                                            {"status", "False"},
+                                            {"reason", "ProgressDeadlineExceeded"},
+                                            {"message", "slow"}}});
   Observations observed;
   observed.deployment = &d;
   const json status = computeStatus(pipeline(), observed, json::object(), clock.wallNow()).toJson();

@@ -1,5 +1,7 @@
 // kube::divertSystemCaBundle() sets SSL_CERT_FILE for the whole process, so it is tested in a
 // binary of its own (system_trust_test), in one test whose steps depend on each other.
+#include "kube/system_trust.h"
+
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -12,7 +14,6 @@
 #include <string>
 
 #include "operator/controller/probe_credentials.h"
-#include "kube/system_trust.h"
 
 namespace sluice::controller {
 namespace {
@@ -27,7 +28,8 @@ std::string selfSignedPem() {
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("test-ca"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("test-ca"), -1,
+                             -1, 0);
   X509_set_issuer_name(cert, name);
   X509_sign(cert, key, EVP_sha256());
   BIO* out = BIO_new(BIO_s_mem());

@@ -29,7 +29,7 @@ TEST_F(WorkQueueTest, DeduplicatesQueuedKeys) {
 TEST_F(WorkQueueTest, AKeyIsProcessedByOneWorkerAndRequeuedWhenAddedMeanwhile) {
   queue_.add("a");
   ASSERT_EQ(queue_.tryGet(), "a");
-  queue_.add("a");  // changed while being processed
+  queue_.add("a");                           // changed while being processed
   EXPECT_EQ(queue_.tryGet(), std::nullopt);  // not handed to a second worker
   queue_.done("a");
   EXPECT_EQ(queue_.tryGet(), "a");
@@ -241,12 +241,12 @@ TEST(WorkQueuePriority, WhileUrgentKeysAreQueuedOrInProcessAtMostMaxNormalInBurs
   for (const char* key : {"n1", "n2", "n3", "n4"}) queue.add(key);
   queue.add("u1", Priority::kUrgent);
   EXPECT_EQ(queue.tryGet(), "u1");
-  EXPECT_EQ(queue.tryGet(), "n1");           // u1 in process: a burst, one normal key
+  EXPECT_EQ(queue.tryGet(), "n1");  // u1 in process: a burst, one normal key
   EXPECT_EQ(queue.tryGet(), std::nullopt);
   queue.done("n1");
   EXPECT_EQ(queue.tryGet(), "n2");
   EXPECT_EQ(queue.tryGet(), std::nullopt);
-  queue.done("u1");                         // no urgent key queued or in process: up to three
+  queue.done("u1");  // no urgent key queued or in process: up to three
   EXPECT_EQ(queue.tryGet(), "n3");
   EXPECT_EQ(queue.tryGet(), "n4");
   queue.add("n5");

@@ -38,7 +38,9 @@ TEST(ApiServerRestart, WatchesResumeWithoutAnOperatorRestart) {
   std::string out;
   const std::string crd = std::string(SLUICE_SOURCE_DIR) + "/crds/consumerpipelines.sluice.dev.yaml";
   ASSERT_EQ(kubectl("apply --server-side -f '" + crd + "'", &out, kubeconfig), 0) << out;
-  ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out, kubeconfig), 0)
+  ASSERT_EQ(kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out,
+                    kubeconfig),
+            0)
       << out;
   auto cluster = connect(kubeconfig);
   ASSERT_NE(cluster, nullptr);
@@ -48,7 +50,8 @@ TEST(ApiServerRestart, WatchesResumeWithoutAnOperatorRestart) {
 
   OperatorProcess op({"--namespaces", kNamespace}, kubeconfig);
   ASSERT_TRUE(op.start());
-  ASSERT_TRUE(succeeded(client.create(res::kConsumerPipelines, kNamespace, pipelineManifest(kNamespace, "orders"))));
+  ASSERT_TRUE(
+      succeeded(client.create(res::kConsumerPipelines, kNamespace, pipelineManifest(kNamespace, "orders"))));
   ASSERT_TRUE(eventually(30s, [&] { return !specHash(client, "orders-worker").empty(); })) << op.log();
   const std::string hashBefore = specHash(client, "orders-worker");
   const pid_t pid = op.pid();
@@ -72,7 +75,8 @@ TEST(ApiServerRestart, WatchesResumeWithoutAnOperatorRestart) {
     return patched.isOk();
   })) << lastError.toString();
   ASSERT_TRUE(eventually(10s, [&] {
-    auto created = client.create(res::kConsumerPipelines, kNamespace, pipelineManifest(kNamespace, "payments"));
+    auto created =
+        client.create(res::kConsumerPipelines, kNamespace, pipelineManifest(kNamespace, "payments"));
     lastError = created.status();
     return created.isOk() || lastError.code() == common::ErrorCode::kAlreadyExists;
   })) << lastError.toString();
@@ -80,7 +84,8 @@ TEST(ApiServerRestart, WatchesResumeWithoutAnOperatorRestart) {
   // it can be in when the API server returns after the restart above.
   const bool noticed = eventually(40s, [&] {
     const std::string hash = specHash(client, "orders-worker");
-    return !hash.empty() && hash != hashBefore && client.get(res::kDeployments, kNamespace, "payments-worker").isOk();
+    return !hash.empty() && hash != hashBefore &&
+           client.get(res::kDeployments, kNamespace, "payments-worker").isOk();
   });
   const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
   ASSERT_TRUE(noticed) << "API server down for " << seconds(up - down) << " s; operator log:\n" << op.log();
@@ -89,7 +94,8 @@ TEST(ApiServerRestart, WatchesResumeWithoutAnOperatorRestart) {
 
   EXPECT_TRUE(op.running());
   EXPECT_EQ(op.pid(), pid);  // the same operator process throughout
-  EXPECT_GT(metricSum(op.scrapeMetrics(), "sluice_operator_watch_restarts_total"), restartsBefore) << op.log();
+  EXPECT_GT(metricSum(op.scrapeMetrics(), "sluice_operator_watch_restarts_total"), restartsBefore)
+      << op.log();
 }
 
 }  // namespace

@@ -18,9 +18,10 @@ std::string kubeconfigPath() { return sluice::testing::requireServiceEnv("KUBECO
 namespace {
 
 std::vector<std::string> operatorArgv(std::vector<std::string> extra, const std::string& kubeconfig) {
-  std::vector<std::string> argv = {operatorBinary(), "--kubeconfig", kubeconfig.empty() ? kubeconfigPath() : kubeconfig,
-                                   "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0",
-                                   "--log-level", "debug"};
+  std::vector<std::string> argv = {
+      operatorBinary(),    "--kubeconfig", kubeconfig.empty() ? kubeconfigPath() : kubeconfig,
+      "--metrics-address", "127.0.0.1:0",  "--health-address",
+      "127.0.0.1:0",       "--log-level",  "debug"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -59,14 +60,15 @@ double metricSum(const std::string& text, const std::string& metric) {
 
 nlohmann::json pipelineManifest(const std::string& ns, const std::string& name, int maxMessages) {
   using nlohmann::json;
-  return {{"apiVersion", "sluice.dev/v1alpha1"},
-          {"kind", "ConsumerPipeline"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec",
-           {{"source", {{"kafka", {{"bootstrapServers", "127.0.0.1:1"}, {"topics", json::array({"orders"})}}}}},
-            {"batch", {{"maxMessages", maxMessages}}},
-            {"sink", {{"log", json::object()}}},
-            {"scaling", {{"minReplicas", 1}, {"maxReplicas", 3}, {"lagPerReplica", 100}}}}}};
+  return {
+      {"apiVersion", "sluice.dev/v1alpha1"},
+      {"kind", "ConsumerPipeline"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec",
+       {{"source", {{"kafka", {{"bootstrapServers", "127.0.0.1:1"}, {"topics", json::array({"orders"})}}}}},
+        {"batch", {{"maxMessages", maxMessages}}},
+        {"sink", {{"log", json::object()}}},
+        {"scaling", {{"minReplicas", 1}, {"maxReplicas", 3}, {"lagPerReplica", 100}}}}}};
 }
 
 std::unique_ptr<Cluster> connect(const std::string& kubeconfig) {
@@ -87,7 +89,8 @@ std::unique_ptr<Cluster> connect(const std::string& kubeconfig) {
 int kubectl(const std::string& args, std::string* out, const std::string& kubeconfig) {
   using sluice::testing::shellQuote;
   return sluice::testing::runShell(
-      "kubectl --kubeconfig " + shellQuote(kubeconfig.empty() ? kubeconfigPath() : kubeconfig) + " " + args, out);
+      "kubectl --kubeconfig " + shellQuote(kubeconfig.empty() ? kubeconfigPath() : kubeconfig) + " " + args,
+      out);
 }
 
 }  // namespace sluice::op::testing

@@ -21,8 +21,9 @@ class OperatorIntegration : public ::testing::Test {
   static void SetUpTestSuite() {
     std::string out;
     const std::string crd = std::string(SLUICE_SOURCE_DIR) + "/crds/consumerpipelines.sluice.dev.yaml";
-    crdApplied_ = kubectl("apply --server-side --force-conflicts -f '" + crd + "'", &out) == 0 &&
-                  kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out) == 0;
+    crdApplied_ =
+        kubectl("apply --server-side --force-conflicts -f '" + crd + "'", &out) == 0 &&
+        kubectl("wait --for=condition=Established --timeout=60s crd/consumerpipelines.sluice.dev", &out) == 0;
     crdOutput_ = out;
   }
 
@@ -31,8 +32,8 @@ class OperatorIntegration : public ::testing::Test {
     cluster_ = connect();
     ASSERT_NE(cluster_, nullptr);
     ns_ = sluice::testing::uniqueName("op-it");
-    auto created = client().create(res::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"},
-                                                          {"metadata", {{"name", ns_}}}});
+    auto created = client().create(
+        res::kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}});
     ASSERT_TRUE(created.isOk()) << created.status().toString();
   }
 
@@ -75,13 +76,15 @@ class OperatorIntegration : public ::testing::Test {
   }
 
   bool setMaxMessages(const std::string& pipeline, int value) {
-    auto patched = client().patch(res::kConsumerPipelines, ns_, pipeline, {{"spec", {{"batch", {{"maxMessages", value}}}}}});
+    auto patched = client().patch(res::kConsumerPipelines, ns_, pipeline,
+                                  {{"spec", {{"batch", {{"maxMessages", value}}}}}});
     EXPECT_TRUE(patched.isOk()) << patched.status().toString();
     return patched.isOk();
   }
 
   // The message of the pipeline's condition `type` when its reason is `reason`; empty otherwise.
-  std::string conditionMessage(const std::string& pipeline, const std::string& type, const std::string& reason) {
+  std::string conditionMessage(const std::string& pipeline, const std::string& type,
+                               const std::string& reason) {
     const json status = get(res::kConsumerPipelines, pipeline).value("status", json::object());
     for (const auto& c : status.value("conditions", json::array())) {
       if (c["type"] == type && c["reason"] == reason) return c.value("message", std::string());
@@ -90,7 +93,8 @@ class OperatorIntegration : public ::testing::Test {
   }
 
   int64_t observedGeneration(const std::string& pipeline) {
-    return get(res::kConsumerPipelines, pipeline).value("/status/observedGeneration"_json_pointer, int64_t{-1});
+    return get(res::kConsumerPipelines, pipeline)
+        .value("/status/observedGeneration"_json_pointer, int64_t{-1});
   }
 
   bool waitForOwnedObjects(const std::string& name) {
@@ -116,8 +120,10 @@ TEST_F(OperatorIntegration, ApplyCreatesOwnedObjectsWithOwnerReferencesAndStatus
   const std::string uid = pipeline.value("/metadata/uid"_json_pointer, std::string());
   ASSERT_TRUE(waitForOwnedObjects("orders")) << op->log();
   for (const auto& [type, name] : std::vector<std::pair<const kube::ResourceType*, std::string>>{
-           {&res::kServiceAccounts, "orders-worker"}, {&res::kRoles, "orders-worker"},
-           {&res::kRoleBindings, "orders-worker"}, {&res::kConfigMaps, "orders-pipeline"},
+           {&res::kServiceAccounts, "orders-worker"},
+           {&res::kRoles, "orders-worker"},
+           {&res::kRoleBindings, "orders-worker"},
+           {&res::kConfigMaps, "orders-pipeline"},
            {&res::kDeployments, "orders-worker"}}) {
     const json refs = get(*type, name).value("/metadata/ownerReferences"_json_pointer, json::array());
     ASSERT_EQ(refs.size(), 1u) << type->kind;
@@ -129,7 +135,8 @@ TEST_F(OperatorIntegration, ApplyCreatesOwnedObjectsWithOwnerReferencesAndStatus
   EXPECT_EQ(deployment["spec"]["replicas"], 1);
   EXPECT_EQ(deployment["spec"]["template"]["spec"]["serviceAccountName"], "orders-worker");
   // The ConfigMap's manifest is what the worker reads: it carries the spec.
-  EXPECT_NE(get(res::kConfigMaps, "orders-pipeline")["data"]["pipeline.yaml"].get<std::string>().find("127.0.0.1:1"),
+  EXPECT_NE(get(res::kConfigMaps, "orders-pipeline")["data"]["pipeline.yaml"].get<std::string>().find(
+                "127.0.0.1:1"),
             std::string::npos);
   // Status: the Deployment controller made one replica (Pending, no kubelet); the source refuses.
   ASSERT_TRUE(eventually(30s, [&] {
@@ -198,8 +205,8 @@ TEST_F(OperatorIntegration, KillNineAndRestartMakesNoDuplicatesAndStatusContinue
 TEST_F(OperatorIntegration, OnlyTheLeaderWritesAndAStandbyTakesOver) {
   auto a = startOperator({"--leader-elect", "--identity", "op-a", "--leader-election-namespace", ns_});
   ASSERT_TRUE(eventually(30s, [&] {
-    return get(res::kLeases, "sluice-operator-leader").value("/spec/holderIdentity"_json_pointer, std::string()) ==
-           "op-a";
+    return get(res::kLeases, "sluice-operator-leader")
+               .value("/spec/holderIdentity"_json_pointer, std::string()) == "op-a";
   })) << a->log();
   auto b = startOperator({"--leader-elect", "--identity", "op-b", "--leader-election-namespace", ns_});
   createPipeline("orders");
@@ -221,11 +228,16 @@ TEST_F(OperatorIntegration, OnlyTheLeaderWritesAndAStandbyTakesOver) {
 TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   auto op = startOperator();
   json manifest = pipelineManifest(ns_, "secure");
-  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
+  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"},
+                                                 {"secretRef", {{"name", "kafka-user"}}}};
   ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
-  ASSERT_TRUE(eventually(30s, [&] {
-    return conditionMessage("secure", "Ready", "SecretNotFound").find("\"kafka-user\"") != std::string::npos;
-  })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
+  ASSERT_TRUE(
+      eventually(30s,
+                 [&] {
+                   return conditionMessage("secure", "Ready", "SecretNotFound").find("\"kafka-user\"") !=
+                          std::string::npos;
+                 }))
+      << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
   EXPECT_TRUE(op->running());  // a condition, not a crash
 }
 
@@ -239,13 +251,17 @@ TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScal
   ASSERT_TRUE(client().create(res::kSecrets, ns_, secret).isOk());
   auto op = startOperator();
   json manifest = pipelineManifest(ns_, "secure");
-  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
+  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"},
+                                                 {"secretRef", {{"name", "kafka-user"}}}};
   ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
-  ASSERT_TRUE(eventually(30s, [&] {
-    return conditionMessage("secure", "Scaling", "ProbeCredentialsUnusable")
-               .find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef has no key \"password\"") !=
-           std::string::npos;
-  })) << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
+  ASSERT_TRUE(eventually(30s,
+                         [&] {
+                           return conditionMessage("secure", "Scaling", "ProbeCredentialsUnusable")
+                                      .find(
+                                          "Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef "
+                                          "has no key \"password\"") != std::string::npos;
+                         }))
+      << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
   EXPECT_EQ(op->log().find("alice"), std::string::npos);  // Secret data never reaches the log
 }
 

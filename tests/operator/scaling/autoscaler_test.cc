@@ -64,7 +64,8 @@ TEST_F(AutoscalerTest, MissingSourceIsAConditionNotMaxReplicas) {
   EXPECT_EQ(out.decision.to, 2);
   EXPECT_EQ(out.sourceState, SourceState::kMissing);
   EXPECT_EQ(out.decision.cause, Cause::kSourceMissing);
-  EXPECT_NE(out.decision.reason.find("topic orders does not exist"), std::string::npos) << out.decision.reason;
+  EXPECT_NE(out.decision.reason.find("topic orders does not exist"), std::string::npos)
+      << out.decision.reason;
   out = poll(common::unavailable("connect to 127.0.0.1:9092 refused"), readyWorkers(2, 0));
   EXPECT_EQ(out.sourceState, SourceState::kUnreachable);
   EXPECT_EQ(out.decision.to, 2);
@@ -119,7 +120,8 @@ TEST_F(AutoscalerTest, DrainTargetUsesWorkerThroughput) {
   poll(snapshot(0, 0, 0, std::nullopt), readyWorkers(2, 100));
   clock.advance(seconds(10));
   // 3000 arrived in 10 s (300/s), nothing consumed: (300 + 3000/60) / 100 = 3.5 -> 4
-  PollOutcome out = scaler.poll(s, spec::SourceKind::kNats, replicas, snapshot(3000, 3000, 0, std::nullopt), readyWorkers(2, 100));
+  PollOutcome out = scaler.poll(s, spec::SourceKind::kNats, replicas, snapshot(3000, 3000, 0, std::nullopt),
+                                readyWorkers(2, 100));
   EXPECT_EQ(out.decision.to, 4) << out.decision.reason;
   EXPECT_EQ(out.decision.cause, Cause::kDrainTime);
 }

@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <memory>
-#include <thread>
-#include <unistd.h>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/env_file.h"
@@ -16,7 +16,8 @@ namespace sluice::scaling {
 namespace {
 
 using Handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
-using PartList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+using PartList =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
 constexpr int kTimeoutMs = 15000;
 
 Handle client(rd_kafka_type_t type, const std::string& bootstrap, const std::string& group = "") {
@@ -32,16 +33,19 @@ Handle client(rd_kafka_type_t type, const std::string& bootstrap, const std::str
 // Runs one Admin request whose result arrives on a fresh queue; returns the event's error.
 template <typename Start>
 rd_kafka_resp_err_t adminRequest(rd_kafka_t* rk, Start start, std::string* detail) {
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> q(rd_kafka_queue_new(rk), &rd_kafka_queue_destroy);
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> q(rd_kafka_queue_new(rk),
+                                                                         &rd_kafka_queue_destroy);
   start(q.get());
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q.get(), kTimeoutMs);
   if (ev == nullptr) return RD_KAFKA_RESP_ERR__TIMED_OUT;
   rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_CREATETOPICS_RESULT) {
     size_t n = 0;
-    const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    const rd_kafka_topic_result_t** res =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     for (size_t i = 0; i < n; ++i) {
-      if (rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) err = rd_kafka_topic_result_error(res[i]);
+      if (rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        err = rd_kafka_topic_result_error(res[i]);
     }
   }
   if (detail && rd_kafka_event_error_string(ev)) *detail = rd_kafka_event_error_string(ev);
@@ -63,7 +67,9 @@ class KafkaLagProbeTest : public ::testing::Test {
     rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
     ASSERT_NE(nt, nullptr) << err;
     std::string detail;
-    auto rc = adminRequest(producer->get(), [&](rd_kafka_queue_t* q) { rd_kafka_CreateTopics(producer->get(), &nt, 1, nullptr, q); }, &detail);
+    auto rc = adminRequest(
+        producer->get(),
+        [&](rd_kafka_queue_t* q) { rd_kafka_CreateTopics(producer->get(), &nt, 1, nullptr, q); }, &detail);
     rd_kafka_NewTopic_destroy(nt);
     ASSERT_EQ(rc, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(rc) << " " << detail;
   }
@@ -71,9 +77,10 @@ class KafkaLagProbeTest : public ::testing::Test {
   void produce(const std::string& topic, int32_t partition, int count) {
     for (int i = 0; i < count; ++i) {
       std::string value = "m" + std::to_string(i);
-      rd_kafka_resp_err_t err = rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                                                  RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                  RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_END);
       ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
     }
     ASSERT_EQ(rd_kafka_flush(producer->get(), kTimeoutMs), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -83,7 +90,8 @@ class KafkaLagProbeTest : public ::testing::Test {
   void consumeAndCommit(const std::string& group, const std::string& topic, int32_t partition, int count) {
     Handle consumer = client(RD_KAFKA_CONSUMER, bootstrap, group);
     PartList assign(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
-    rd_kafka_topic_partition_list_add(assign.get(), topic.c_str(), partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(assign.get(), topic.c_str(), partition)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
     ASSERT_EQ(rd_kafka_assign(consumer.get(), assign.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
     int64_t next = 0;
     int got = 0;
@@ -107,7 +115,9 @@ class KafkaLagProbeTest : public ::testing::Test {
     PartList before(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
     rd_kafka_topic_partition_list_add(before.get(), topic.c_str(), partition)->offset = offset;
     rd_kafka_DeleteRecords_t* del = rd_kafka_DeleteRecords_new(before.get());
-    auto rc = adminRequest(producer->get(), [&](rd_kafka_queue_t* q) { rd_kafka_DeleteRecords(producer->get(), &del, 1, nullptr, q); }, nullptr);
+    auto rc = adminRequest(
+        producer->get(),
+        [&](rd_kafka_queue_t* q) { rd_kafka_DeleteRecords(producer->get(), &del, 1, nullptr, q); }, nullptr);
     rd_kafka_DeleteRecords_destroy(del);
     ASSERT_EQ(rc, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(rc);
   }

@@ -32,7 +32,8 @@ class NatsLagProbeTest : public ::testing::Test {
     cfg.Storage = js_MemoryStorage;
     jsStreamInfo* si = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << nats_GetLastError(nullptr) << " " << jerr;
+    ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK)
+        << nats_GetLastError(nullptr) << " " << jerr;
     jsStreamInfo_Destroy(si);
   }
 
@@ -46,7 +47,9 @@ class NatsLagProbeTest : public ::testing::Test {
   void publish(int count) {
     for (int i = 0; i < count; ++i) {
       const std::string body = "m" + std::to_string(i);
-      ASSERT_EQ(js_Publish(nullptr, js, subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr, nullptr), NATS_OK);
+      ASSERT_EQ(js_Publish(nullptr, js, subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr,
+                           nullptr),
+                NATS_OK);
     }
   }
 
@@ -54,14 +57,16 @@ class NatsLagProbeTest : public ::testing::Test {
   void fetch(int count, int ack) {
     if (!sub) {
       jsErrCode jerr = static_cast<jsErrCode>(0);
-      ASSERT_EQ(js_PullSubscribe(&sub, js, subject.c_str(), consumer.c_str(), nullptr, nullptr, &jerr), NATS_OK)
+      ASSERT_EQ(js_PullSubscribe(&sub, js, subject.c_str(), consumer.c_str(), nullptr, nullptr, &jerr),
+                NATS_OK)
           << nats_GetLastError(nullptr);
     }
     int got = 0;
     while (got < count) {
       natsMsgList list{};
       jsErrCode jerr = static_cast<jsErrCode>(0);
-      ASSERT_EQ(natsSubscription_Fetch(&list, sub, count - got, 5000, &jerr), NATS_OK) << nats_GetLastError(nullptr);
+      ASSERT_EQ(natsSubscription_Fetch(&list, sub, count - got, 5000, &jerr), NATS_OK)
+          << nats_GetLastError(nullptr);
       for (int i = 0; i < list.Count; ++i, ++got) {
         if (got < ack) {
           ASSERT_EQ(natsMsg_Ack(list.Msgs[i], nullptr), NATS_OK);

@@ -91,8 +91,8 @@ TEST(PartitionLag, RetentionSafeAndStartFrom) {
   const Row rows[] = {
       {0, 100, 40, StartFrom::kLatest, 60},
       {0, 100, 100, StartFrom::kLatest, 0},
-      {50, 100, 10, StartFrom::kLatest, 50},       // committed below low (deleted by retention): at most high-low
-      {0, 100, 150, StartFrom::kLatest, 0},        // committed beyond high (truncation): never negative
+      {50, 100, 10, StartFrom::kLatest, 50},  // committed below low (deleted by retention): at most high-low
+      {0, 100, 150, StartFrom::kLatest, 0},   // committed beyond high (truncation): never negative
       {20, 100, std::nullopt, StartFrom::kEarliest, 80},
       {20, 100, std::nullopt, StartFrom::kLatest, 0},
       {0, 0, std::nullopt, StartFrom::kEarliest, 0},
@@ -105,7 +105,8 @@ TEST(PartitionLag, RetentionSafeAndStartFrom) {
 }
 
 TEST(PartitionLag, SummarizeTotals) {
-  std::vector<PartitionLag> parts = {{"t", 0, 0, 100, 40, 60}, {"t", 1, 10, 50, std::nullopt, 40}, {"t", 2, 0, 5, 5, 0}};
+  std::vector<PartitionLag> parts = {
+      {"t", 0, 0, 100, 40, 60}, {"t", 1, 10, 50, std::nullopt, 40}, {"t", 2, 0, 5, 5, 0}};
   LagSnapshot s = summarize(parts, spec::StartFrom::kEarliest);
   EXPECT_EQ(s.totalLag, 100);
   EXPECT_EQ(s.partitionCount, 3);

@@ -58,7 +58,8 @@ ScalingInputs with(ScalingInputs in, F f) {
 std::vector<Row> rows() {
   return {
       // lagPerReplica: ceil(lag / lagPerReplica)
-      {"lag target exact", kafka(lagSpec(1000), 2, 3000), 3, Cause::kLagPerReplica, "lagPerReplica 1000 needs 3"},
+      {"lag target exact", kafka(lagSpec(1000), 2, 3000), 3, Cause::kLagPerReplica,
+       "lagPerReplica 1000 needs 3"},
       {"lag target rounds up", kafka(lagSpec(1000), 2, 3001), 4, Cause::kLagPerReplica},
       {"lag target scales down", kafka(lagSpec(1000), 8, 1500), 2, Cause::kLagPerReplica},
       {"the parser's default lagPerReplica (1000)", kafka(lagSpec(spec::kDefaultLagPerReplica), 1, 4500), 5,
@@ -68,63 +69,79 @@ std::vector<Row> rows() {
       {"raised to minReplicas", kafka(lagSpec(1000, 3, 10), 3, 10), 3, Cause::kMinReplicas},
       {"NATS has no partition cap", nats(lagSpec(100, 0, 50), 4, 4000), 40, Cause::kLagPerReplica},
       // drainSeconds: ceil((in + lag/drain) / throughput)
-      {"drain target from issue text", with(kafka(drainSpec(60), 4, 48000), [](ScalingInputs& i) {
-         i.inPerSecond = 200;
-         i.perReplicaThroughput = 175;
-       }),
+      {"drain target from issue text",
+       with(kafka(drainSpec(60), 4, 48000),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 200;
+              i.perReplicaThroughput = 175;
+            }),
        6, Cause::kDrainTime, "lag 48000 over 4 replicas; drain target 60s needs 6"},
-      {"drain target exact float no extra replica", with(nats(drainSpec(10), 1, 1000), [](ScalingInputs& i) {
-         i.inPerSecond = 20;
-         i.perReplicaThroughput = 40;
-       }),
+      {"drain target exact float no extra replica",
+       with(nats(drainSpec(10), 1, 1000),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 20;
+              i.perReplicaThroughput = 40;
+            }),
        3, Cause::kDrainTime},
-      {"drain target counts input even without lag", with(nats(drainSpec(60), 2, 0), [](ScalingInputs& i) {
-         i.inPerSecond = 500;
-         i.perReplicaThroughput = 100;
-       }),
+      {"drain target counts input even without lag",
+       with(nats(drainSpec(60), 2, 0),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 500;
+              i.perReplicaThroughput = 100;
+            }),
        5, Cause::kDrainTime},
-      {"max over targets: lag wins", with(kafka(drainSpec(60, 20, 1000), 2, 9000), [](ScalingInputs& i) {
-         i.inPerSecond = 10;
-         i.perReplicaThroughput = 1000;
-       }),
+      {"max over targets: lag wins",
+       with(kafka(drainSpec(60, 20, 1000), 2, 9000),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 10;
+              i.perReplicaThroughput = 1000;
+            }),
        9, Cause::kLagPerReplica},
-      {"max over targets: drain wins", with(kafka(drainSpec(60, 20, 10000), 2, 9000), [](ScalingInputs& i) {
-         i.inPerSecond = 100;
-         i.perReplicaThroughput = 50;
-       }),
+      {"max over targets: drain wins",
+       with(kafka(drainSpec(60, 20, 10000), 2, 9000),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 100;
+              i.perReplicaThroughput = 50;
+            }),
        5, Cause::kDrainTime},
-      {"drain only, no throughput yet: hold current", kafka(drainSpec(60), 3, 9000), 3, Cause::kNoThroughputYet,
-       "no worker throughput reported yet"},
-      {"drain only, no throughput, at zero: activate one", kafka(drainSpec(60), 0, 9000), 1, Cause::kActivation},
-      {"drain unknown falls back to lag target", kafka(drainSpec(60, 20, 1000), 1, 7000), 7, Cause::kLagPerReplica,
-       "no worker throughput reported yet"},
+      {"drain only, no throughput yet: hold current", kafka(drainSpec(60), 3, 9000), 3,
+       Cause::kNoThroughputYet, "no worker throughput reported yet"},
+      {"drain only, no throughput, at zero: activate one", kafka(drainSpec(60), 0, 9000), 1,
+       Cause::kActivation},
+      {"drain unknown falls back to lag target", kafka(drainSpec(60, 20, 1000), 1, 7000), 7,
+       Cause::kLagPerReplica, "no worker throughput reported yet"},
       // Keep-up target: with measured throughput, enough replicas for the input even at zero lag
-      {"input rate keeps replicas under steady load", with(kafka(lagSpec(1000, 0, 20), 5, 0), [](ScalingInputs& i) {
-         i.inPerSecond = 450;
-         i.perReplicaThroughput = 100;
-       }),
+      {"input rate keeps replicas under steady load",
+       with(kafka(lagSpec(1000, 0, 20), 5, 0),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 450;
+              i.perReplicaThroughput = 100;
+            }),
        5, Cause::kInputRate, "input 450/s needs 5 at 100/s per replica"},
-      {"input rate below lag target: lag wins", with(kafka(lagSpec(1000, 0, 20), 5, 9000), [](ScalingInputs& i) {
-         i.inPerSecond = 450;
-         i.perReplicaThroughput = 100;
-       }),
+      {"input rate below lag target: lag wins",
+       with(kafka(lagSpec(1000, 0, 20), 5, 9000),
+            [](ScalingInputs& i) {
+              i.inPerSecond = 450;
+              i.perReplicaThroughput = 100;
+            }),
        9, Cause::kLagPerReplica},
-      {"no throughput: no input target", with(kafka(lagSpec(1000, 0, 20), 5, 0), [](ScalingInputs& i) {
-         i.inPerSecond = 450;
-       }),
-       1, Cause::kKeepOneUntilIdle},
+      {"no throughput: no input target",
+       with(kafka(lagSpec(1000, 0, 20), 5, 0), [](ScalingInputs& i) { i.inPerSecond = 450; }), 1,
+       Cause::kKeepOneUntilIdle},
       // Kafka partition cap and steps
       {"cap replicas at partitions", kafka(lagSpec(100, 0, 50), 4, 100000, 8), 8, Cause::kPartitionCap,
        "capped at 8 partitions"},
-      {"allowIdleConsumers lifts the cap", with(kafka(lagSpec(100, 0, 50), 4, 2000, 8),
-                                                [](ScalingInputs& i) { i.scaling.allowIdleConsumers = true; }),
+      {"allowIdleConsumers lifts the cap",
+       with(kafka(lagSpec(100, 0, 50), 4, 2000, 8),
+            [](ScalingInputs& i) { i.scaling.allowIdleConsumers = true; }),
        20, Cause::kLagPerReplica},
       {"partition step P=8: 5 -> 4", kafka(lagSpec(100), 2, 500, 8), 4, Cause::kLagPerReplica,
        "5 and 4 both leave 2 of 8 partitions"},
       {"partition step P=8: 7 -> 4", kafka(lagSpec(100), 2, 700, 8), 4, Cause::kLagPerReplica},
       {"partition step P=8: 3 stays 3", kafka(lagSpec(100), 2, 300, 8), 3, Cause::kLagPerReplica},
       {"partition step P=12: 5 -> 4", kafka(lagSpec(100, 0, 20), 2, 500, 12), 4, Cause::kLagPerReplica},
-      {"maxReplicas then step: P=8 max 5 -> 4", kafka(lagSpec(100, 0, 5), 2, 100000, 8), 4, Cause::kMaxReplicas},
+      {"maxReplicas then step: P=8 max 5 -> 4", kafka(lagSpec(100, 0, 5), 2, 100000, 8), 4,
+       Cause::kMaxReplicas},
       {"minReplicas wins over step", kafka(lagSpec(100, 5, 10), 5, 500, 8), 5, Cause::kMinReplicas},
       // KEDA #4483: P=5, lagThreshold 5, lag 29: KEDA's integer cap check lets 29/5=5 through uncapped
       // and the HPA asks ceil(29/5) = 6 = P+1. Sluice caps the replicas: 5.
@@ -135,47 +152,52 @@ std::vector<Row> rows() {
       {"KEDA 2908: not stuck at P-1", kafka(lagSpec(3000, 0, 100), 63, 450000, 64), 64, Cause::kPartitionCap},
       {"KEDA 2908 smaller: P=10 at 9", kafka(lagSpec(10, 0, 100), 9, 500, 10), 10, Cause::kPartitionCap},
       // Zero: activation and idle
-      {"at zero, lag at activationLag stays zero", with(kafka(lagSpec(1000), 0, 50),
-                                                        [](ScalingInputs& i) { i.scaling.activationLag = 50; }),
-       0, Cause::kBelowActivation, "at or below activationLag 50"},
-      {"at zero, lag above activationLag activates", with(kafka(lagSpec(1000), 0, 51),
-                                                          [](ScalingInputs& i) { i.scaling.activationLag = 50; }),
-       1, Cause::kActivation},
+      {"at zero, lag at activationLag stays zero",
+       with(kafka(lagSpec(1000), 0, 50), [](ScalingInputs& i) { i.scaling.activationLag = 50; }), 0,
+       Cause::kBelowActivation, "at or below activationLag 50"},
+      {"at zero, lag above activationLag activates",
+       with(kafka(lagSpec(1000), 0, 51), [](ScalingInputs& i) { i.scaling.activationLag = 50; }), 1,
+       Cause::kActivation},
       {"activation goes straight to target", kafka(lagSpec(1000), 0, 5000), 5, Cause::kActivation},
       {"at zero, no lag, minReplicas 2", kafka(lagSpec(1000, 2), 0, 0), 2, Cause::kMinReplicas},
-      {"no lag, not idle long enough: keep one", with(kafka(lagSpec(1000), 3, 0),
-                                                      [](ScalingInputs& i) { i.idleSeconds = 100; }),
-       1, Cause::kKeepOneUntilIdle, "idle for 100s of 300s"},
-      {"no lag but input flowing: keep one", with(kafka(lagSpec(1000), 3, 0),
-                                                  [](ScalingInputs& i) {
-                                                    i.idleSeconds = 1000;
-                                                    i.inPerSecond = 5;
-                                                  }),
+      {"no lag, not idle long enough: keep one",
+       with(kafka(lagSpec(1000), 3, 0), [](ScalingInputs& i) { i.idleSeconds = 100; }), 1,
+       Cause::kKeepOneUntilIdle, "idle for 100s of 300s"},
+      {"no lag but input flowing: keep one",
+       with(kafka(lagSpec(1000), 3, 0),
+            [](ScalingInputs& i) {
+              i.idleSeconds = 1000;
+              i.inPerSecond = 5;
+            }),
        1, Cause::kKeepOneUntilIdle, "input 5/s"},
-      {"idle long enough: zero", with(kafka(lagSpec(1000), 1, 0), [](ScalingInputs& i) { i.idleSeconds = 300; }),
-       0, Cause::kIdleToZero},
-      {"idle long enough but minReplicas 1", with(kafka(lagSpec(1000, 1), 1, 0),
-                                                  [](ScalingInputs& i) { i.idleSeconds = 900; }),
-       1, Cause::kMinReplicas},
+      {"idle long enough: zero",
+       with(kafka(lagSpec(1000), 1, 0), [](ScalingInputs& i) { i.idleSeconds = 300; }), 0,
+       Cause::kIdleToZero},
+      {"idle long enough but minReplicas 1",
+       with(kafka(lagSpec(1000, 1), 1, 0), [](ScalingInputs& i) { i.idleSeconds = 900; }), 1,
+       Cause::kMinReplicas},
       {"small lag above zero keeps one", kafka(lagSpec(1000), 4, 1), 1, Cause::kLagPerReplica},
       // Stalled and missing sources hold instead of scaling
-      {"stalled lag holds current", with(kafka(lagSpec(100), 3, 90000, 8),
-                                         [](ScalingInputs& i) { i.lagStalled = true; }),
-       3, Cause::kStalled, "more replicas cannot help"},
-      {"stalled flag without lag is ignored", with(kafka(lagSpec(100), 3, 0),
-                                                   [](ScalingInputs& i) { i.lagStalled = true; }),
-       1, Cause::kKeepOneUntilIdle},
-      {"missing source holds, not max", with(kafka(lagSpec(100, 0, 30), 2, 0),
-                                             [](ScalingInputs& i) { i.sourceState = SourceState::kMissing; }),
+      {"stalled lag holds current",
+       with(kafka(lagSpec(100), 3, 90000, 8), [](ScalingInputs& i) { i.lagStalled = true; }), 3,
+       Cause::kStalled, "more replicas cannot help"},
+      {"stalled flag without lag is ignored",
+       with(kafka(lagSpec(100), 3, 0), [](ScalingInputs& i) { i.lagStalled = true; }), 1,
+       Cause::kKeepOneUntilIdle},
+      {"missing source holds, not max",
+       with(kafka(lagSpec(100, 0, 30), 2, 0),
+            [](ScalingInputs& i) { i.sourceState = SourceState::kMissing; }),
        2, Cause::kSourceMissing, "source missing"},
-      {"missing source at zero stays zero", with(nats(lagSpec(100), 0, 0),
-                                                 [](ScalingInputs& i) { i.sourceState = SourceState::kMissing; }),
-       0, Cause::kSourceMissing},
-      {"unreachable source holds", with(kafka(lagSpec(100), 4, 99999),
-                                        [](ScalingInputs& i) { i.sourceState = SourceState::kUnreachable; }),
+      {"missing source at zero stays zero",
+       with(nats(lagSpec(100), 0, 0), [](ScalingInputs& i) { i.sourceState = SourceState::kMissing; }), 0,
+       Cause::kSourceMissing},
+      {"unreachable source holds",
+       with(kafka(lagSpec(100), 4, 99999),
+            [](ScalingInputs& i) { i.sourceState = SourceState::kUnreachable; }),
        4, Cause::kSourceUnreachable},
-      {"hold is clamped into a lowered maxReplicas", with(kafka(lagSpec(100, 0, 3), 6, 0),
-                                                          [](ScalingInputs& i) { i.sourceState = SourceState::kUnreachable; }),
+      {"hold is clamped into a lowered maxReplicas",
+       with(kafka(lagSpec(100, 0, 3), 6, 0),
+            [](ScalingInputs& i) { i.sourceState = SourceState::kUnreachable; }),
        3, Cause::kSourceUnreachable},
   };
 }
@@ -192,7 +214,8 @@ TEST_P(RecommenderTable, RecommendsReplicasWithReason) {
 
 std::string rowName(const ::testing::TestParamInfo<Row>& info) {
   std::string name;
-  for (const char* c = info.param.name; *c; ++c) name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+  for (const char* c = info.param.name; *c; ++c)
+    name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
   return name;
 }
 
@@ -210,7 +233,8 @@ TEST(Recommender, MessageMatchesIssueExample) {
   ScalingInputs in = kafka(drainSpec(60), 4, 48000);
   in.inPerSecond = 200;
   in.perReplicaThroughput = 175;
-  EXPECT_EQ(recommend(in).message, "lag 48000 over 4 replicas; drain target 60s needs 6 (in 200/s, 175/s per replica)");
+  EXPECT_EQ(recommend(in).message,
+            "lag 48000 over 4 replicas; drain target 60s needs 6 (in 200/s, 175/s per replica)");
 }
 
 struct StepRow {
@@ -228,7 +252,8 @@ TEST(PartitionStep, OnlyCountsWhereBusiestConsumerChanges) {
   };
   for (const StepRow& row : table) {
     for (int n = 1; n <= row.partitions; ++n) {
-      EXPECT_EQ(partitionStep(n, row.partitions), row.expected[n - 1]) << "P=" << row.partitions << " n=" << n;
+      EXPECT_EQ(partitionStep(n, row.partitions), row.expected[n - 1])
+          << "P=" << row.partitions << " n=" << n;
     }
   }
   EXPECT_EQ(partitionStep(20, 8), 8);  // above P: P

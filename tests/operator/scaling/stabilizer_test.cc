@@ -51,7 +51,8 @@ TEST_F(StabilizerTest, ScaleUpStepIsBounded) {
   struct Row {
     int from, recommended, want;
   };
-  for (Row row : {Row{0, 50, 4}, Row{1, 50, 5}, Row{3, 50, 7}, Row{4, 50, 8}, Row{10, 50, 20}, Row{30, 50, 50}}) {
+  for (Row row :
+       {Row{0, 50, 4}, Row{1, 50, 5}, Row{3, 50, 7}, Row{4, 50, 8}, Row{10, 50, 20}, Row{30, 50, 50}}) {
     common::FakeClock c;
     Stabilizer st(c);
     ScaleDecision d = st.stabilize(s, row.from, rec(row.recommended));
