@@ -15,6 +15,26 @@ std::string hashOf(const DesiredObjects& objects) {
 
 }  // namespace
 
+std::optional<std::string> adoptionRefusal(const json& existing, const json& pipelineObject) {
+  const json& meta = pipelineObject.at("metadata");
+  const std::string uid = meta.value("uid", "");
+  const std::string what = existing.value("kind", std::string("object")) + " \"" +
+                           existing.value("/metadata/name"_json_pointer, std::string()) + "\"";
+  const std::string fix = "Sluice does not adopt objects it did not create: delete or rename that " +
+                          existing.value("kind", std::string("object")) +
+                          " (or give the pipeline another name), and the operator creates its own";
+  for (const auto& ref : existing.value("/metadata/ownerReferences"_json_pointer, json::array())) {
+    if (!ref.is_object() || !ref.value("controller", false)) continue;
+    if (!uid.empty() && ref.value("uid", "") == uid) return std::nullopt;
+    return what + " already exists and is controlled by " + ref.value("kind", std::string("an owner")) +
+           " \"" + ref.value("name", std::string()) + "\" (uid " + ref.value("uid", std::string()) +
+           "), not by this ConsumerPipeline; " + fix;
+  }
+  return what +
+         " already exists and is not controlled by this ConsumerPipeline (no controller owner reference); " +
+         fix;
+}
+
 bool generationReconciled(const json& object) {
   const auto generation = object.value("/metadata/generation"_json_pointer, int64_t{-1});
   return generation >= 0 &&
@@ -64,6 +84,27 @@ std::chrono::milliseconds OwnedApplier::untilResync(const std::string& key) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(at - clock_.now()));
 }
 
+common::Result<std::optional<std::string>> OwnedApplier::refusalFor(const kube::ResourceType& type,
+                                                                    const json& body,
+                                                                    const json* cachedDeployment,
+                                                                    const json& pipelineObject) {
+  if (&type == &kube::resources::kDeployments && cachedDeployment) {
+    json withKind = *cachedDeployment;
+    withKind["kind"] = type.kind;
+    return adoptionRefusal(withKind, pipelineObject);
+  }
+  const std::string ns = body.value("/metadata/namespace"_json_pointer, std::string());
+  const std::string name = body.value("/metadata/name"_json_pointer, std::string());
+  auto existing = client_.get(type, ns, name);
+  if (!existing) {
+    if (existing.status().code() == common::ErrorCode::kNotFound) return std::optional<std::string>();
+    return existing.status();
+  }
+  json withKind = std::move(*existing);
+  withKind["kind"] = type.kind;  // a typed get may leave it out
+  return adoptionRefusal(withKind, pipelineObject);
+}
+
 // The ServiceAccount, the ConfigMap and then the Deployment go first (pods need the account to be
 // admitted and, on a change, must not start before the new pipeline.yaml is in place); the Role
 // and RoleBinding follow (a worker retries its heartbeat until they exist).
@@ -111,6 +152,13 @@ common::Result<OwnedApplier::Applied> OwnedApplier::apply(const std::string& key
   for (const auto& owned : all) {
     // The urgent pass's hash fixes the replicas, so `urgent` is what that pass applied.
     if (out.deferred ? !owned.urgent : urgentDone && owned.urgent) continue;
+    auto refusal = refusalFor(*owned.type, *owned.body, cached.get(), object);
+    if (!refusal) return refusal.status();
+    if (*refusal) {
+      out.refused = std::move(**refusal);
+      out.deferred = false;
+      return out;  // not remembered: the next pass checks again
+    }
     auto result = client_.apply(*owned.type, *owned.body);
     if (!result) return result.status();
     if (owned.type == &kube::resources::kDeployments) out.deployment = std::move(*result);

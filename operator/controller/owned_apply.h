@@ -7,7 +7,9 @@
 //     (kAppliedHashAnnotation) and the status shows the generation reconciled: nothing to do;
 //   - a new pipeline (no Deployment, never applied) with deploymentFirst: only what the Deployment
 //     needs at once (`deferred`), the rest on the next call.
-// Owned objects are re-applied every `resync` (with jitter) even when nothing changed.
+// Owned objects are re-applied every `resync` (with jitter) even when nothing changed. Before each
+// apply the object at that name is read: one that is not controlled by the pipeline is never
+// written (adoptionRefusal), and apply() answers with `refused` instead.
 //
 // Threading: apply() runs in the reconcile of one key at a time; the memo map has its own lock, so
 // urgent() and untilResync() may be called from any thread.
@@ -38,6 +40,14 @@ inline constexpr const char* kAppliedHashAnnotation = "sluice.dev/applied-hash";
 // The status describes the pipeline's current generation: a reconcile got past its applies.
 bool generationReconciled(const nlohmann::json& pipelineObject);
 
+// Why `existing` (an object at an owned object's name) must not be written for `pipelineObject`:
+// it has no controller owner reference to this pipeline (created by someone else, or controlled
+// by another owner). Server-side apply with force would take it over and the garbage collector
+// would delete it with the pipeline, so like controller-runtime's SetControllerReference the
+// operator refuses to adopt it. nullopt: the object is this pipeline's.
+std::optional<std::string> adoptionRefusal(const nlohmann::json& existing,
+                                           const nlohmann::json& pipelineObject);
+
 struct OwnedApplyOptions {
   std::string workerImage;
   std::chrono::seconds resync{300};
@@ -51,6 +61,9 @@ class OwnedApplier {
     bool created = false;       // the Deployment was created (announce it with this pass's status)
     bool deferred = false;      // only the urgent part was applied
     nlohmann::json deployment;  // the Deployment as the API server returned it, if applied
+    // An object at one of the owned names is not this pipeline's (adoptionRefusal): nothing from
+    // it on was applied; the message names the object and the fix.
+    std::string refused;
   };
 
   OwnedApplier(kube::Client& client, const kube::ObjectCache& deployments, common::Clock& clock,
@@ -74,6 +87,13 @@ class OwnedApplier {
   std::optional<Memo> memo(const std::string& key);
   void remember(const std::string& key, const std::function<void(Memo&)>& update);
   common::SteadyTime nextResync();
+  // The refusal for the object at `body`'s name, if one exists and is not the pipeline's: the
+  // Deployment from the cache (or the API when not cached: the cache holds only labelled ones),
+  // the others from the API.
+  common::Result<std::optional<std::string>> refusalFor(const kube::ResourceType& type,
+                                                        const nlohmann::json& body,
+                                                        const nlohmann::json* cachedDeployment,
+                                                        const nlohmann::json& pipelineObject);
 
   kube::Client& client_;
   const kube::ObjectCache& deployments_;

@@ -18,6 +18,13 @@ inline constexpr const char* kWorkersNotReady = "WorkersNotReady";
 inline constexpr const char* kDeploymentPending = "DeploymentPending";
 inline constexpr const char* kSpecInvalid = "SpecInvalid";
 inline constexpr const char* kSecretNotFound = "SecretNotFound";
+// (also Degraded, and the Warning Event's reason) An object at one of the owned names (the
+// ServiceAccount, ConfigMap, Deployment, Role, RoleBinding) exists and is not controlled by the
+// pipeline: the operator does not adopt it.
+inline constexpr const char* kOwnedObjectConflict = "OwnedObjectConflict";
+// (also Degraded, and the Warning Event's reason) spec.worker.image is outside the operator's
+// allow-list of image repositories (--allowed-image-repositories).
+inline constexpr const char* kImageNotAllowed = "ImageNotAllowed";
 // SourceReachable
 inline constexpr const char* kSourceConnected = "Connected";
 inline constexpr const char* kSourceUnreachable = "Unreachable";

@@ -97,6 +97,14 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const ScalingStep step = autoscale_.scale(key, pipeline, deployments_.get(deploymentKey).get(), secrets);
   auto applied = applier_.apply(key, pipeline, *object, step.replicas);
   if (!applied) return {applied.status(), std::nullopt};
+  if (!applied->refused.empty()) {
+    // Nothing watched tells when the object in the way is gone: look again every probe interval.
+    observed.refused = Refusal{reason::kOwnedObjectConflict, applied->refused};
+    const auto current = deployments_.get(deploymentKey);
+    observed.deployment = current.get();
+    return {writeStatus(*object, observed, false),
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.probeInterval)};
+  }
   if (applied->deferred) return {Status::ok(), std::nullopt, true};
   const auto deployment = deployments_.get(deploymentKey);
   // Just created: the watch has not delivered it yet, but the apply answered with it, so the first

@@ -26,6 +26,8 @@ std::string secretsMessage(const std::vector<SecretUse>& missing, const std::str
 Condition readyCondition(const Observations& observed, const std::string& ns, int desired, int ready) {
   if (!observed.specError.empty())
     return {condition::kReady, "False", reason::kSpecInvalid, observed.specError};
+  if (observed.refused)
+    return {condition::kReady, "False", observed.refused->reason, observed.refused->message};
   if (!observed.missingSecrets.empty()) {
     return {condition::kReady, "False", reason::kSecretNotFound, secretsMessage(observed.missingSecrets, ns)};
   }
@@ -106,6 +108,9 @@ std::optional<std::string> deploymentFailure(const json* deployment) {
 Condition degradedCondition(const Observations& observed, const std::string& ns) {
   if (!observed.specError.empty())
     return {condition::kDegraded, "True", reason::kSpecInvalid, observed.specError};
+  if (observed.refused) {
+    return {condition::kDegraded, "True", observed.refused->reason, observed.refused->message};
+  }
   if (!observed.missingSecrets.empty()) {
     return {condition::kDegraded, "True", reason::kSecretNotFound,
             secretsMessage(observed.missingSecrets, ns)};
@@ -208,6 +213,9 @@ std::vector<EventSpec> transitionEvents(const json& previous, const json& status
     events.push_back({"Warning", event::kSpecInvalid, message});
   if (after == reason::kSecretNotFound && before != after)
     events.push_back({"Warning", event::kSecretNotFound, message});
+  for (const char* refusal : {reason::kOwnedObjectConflict, reason::kImageNotAllowed}) {
+    if (after == refusal && before != after) events.push_back({"Warning", refusal, message});
+  }
   if (deploymentCreated)
     events.push_back({"Normal", event::kCreated, "created the worker Deployment and its RBAC"});
   const int from = previous.is_object() ? previous.value("desiredReplicas", -1) : -1;

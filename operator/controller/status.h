@@ -24,8 +24,17 @@ struct SourceObservation {
   std::string message;
 };
 
+// The operator will not act on a pipeline until something outside its syntax is fixed (an object
+// at an owned name that is not the pipeline's; an image the operator's allow-list refuses):
+// Ready=False and Degraded=True with this reason, a Warning Event when it starts.
+struct Refusal {
+  std::string reason;   // a reasons.h constant
+  std::string message;  // names the object or field and the fix
+};
+
 struct Observations {
   std::string specError;  // non-empty: the spec cannot be acted on
+  std::optional<Refusal> refused;
   std::vector<SecretUse> missingSecrets;
   std::optional<SourceObservation> source;     // nullopt: not probed
   const nlohmann::json* deployment = nullptr;  // the owned Deployment as cached, if any

@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,16 @@ class FakeTransport final : public Transport {
   // Called when the stream script runs out (e.g. to cancel the watcher under test).
   void onStreamsExhausted(std::function<void()> callback) { exhausted_ = std::move(callback); }
 
+  // Consulted before the script: an answer it gives does not consume a scripted response (e.g.
+  // the reads a write path makes before each write).
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> answer;
+
   common::Result<HttpResponse> request(const HttpRequest& request) override {
     std::lock_guard<std::mutex> lock(mu_);
     requests.push_back(request);
+    if (answer) {
+      if (auto answered = answer(request)) return *answered;
+    }
     if (responses_.empty()) return HttpResponse{500, R"({"kind":"Status","message":"no scripted response"})"};
     auto response = responses_.front();
     responses_.pop_front();

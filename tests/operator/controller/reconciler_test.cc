@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "operator/controller/reasons.h"
 #include "tests/kube/fake_transport.h"
@@ -47,7 +48,17 @@ std::vector<std::string> writes(const std::vector<kube::HttpRequest>& requests) 
 
 class ReconcilerTest : public ::testing::Test {
  protected:
-  ReconcilerTest() { pipelines_.upsert(readPipeline("kafka-basic")); }  // kafka:9092: not probed
+  ReconcilerTest() {
+    pipelines_.upsert(readPipeline("kafka-basic"));  // kafka:9092: not probed
+    // The read before each apply of an owned object (is something else's in the way?): absent,
+    // unless a test put an object there.
+    transport_.answer = [this](const kube::HttpRequest& r) -> std::optional<kube::HttpResponse> {
+      if (r.method != "GET" || r.path.find("/secrets/") != std::string::npos) return std::nullopt;
+      if (const auto it = existing_.find(r.path); it != existing_.end())
+        return kube::HttpResponse{200, it->second.dump()};
+      return kube::HttpResponse{404, R"({"kind":"Status","reason":"NotFound"})"};
+    };
+  }
 
   std::unique_ptr<Reconciler> makeReconciler(bool deploymentFirst = true) {
     ReconcilerOptions options;
@@ -75,7 +86,8 @@ class ReconcilerTest : public ::testing::Test {
   json appliedDeployment() const {
     json deployment;
     for (const auto& r : transport_.requests) {
-      if (r.path.find("/deployments/") != std::string::npos) deployment = json::parse(r.body);
+      if (r.method != "GET" && r.path.find("/deployments/") != std::string::npos)
+        deployment = json::parse(r.body);
     }
     return deployment;
   }
@@ -94,6 +106,7 @@ class ReconcilerTest : public ::testing::Test {
             {"spec", {{"replicas", 2}}}};
   }
 
+  std::map<std::string, json> existing_;  // path -> the object a GET finds there
   kube::testing::FakeTransport transport_;
   kube::Client client_{transport_};
   kube::ObjectCache pipelines_;
@@ -145,6 +158,34 @@ TEST_F(ReconcilerTest, TheDeploymentFollowsTheAccountAndConfigMapAndPrecedesTheR
                                 "apply rolebindings/orders-worker", "event WorkersCreated", "status"}));
 }
 
+// An object at an owned name that the pipeline does not control is never written: no apply from
+// it on, Ready=False and Degraded=True naming it and the fix, one Warning Event, and a look again
+// after the probe interval (nothing watched announces that it is gone).
+TEST_F(ReconcilerTest, AnAccountItDidNotCreateIsNotAdoptedAndBecomesAConditionNamingIt) {
+  existing_["/api/v1/namespaces/shop/serviceaccounts/orders-worker"] = {
+      {"apiVersion", "v1"},
+      {"kind", "ServiceAccount"},
+      {"metadata", {{"name", "orders-worker"}, {"namespace", "shop"}, {"uid", "someone-elses"}}}};
+  transport_.addResponse(201, "{}");
+  transport_.addResponse(200, "{}");
+  const auto result = makeReconciler(false)->reconcile("shop/orders");
+  ASSERT_TRUE(result.status.isOk()) << result.status.toString();
+  EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"event OwnedObjectConflict", "status"}));
+  ASSERT_TRUE(result.requeueAfter.has_value());
+  EXPECT_EQ(*result.requeueAfter, std::chrono::seconds(30));
+  const json status = pipelineWithPatchedStatus()["status"];
+  for (const char* type : {"Ready", "Degraded"}) {
+    const json* c = findCondition(status, type);
+    ASSERT_NE(c, nullptr) << type;
+    EXPECT_EQ(c->value("reason", ""), "OwnedObjectConflict") << type;
+    EXPECT_NE(c->value("message", "")
+                  .find("ServiceAccount \"orders-worker\" already exists and is not "
+                        "controlled by this ConsumerPipeline"),
+              std::string::npos)
+        << c->dump();
+  }
+}
+
 TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASecond) {
   const auto reconciler = makeReconciler();
   scriptCreate(deploymentAnswer());
@@ -185,7 +226,8 @@ TEST_F(ReconcilerTest, WithZeroReplicasTheFirstPassIsTheDeploymentAlone) {
   ASSERT_TRUE(urgent.status.isOk()) << urgent.status.toString();
   EXPECT_TRUE(urgent.deferred);
   EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"apply deployments/orders-worker"}));
-  EXPECT_EQ(json::parse(transport_.requests.at(0).body).value("/spec/replicas"_json_pointer, -1), 0);
+  EXPECT_EQ(json::parse(transport_.requests.at(1).body).value("/spec/replicas"_json_pointer, -1),
+            0);  // after the read of what is at the Deployment's name
 
   transport_.requests.clear();
   for (int i = 0; i < 4; ++i) transport_.addResponse(200, "{}");

@@ -225,6 +225,51 @@ TEST_F(OperatorIntegration, OnlyTheLeaderWritesAndAStandbyTakesOver) {
   EXPECT_GT(metricSum(b->scrapeMetrics(), "sluice_operator_reconciles_total"), 0);
 }
 
+// A ServiceAccount at the worker's name that someone else created is never adopted: applying
+// over it would give it the pipeline's controller owner reference (and so have the garbage
+// collector delete it with the pipeline) and run the workers with its bindings. The pipeline says
+// so in a condition naming the object and the fix; once the account is gone the operator creates
+// its own.
+TEST_F(OperatorIntegration, RefusesToAdoptAServiceAccountItDidNotCreate) {
+  const json victim = {{"apiVersion", "v1"},
+                       {"kind", "ServiceAccount"},
+                       {"metadata",
+                        {{"name", "victim-worker"},
+                         {"namespace", ns_},
+                         {"annotations", {{"example.com/owner", "payments team"}}}}}};
+  ASSERT_TRUE(client().create(res::kServiceAccounts, ns_, victim).isOk());
+  auto op = startOperator();
+  const json pipeline = createPipeline("victim");
+  const std::string uid = pipeline.value("/metadata/uid"_json_pointer, std::string());
+  const bool refused = eventually(30s, [&] {
+    return conditionMessage("victim", "Ready", "OwnedObjectConflict")
+               .find(
+                   "ServiceAccount \"victim-worker\" already exists and is not controlled by this "
+                   "ConsumerPipeline") != std::string::npos;
+  });
+  const json account = get(res::kServiceAccounts, "victim-worker");
+  EXPECT_EQ(account.value("/metadata/ownerReferences"_json_pointer, json::array()), json::array())
+      << account.dump(2);
+  ASSERT_TRUE(refused) << get(res::kConsumerPipelines, "victim").dump(2) << op->log();
+  EXPECT_NE(conditionMessage("victim", "Degraded", "OwnedObjectConflict").find("delete or rename"),
+            std::string::npos);
+  EXPECT_TRUE(gone(res::kDeployments, "victim-worker"));  // nothing runs as that account
+  EXPECT_TRUE(op->running());
+
+  ASSERT_TRUE(client().remove(res::kServiceAccounts, ns_, "victim-worker").isOk());
+  // Looked at again within the probe interval (30 s): nothing watched announces the deletion.
+  ASSERT_TRUE(eventually(60s, [&] {
+    return !get(res::kServiceAccounts, "victim-worker")
+                .value("/metadata/ownerReferences"_json_pointer, json::array())
+                .empty() &&
+           exists(res::kDeployments, "victim-worker");
+  })) << op->log();
+  const json own = get(res::kServiceAccounts, "victim-worker");
+  EXPECT_EQ(own.value("/metadata/ownerReferences/0/uid"_json_pointer, std::string()), uid) << own.dump(2);
+  EXPECT_TRUE(
+      eventually(30s, [&] { return conditionMessage("victim", "Ready", "OwnedObjectConflict").empty(); }));
+}
+
 TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   auto op = startOperator();
   json manifest = pipelineManifest(ns_, "secure");
