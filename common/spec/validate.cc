@@ -12,6 +12,14 @@ namespace {
 // Worker objects are named <name>-worker and pods add a hash: keep names short enough.
 constexpr size_t kMaxNameLength = 50;
 
+// Workers sharing one JetStream consumer each get whichever messages are next, so one key's messages
+// are spread over several processes (issue #19). One replica keeps the order; docs/architecture.md
+// says what order NATS gives.
+constexpr const char* kNatsKeyOrderingReplicasMessage =
+    "spec.scaling.maxReplicas must be 1 with a NATS source and spec.processing.ordering: key (workers "
+    "sharing one JetStream consumer deliver a key's messages out of order): set spec.scaling.maxReplicas: "
+    "1, or spec.processing.ordering: none";
+
 class Collector {
  public:
   void add(const std::string& path, const std::string& message) { errors.push_back({path, message, 0, 0}); }
@@ -159,6 +167,10 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
     c.add("spec.processing.ordering",
           "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or "
           "keySubjectToken");
+  }
+  if (spec.source.nats && p.ordering == Ordering::kKey && spec.scaling.maxReplicas > 1) {
+    c.add("spec.scaling.maxReplicas", std::string(kNatsKeyOrderingReplicasMessage) + " (got " +
+                                          std::to_string(spec.scaling.maxReplicas) + ")");
   }
   if (const auto& dlq = p.deadLetter) {
     const int n = countSet({dlq->kafka.has_value(), dlq->nats.has_value()});

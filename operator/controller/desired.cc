@@ -294,6 +294,11 @@ json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipel
                 {{"metadata", {{"labels", templateLabels}, {"annotations", templateAnnotations}}},
                  {"spec", podSpec(pipeline, options)}}}};
   if (options.replicas) spec["replicas"] = *options.replicas;
+  // A NATS pipeline ordered by key runs one worker on its consumer (spec validation keeps
+  // maxReplicas at 1): a rollout stops the old worker before the new one starts, instead of the
+  // rolling update's surge running both on the consumer at once.
+  if (pipeline.spec.source.nats && spec::effectiveOrdering(pipeline.spec) == spec::Ordering::kKey)
+    spec["strategy"] = {{"type", "Recreate"}};
   return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", metadata}, {"spec", spec}};
 }
 

@@ -162,6 +162,17 @@ inline const std::vector<RejectCase>& rejectCases() {
        "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or keySubjectToken",
        "spec.processing.ordering: key with a NATS source needs spec.source.nats.keyHeader or "
        "keySubjectToken"},
+      {"NatsKeyOrderingOnManyReplicas",
+       {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, keySubjectToken: 2}}"},
+        {"spec.processing.ordering", "key"},
+        {"spec.scaling", "{lagPerReplica: 100, maxReplicas: 2}"}},
+       "spec.scaling.maxReplicas must be 1 with a NATS source and spec.processing.ordering: key",
+       "spec.scaling.maxReplicas must be 1 with a NATS source and spec.processing.ordering: key"},
+      {"NatsKeyOrderingWithoutScaling",
+       {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, keySubjectToken: 2}}"},
+        {"spec.processing.ordering", "key"}},
+       "set spec.scaling.maxReplicas: 1, or spec.processing.ordering: none",
+       "set spec.scaling.maxReplicas: 1, or spec.processing.ordering: none (got 10)"},
       {"NatsTwoKeySources",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, keyHeader: k, keySubjectToken: 2}}"}},
        "spec.source.nats must set at most one of keyHeader or keySubjectToken",
@@ -405,7 +416,8 @@ inline const std::vector<AcceptCase>& acceptCases() {
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, consumer: '', keyHeader: Key}}"},
         {"spec.processing.ordering", "key"},
         {"spec.sink", "{discard: {}}"},
-        {"spec.processing.deadLetter", "{nats: {subject: orders.dlq}}"}}},
+        {"spec.processing.deadLetter", "{nats: {subject: orders.dlq}}"},
+        {"spec.scaling", "{lagPerReplica: 100, maxReplicas: 1}"}}},
       {"NatsToKafkaWithEverything",
        {{"spec.source",
          "{nats: {servers: ['nats://n:4222', 'tls://m:4222'], stream: ORDERS, consumer: workers, "
@@ -417,7 +429,8 @@ inline const std::vector<AcceptCase>& acceptCases() {
          "{kafka: {bootstrapServers: 'k1:9092,k2:9093', topic: orders.out, tls: {enabled: true, "
          "insecureSkipVerify: false},"
          " sasl: {mechanism: PLAIN, secretRef: {name: kafka-user}}}}"},
-        {"spec.scaling", "{lagPerReplica: 500, drainSeconds: 30, activationLag: 10, paused: true}"},
+        {"spec.scaling",
+         "{lagPerReplica: 500, drainSeconds: 30, activationLag: 10, paused: true, maxReplicas: 1}"},
         {"spec.worker",
          "{image: 'sluice:dev', imagePullPolicy: Never, resources: {requests: {cpu: 100m}}, env: [{name: A, "
          "value: b}],"

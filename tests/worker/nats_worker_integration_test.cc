@@ -63,6 +63,9 @@ std::string manifest(const std::string& url, const NatsSettings& s) {
     y += "    deadLetter: {nats: {subject: \"" + s.deadLetterSubject + "\"}}\n";
   y += "  backpressure: {maxInFlightMessages: " + std::to_string(s.maxInFlightMessages) +
        ", maxInFlightBytes: " + std::to_string(s.maxInFlightBytes) + ", resumeRatio: 0.5}\n";
+  // One worker per consumer with ordering: key (spec validation refuses more). Before the sink, which
+  // tests replace by cutting the manifest there.
+  y += "  scaling: {lagPerReplica: 1000, maxReplicas: 1}\n";
   y += "  sink:\n    http: {url: \"" + s.sinkUrl + "\", format: json, timeoutMs: 5000}\n";
   y += "  worker: {drainSeconds: 10}\n";
   return y;

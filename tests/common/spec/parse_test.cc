@@ -162,6 +162,12 @@ const InvalidCase kInvalidCases[] = {
      "{source: {nats: {servers: ['nats://x:4222'], stream: S}}, sink: {log: {}}, "
      "processing: {ordering: key}}",
      "needs spec.source.nats.keyHeader or keySubjectToken"},
+    {"NatsKeyOrderingOnManyReplicas", "spec",
+     "{source: {nats: {servers: ['nats://x:4222'], stream: S, keyHeader: k}}, sink: {log: {}}, "
+     "processing: {ordering: key}, scaling: {lagPerReplica: 10, maxReplicas: 3}}",
+     "spec.scaling.maxReplicas must be 1 with a NATS source and spec.processing.ordering: key (workers "
+     "sharing one JetStream consumer deliver a key's messages out of order): set spec.scaling.maxReplicas: "
+     "1, or spec.processing.ordering: none (got 3)"},
     {"NatsTwoKeySources", "spec.source",
      "{nats: {servers: ['nats://x:4222'], stream: S, keyHeader: k, keySubjectToken: 2}}",
      "spec.source.nats must set at most one of keyHeader or keySubjectToken"},
@@ -203,7 +209,7 @@ TEST(ParseTest, ParsesJsonFromTheApiServer) {
                  "managedFields": [{"manager": "kubectl"}]},
     "spec": {"source": {"nats": {"servers": ["nats://127.0.0.1:4222"], "stream": "ORDERS", "keyHeader": "Key"}},
              "processing": {"ordering": "key", "retry": {"jitter": 0.5}},
-             "sink": {"discard": {}}, "scaling": {"drainSeconds": 60, "maxReplicas": 8}},
+             "sink": {"discard": {}}, "scaling": {"drainSeconds": 60, "maxReplicas": 1}},
     "status": {"replicas": 2}})");
   const auto outcome = parsePipelineJson(object);
   ASSERT_TRUE(outcome.ok()) << outcome.errorText();

@@ -107,6 +107,19 @@ TEST(Desired, ReplicasAreLeftOutWhenAnotherManagerOwnsThem) {
   EXPECT_FALSE(render(loaded, std::nullopt)["deployment"]["spec"].contains("replicas"));
 }
 
+TEST(Desired, NatsKeyOrderingReplacesTheWorkerWithoutOverlap) {
+  auto loaded = load("nats");
+  EXPECT_FALSE(render(loaded, 1)["deployment"]["spec"].contains("strategy")) << "ordering none: rolling";
+  loaded.object["spec"]["processing"]["ordering"] = "key";
+  loaded.object["spec"]["source"]["nats"]["keySubjectToken"] = 2;
+  loaded.object["spec"]["scaling"]["minReplicas"] = 0;
+  loaded.object["spec"]["scaling"]["maxReplicas"] = 1;
+  auto parsed = spec::parsePipelineJson(loaded.object);
+  ASSERT_TRUE(parsed.ok()) << parsed.errorText();
+  loaded.pipeline = parsed.pipeline;
+  EXPECT_EQ(render(loaded, 1)["deployment"]["spec"]["strategy"], json({{"type", "Recreate"}}));
+}
+
 TEST(Desired, DefaultReplicasAreMinReplicasWithinBounds) {
   spec::ScalingSpec s;
   s.minReplicas = 3;
