@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
 #include "worker/nats_connection.h"
 
@@ -71,9 +72,15 @@ common::Status NatsAckLedger::settle(std::span<const Settlement> settlements) {
 }
 
 size_t NatsAckLedger::releaseAll() {
+  // In the order they were delivered: the server redelivers naked messages in the order of the naks,
+  // and a key's order (ordering: key) must survive the hand-over to the next worker.
+  std::vector<uint64_t> ids;
+  ids.reserve(held_.size());
+  for (const auto& [id, held] : held_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
   size_t released = 0;
-  for (auto& [id, held] : held_) {
-    if (release(held.reply) == NATS_OK) ++released;
+  for (const uint64_t id : ids) {
+    if (release(held_.at(id).reply) == NATS_OK) ++released;
   }
   held_.clear();
   return released;

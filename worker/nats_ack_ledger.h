@@ -31,8 +31,8 @@ class NatsAckLedger {
   common::Status settle(std::span<const Settlement> settlements);
   // InProgress for every delivery held longer than a third of AckWait; call it on every poll.
   void keepAlive();
-  // Naks every held delivery (the worker stops: another one may take them at once) and forgets it;
-  // returns how many naks went out.
+  // Naks every held delivery, oldest first (the worker stops: another one may take them at once) and
+  // forgets it; returns how many naks went out.
   size_t releaseAll();
 
   // The protocol for deliveries the ledger does not hold.

@@ -86,4 +86,15 @@ common::Status provisionConsumer(jsCtx* js, const std::string& stream, const Nat
   return checkExisting(*info, stream, want, stats);
 }
 
+common::Result<int64_t> consumerAckPending(jsCtx* js, const std::string& stream, const std::string& durable) {
+  jsOptions opts;
+  jsOptions_Init(&opts);
+  opts.Wait = 2000;
+  jsConsumerInfo* raw = nullptr;
+  const natsStatus s = js_GetConsumerInfo(&raw, js, stream.c_str(), durable.c_str(), &opts, nullptr);
+  if (s != NATS_OK) return common::unavailable(natsError(s, "consumer info " + stream + "/" + durable));
+  ConsumerInfoPtr info(raw, &jsConsumerInfo_Destroy);
+  return info->NumAckPending;
+}
+
 }  // namespace sluice::worker

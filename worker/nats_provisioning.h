@@ -19,4 +19,7 @@ using ConsumerInfoPtr = std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo
 common::Status provisionConsumer(jsCtx* js, const std::string& stream, const NatsConsumerSettings& want,
                                  WorkerStats& stats);
 
+// The consumer's num_ack_pending now: deliveries made to any worker and not yet acknowledged.
+common::Result<int64_t> consumerAckPending(jsCtx* js, const std::string& stream, const std::string& durable);
+
 }  // namespace sluice::worker

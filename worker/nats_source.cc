@@ -19,11 +19,16 @@
 #include "worker/nats_lag.h"
 #include "worker/nats_provisioning.h"
 #include "worker/nats_puller.h"
+#include "worker/nats_takeover.h"
 
 namespace sluice::worker {
 namespace {
 
 using namespace std::chrono_literals;
+
+// How often a worker taking over asks the server whether the deliveries it waits for are back.
+constexpr common::Millis kTakeoverCheckEvery{200};
+constexpr common::Millis kTakeoverReportEvery{10000};
 
 std::vector<std::pair<std::string, std::string>> headersOf(natsMsg* m) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -82,6 +87,8 @@ class NatsSource final : public Source {
 
  private:
   bool take(natsMsg* m, const NatsAckMetadata& meta, std::vector<Message>& out);
+  common::Status startTakeover();
+  void holdForTakeover(Batch& out);
 
   NatsSourceSettings settings_;
   DeadLetterer& deadLetter_;
@@ -90,8 +97,11 @@ class NatsSource final : public Source {
   NatsLag lag_;
   NatsConnectionPtr nc_{nullptr, &natsConnection_Destroy};
   JetStreamPtr js_{nullptr, &jsCtx_Destroy};
-  std::optional<NatsAckLedger> ledger_;  // from open(), on the connection
-  std::optional<NatsPuller> puller_;     // likewise
+  std::optional<NatsAckLedger> ledger_;   // from open(), on the connection
+  std::optional<NatsPuller> puller_;      // likewise
+  std::optional<NatsTakeover> takeover_;  // while another worker's deliveries may come back
+  common::SteadyTime lastTakeoverCheck_{};
+  common::SteadyTime lastTakeoverReport_{};
   bool paused_ = false;
   bool closed_ = false;
 };
@@ -110,7 +120,55 @@ common::Status NatsSource::open() {
   ledger_.emplace(nc_.get(), settings_.consumer.ackWaitSeconds, clock_);
   puller_.emplace(nc_.get(), settings_.stream, settings_.consumer.durable, fetchMaxBytes, clock_);
   if (auto st = provisionConsumer(js_.get(), settings_.stream, settings_.consumer, stats_); !st) return st;
-  return puller_->subscribe();
+  if (auto st = puller_->subscribe(); !st) return st;
+  return startTakeover();
+}
+
+// ordering: key only (other orderings promise nothing a takeover could break): deliveries another
+// worker made and did not acknowledge may come back after their AckWait, behind newer messages of
+// the same keys, so hold everything until they did (nats_takeover.h).
+common::Status NatsSource::startTakeover() {
+  if (spec::effectiveOrdering(settings_.spec) != spec::Ordering::kKey) return common::Status::ok();
+  auto pending = consumerAckPending(js_.get(), settings_.stream, settings_.consumer.durable);
+  if (!pending) return pending.status();
+  if (*pending == 0) return common::Status::ok();
+  takeover_.emplace(*pending);
+  lastTakeoverCheck_ = lastTakeoverReport_ = clock_.now();
+  spdlog::info(
+      "nats: consumer {}/{} has {} unacknowledged deliveries from an earlier worker: holding new messages "
+      "until they are redelivered here or settled, so that no key's newer message overtakes them",
+      settings_.stream, settings_.consumer.durable, *pending);
+  return common::Status::ok();
+}
+
+// While taking over: what this poll pulled is held; when the server's unacknowledged deliveries are
+// all held here, the held messages start flowing in stream order.
+void NatsSource::holdForTakeover(Batch& out) {
+  for (auto& m : out) takeover_->hold(std::move(m));
+  out.clear();
+  const auto now = clock_.now();
+  if (now - lastTakeoverCheck_ < kTakeoverCheckEvery) return;
+  lastTakeoverCheck_ = now;
+  auto pending = consumerAckPending(js_.get(), settings_.stream, settings_.consumer.durable);
+  if (!pending) {
+    spdlog::debug("{}", pending.status().message());
+    return;
+  }
+  if (!takeover_->settledBy(*pending)) {
+    if (now - lastTakeoverReport_ >= kTakeoverReportEvery) {
+      lastTakeoverReport_ = now;
+      spdlog::info(
+          "nats: still holding {} message(s): the consumer has {} unacknowledged deliveries, {} of them here "
+          "(another worker's come back after their AckWait)",
+          takeover_->held(), *pending, takeover_->heldSequences());
+    }
+    return;
+  }
+  spdlog::info(
+      "nats: the earlier worker's {} unacknowledged deliveries are back or settled; releasing {} held "
+      "message(s) in stream order",
+      takeover_->ackPendingAtStart(), takeover_->held());
+  if (takeover_->state() == NatsTakeover::State::kDone) takeover_.reset();  // nothing was held
 }
 
 // A JetStream message is copied out and held by its reply subject, unless it is dead-lettered on
@@ -151,15 +209,26 @@ common::Status NatsSource::poll(common::Millis timeout, size_t maxMessages, Batc
     std::this_thread::sleep_for(std::clamp<common::Millis>(timeout, common::Millis(1), 20ms));
     return common::Status::ok();
   }
-  const size_t batch = std::clamp<size_t>(maxMessages, 1, 100000);
+  if (takeover_ && takeover_->state() == NatsTakeover::State::kReleasing) {
+    takeover_->release(maxMessages, out);
+    if (takeover_->state() == NatsTakeover::State::kDone) takeover_.reset();
+    return common::Status::ok();
+  }
+  // Held messages are outside the pipeline's budget: pull only what it leaves (at least one, so that
+  // redeliveries, which the server sends even past MaxAckPending, keep coming).
+  const size_t budget = takeover_ ? maxMessages - std::min(maxMessages, takeover_->held()) : maxMessages;
+  const size_t batch = std::clamp<size_t>(budget, 1, 100000);
   const NatsPuller::Take take = [&](natsMsg* m, const NatsAckMetadata& meta) {
     return this->take(m, meta, out);
   };
-  if (puller_->takeLeftovers(batch, take) > 0) return common::Status::ok();
-  if (auto st = puller_->pull(batch, timeout, take); !st) {
-    out.clear();
-    return st;
+  if (puller_->takeLeftovers(batch, take) == 0) {
+    if (auto st = puller_->pull(batch, timeout, take); !st) {
+      out.clear();
+      if (takeover_) holdForTakeover(out);  // nothing to hold; still ask whether it is over
+      return st;
+    }
   }
+  if (takeover_) holdForTakeover(out);
   return common::Status::ok();
 }
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "tests/support/env_file.h"
@@ -201,6 +202,70 @@ TEST_F(NatsWorkerIntegration, KillNineLosesNothingRedeliveredAfterAckWait) {
   // redeliveries still pending, 0 once settled, so neither can be asserted without a timing race.
   EXPECT_GT(held->numAckPending, 0)
       << "nothing was unacknowledged at the kill: the test tested no redelivery";
+}
+
+// Per key, the values' publish numbers in the order they first reached the sink must increase
+// (a duplicate, arriving again later, is not a violation); returns the violations, the first few
+// reported as failures.
+int firstDeliveryViolations(const std::vector<Received>& accepted) {
+  std::map<std::string, int> lastFirst;
+  std::set<std::string> seen;
+  int violations = 0;
+  for (const auto& r : accepted) {
+    if (!seen.insert(r.value).second) continue;
+    const int n = sequenceOf(r.value);
+    auto [it, fresh] = lastFirst.try_emplace(r.key.value_or(""), n);
+    if (!fresh && n < it->second && ++violations <= 5)
+      ADD_FAILURE() << "key " << it->first << ": " << n << " first delivered after " << it->second;
+    it->second = std::max(it->second, n);
+  }
+  return violations;
+}
+
+// Issue #19: a worker killed with -9 mid-stream held unacknowledged messages, which the server
+// redelivers only after AckWait. The restarted worker must not deliver any key's newer messages
+// before them: it holds what it pulls until the server's unacknowledged deliveries are all its own
+// (worker/nats_takeover.h). 500 keys x 100 messages, the sink refusing every 7th request.
+TEST_F(NatsWorkerIntegration, KillNineAndRestartKeepsEachKeysOrderOfFirstDeliveries) {
+  const int keys = 500;
+  const int count = keys * 100;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, keys));
+  HttpReceiver receiver([](const std::vector<Received>&, int request) {
+    return request % 7 == 6 ? Reply{503, ""} : Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 100;
+  settings_.maxInFlightMessages = 2000;
+  {
+    WorkerProcess first("nats-order-kill-first", manifest(url_, settings_));
+    ASSERT_TRUE(receiver.waitForDistinct(count / 3, 120s)) << first.log();
+    first.signal(SIGKILL);
+    EXPECT_EQ(first.waitExit(10s), 128 + SIGKILL);
+  }
+  const size_t beforeRestart = receiver.distinctValues();
+  ASSERT_LT(beforeRestart, static_cast<size_t>(count)) << "the kill came too late to test anything";
+  const auto held = client_->consumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(held);
+  ASSERT_GT(held->numAckPending, 0) << "nothing was unacknowledged at the kill: nothing to keep in order";
+  WorkerProcess second("nats-order-kill-second", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count, 180s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                     << second.log();
+  const int violations = firstDeliveryViolations(receiver.accepted());
+  const size_t duplicates = receiver.acceptedCount() - receiver.distinctValues();
+  std::cout << "[ figures  ] kill -9 after " << beforeRestart << " of " << count << " with "
+            << held->numAckPending << " unacknowledged; restarted: " << receiver.distinctValues()
+            << " delivered (0 lost), " << violations << " first-delivery order violations, " << duplicates
+            << " duplicate deliveries, " << receiver.rejected() << " requests refused by the sink\n";
+  EXPECT_EQ(violations, 0) << second.log();
+  EXPECT_NE(second.log().find("unacknowledged deliveries from an earlier worker"), std::string::npos)
+      << "the restarted worker did not take over the killed one's deliveries\n"
+      << second.log();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.waitExit(30s), 0) << second.log();
+  const auto state = client_->consumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->numAckPending, 0) << second.log();
+  EXPECT_EQ(state->numPending, 0u);
 }
 
 TEST_F(NatsWorkerIntegration, DeadLettersAPoisonMessageWithProvenanceAndTerminatesIt) {
