@@ -295,10 +295,14 @@ json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipel
                  {"spec", podSpec(pipeline, options)}}}};
   if (options.replicas) spec["replicas"] = *options.replicas;
   // A NATS pipeline ordered by key runs one worker on its consumer (spec validation keeps
-  // maxReplicas at 1): a rollout stops the old worker before the new one starts, instead of the
-  // rolling update's surge running both on the consumer at once.
+  // maxReplicas at 1): a rollout stops the old worker before it starts the new one, instead of the
+  // default surge running both on the consumer at once. The new one may start while the old one
+  // drains (no longer pulling); it takes over what the old one leaves unacknowledged
+  // (worker/nats_takeover.h). Not type Recreate: server-side apply cannot switch an existing
+  // Deployment to it (the defaulted rollingUpdate stays and Recreate forbids it).
   if (pipeline.spec.source.nats && spec::effectiveOrdering(pipeline.spec) == spec::Ordering::kKey)
-    spec["strategy"] = {{"type", "Recreate"}};
+    spec["strategy"] = {{"type", "RollingUpdate"},
+                        {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}};
   return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", metadata}, {"spec", spec}};
 }
 

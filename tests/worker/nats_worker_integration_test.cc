@@ -268,6 +268,36 @@ TEST_F(NatsWorkerIntegration, KillNineAndRestartKeepsEachKeysOrderOfFirstDeliver
   EXPECT_EQ(state->numPending, 0u);
 }
 
+// A rollout or a deleted Pod: the old worker gets SIGTERM and drains (delivers what it holds, naks
+// the rest) while its replacement already starts. The replacement takes over what the old one
+// leaves unacknowledged, so no key's newer message reaches the sink before an older one.
+TEST_F(NatsWorkerIntegration, ReplacementStartingWhileTheOldWorkerDrainsKeepsEachKeysOrder) {
+  const int keys = 200;
+  const int count = keys * 100;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, keys));
+  HttpReceiver receiver([](const std::vector<Received>&, int request) {
+    std::this_thread::sleep_for(3ms);
+    return request % 7 == 6 ? Reply{503, ""} : Reply{};
+  });
+  settings_.sinkUrl = receiver.url();
+  settings_.maxMessages = 100;
+  settings_.maxInFlightMessages = 2000;
+  WorkerProcess first("nats-order-drain-first", manifest(url_, settings_));
+  ASSERT_TRUE(receiver.waitForDistinct(count / 3, 120s)) << first.log();
+  first.signal(SIGTERM);
+  WorkerProcess second("nats-order-drain-second", manifest(url_, settings_));
+  EXPECT_EQ(first.waitExit(30s), 0) << first.log();
+  ASSERT_TRUE(receiver.waitForDistinct(count, 180s)) << receiver.distinctValues() << " of " << count << "\n"
+                                                     << second.log();
+  const int violations = firstDeliveryViolations(receiver.accepted());
+  std::cout << "[ figures  ] SIGTERM + replacement: " << receiver.distinctValues() << " of " << count
+            << " delivered, " << violations << " first-delivery order violations, "
+            << receiver.acceptedCount() - receiver.distinctValues() << " duplicate deliveries\n";
+  EXPECT_EQ(violations, 0) << first.log() << "\n" << second.log();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.waitExit(30s), 0) << second.log();
+}
+
 TEST_F(NatsWorkerIntegration, DeadLettersAPoisonMessageWithProvenanceAndTerminatesIt) {
   settings_.deadLetterSubject = settings_.stream + "-dlq.poison";
   dlqStream_ = settings_.stream + "-DLQ";

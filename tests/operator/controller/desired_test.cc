@@ -107,7 +107,7 @@ TEST(Desired, ReplicasAreLeftOutWhenAnotherManagerOwnsThem) {
   EXPECT_FALSE(render(loaded, std::nullopt)["deployment"]["spec"].contains("replicas"));
 }
 
-TEST(Desired, NatsKeyOrderingReplacesTheWorkerWithoutOverlap) {
+TEST(Desired, NatsKeyOrderingRollsOutWithoutASecondWorker) {
   auto loaded = load("nats");
   EXPECT_FALSE(render(loaded, 1)["deployment"]["spec"].contains("strategy")) << "ordering none: rolling";
   loaded.object["spec"]["processing"]["ordering"] = "key";
@@ -117,7 +117,8 @@ TEST(Desired, NatsKeyOrderingReplacesTheWorkerWithoutOverlap) {
   auto parsed = spec::parsePipelineJson(loaded.object);
   ASSERT_TRUE(parsed.ok()) << parsed.errorText();
   loaded.pipeline = parsed.pipeline;
-  EXPECT_EQ(render(loaded, 1)["deployment"]["spec"]["strategy"], json({{"type", "Recreate"}}));
+  EXPECT_EQ(render(loaded, 1)["deployment"]["spec"]["strategy"],
+            json({{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}}));
 }
 
 TEST(Desired, DefaultReplicasAreMinReplicasWithinBounds) {
