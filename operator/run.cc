@@ -133,6 +133,7 @@ class Operator {
   OperatorMetrics metrics_;
   kube::ObjectCache pipelines_;
   kube::ObjectCache deployments_;
+  kube::ObjectCache secrets_;  // metadata only (the watch's transform drops data)
   controller::SystemTcpProber prober_;
   controller::WorkQueue queue_;
   common::StdRandom random_;  // before the reconciler, which keeps a reference
@@ -168,6 +169,11 @@ void Operator::startWatchers() {
   const std::string selector = std::string(controller::kManagedByLabel) + "=" + controller::kManagedBy;
   kube::WatcherOptions deploymentWatch;
   deploymentWatch.transform = controller::trimCachedDeployment;
+  kube::WatcherOptions secretWatch;
+  secretWatch.transform = [](json& secret) {
+    secret.erase("data");
+    secret.erase("stringData");
+  };
   for (const auto& ns : splitNamespaces(options_.namespaces)) {
     watchers_.push_back(std::make_unique<kube::Watcher>(
         client_, kube::WatchTarget{kube::resources::kConsumerPipelines, ns, ""}, pipelines_,
@@ -186,6 +192,21 @@ void Operator::startWatchers() {
             queue_.add(kube::objectKey(object["metadata"].value("namespace", ""), pipeline));
         },
         random_, deploymentWatch));
+    // A changed Secret queues the pipelines that reference it: the reconcile reads it again, a new
+    // resourceVersion changes the pod template's secrets hash (the workers roll) and the lag
+    // probe's credentials. Only metadata is cached: credentials are read per reconcile, never kept.
+    watchers_.push_back(std::make_unique<kube::Watcher>(
+        client_, kube::WatchTarget{kube::resources::kSecrets, ns, ""}, secrets_,
+        [this](const json& object, bool) {
+          const auto& meta = object.value("metadata", json::object());
+          for (const auto& key :
+               reconciler_.pipelinesUsingSecret(meta.value("namespace", ""), meta.value("name", ""))) {
+            spdlog::debug("Secret {}/{} changed: reconciling {}", meta.value("namespace", ""),
+                          meta.value("name", ""), key);
+            enqueue(key);
+          }
+        },
+        random_, secretWatch));
   }
   for (auto& watcher : watchers_) {
     const std::string resource = watcher->target().type.plural;

@@ -40,12 +40,17 @@ void addSecretUse(std::vector<SecretUse>& out, const std::optional<spec::SecretR
 // Points the file fields of a tls/sasl/auth block that has a secretRef at where the Secret is
 // mounted: an absent field at its default key (when it has one), a field naming a key at that key.
 // Other paths are files the worker has some other way and stay as they are.
-void rewriteSecretFiles(json& block, const std::vector<std::pair<const char*, const char*>>& fileKeys) {
+// A default key is used only when the Secret holds it, or was not read (then it cannot be known).
+void rewriteSecretFiles(json& block, const std::vector<std::pair<const char*, const char*>>& fileKeys,
+                        const std::map<std::string, ReadSecret>& read) {
   if (!block.is_object() || !block.contains("secretRef")) return;
   const std::string secret = block["secretRef"].value("name", "");
+  const auto found = read.find(secret);
   for (const auto& [field, defaultKey] : fileKeys) {
     if (!block.contains(field)) {
-      if (defaultKey) block[field] = secretDir(secret) + "/" + defaultKey;
+      if (defaultKey && (found == read.end() || found->second.keys.count(defaultKey))) {
+        block[field] = secretDir(secret) + "/" + defaultKey;
+      }
       continue;
     }
     if (!block[field].is_string()) continue;
@@ -195,6 +200,13 @@ std::string specHash(const json& pipelineObject) {
   return contentHash(spec.dump());  // object keys are sorted: stable
 }
 
+std::string secretsHash(const std::map<std::string, ReadSecret>& byName) {
+  if (byName.empty()) return "";
+  json all = json::object();
+  for (const auto& [name, version] : byName) all[name] = {version.uid, version.resourceVersion};
+  return contentHash(all.dump());
+}
+
 std::string contentHash(const std::string& text) {
   uint64_t hash = 1469598103934665603ULL;
   for (unsigned char c : text) {
@@ -254,29 +266,31 @@ std::optional<std::string> secretKeyOf(const std::string& file, const std::strin
   return key;
 }
 
-json workerManifest(const json& pipelineObject) {
+json workerManifest(const json& pipelineObject, const std::map<std::string, ReadSecret>& secrets) {
   json spec = pipelineObject.value("spec", json::object());
   for (const auto& path : std::vector<std::vector<const char*>>{
            {"source", "kafka", "tls"}, {"source", "nats", "tls"}, {"sink", "kafka", "tls"}}) {
-    if (json* block = find(spec, path)) rewriteSecretFiles(*block, kTlsFiles);
+    if (json* block = find(spec, path)) rewriteSecretFiles(*block, kTlsFiles, secrets);
   }
   for (const auto& path :
        std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"}, {"sink", "kafka", "sasl"}}) {
-    if (json* block = find(spec, path)) rewriteSecretFiles(*block, kSaslFiles);
+    if (json* block = find(spec, path)) rewriteSecretFiles(*block, kSaslFiles, secrets);
   }
-  if (json* block = find(spec, {"source", "nats", "auth"})) rewriteSecretFiles(*block, kNatsAuthFiles);
+  if (json* block = find(spec, {"source", "nats", "auth"}))
+    rewriteSecretFiles(*block, kNatsAuthFiles, secrets);
   return {{"apiVersion", spec::kApiVersion},
           {"kind", spec::kKind},
           {"metadata", {{"name", nameOf(pipelineObject)}, {"namespace", namespaceOf(pipelineObject)}}},
           {"spec", spec}};
 }
 
-json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const json& pipelineObject) {
+json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const json& pipelineObject,
+                      const DesiredOptions& options) {
   // JSON is YAML: the worker's YAML parser reads it as is.
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", metadataFor(pipelineObject, configMapName(pipeline.metadata.name))},
-          {"data", {{"pipeline.yaml", workerManifest(pipelineObject).dump(2) + "\n"}}}};
+          {"data", {{"pipeline.yaml", workerManifest(pipelineObject, options.secrets).dump(2) + "\n"}}}};
 }
 
 json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipelineObject,
@@ -289,6 +303,9 @@ json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipel
                               {"prometheus.io/port", std::to_string(kMetricsPort)},
                               {"prometheus.io/path", "/metrics"},
                               {kSpecHashAnnotation, hash}};
+  if (const std::string secrets = secretsHash(options.secrets); !secrets.empty()) {
+    templateAnnotations[kSecretsHashAnnotation] = secrets;
+  }
   json spec = {{"selector", {{"matchLabels", selectorLabels(pipeline.metadata.name)}}},
                {"template",
                 {{"metadata", {{"labels", templateLabels}, {"annotations", templateAnnotations}}},
@@ -309,7 +326,7 @@ json desiredDeployment(const spec::ConsumerPipeline& pipeline, const json& pipel
 DesiredObjects desiredObjects(const spec::ConsumerPipeline& pipeline, const json& pipelineObject,
                               const DesiredOptions& options) {
   return {desiredServiceAccount(pipeline, pipelineObject), desiredRole(pipeline, pipelineObject),
-          desiredRoleBinding(pipeline, pipelineObject), desiredConfigMap(pipeline, pipelineObject),
+          desiredRoleBinding(pipeline, pipelineObject), desiredConfigMap(pipeline, pipelineObject, options),
           desiredDeployment(pipeline, pipelineObject, options)};
 }
 

@@ -3,8 +3,10 @@
 // ServiceAccount, Role, RoleBinding, ConfigMap (the manifest the worker reads) and the worker
 // Deployment. The reconciler applies them with server-side apply; tests compare them with golden
 // files under tests/operator/testdata/.
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@
 namespace sluice::controller {
 
 inline constexpr const char* kSpecHashAnnotation = "sluice.dev/spec-hash";
+// On the worker pod template: a hash of the referenced Secrets' identities and resourceVersions
+// (never of their data), so a changed Secret rolls the workers, which read credentials at start.
+inline constexpr const char* kSecretsHashAnnotation = "sluice.dev/secrets-hash";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kManagedBy = "sluice-operator";
 inline constexpr const char* kWorkerCommand = "/usr/local/bin/sluice-worker";
@@ -24,11 +29,23 @@ inline constexpr int kHealthPort = 8081;
 inline constexpr int kWorkerUid = 65532;
 inline constexpr int kPreStopSleepSeconds = 5;
 
+// A referenced Secret as the reconcile read it: which object, which version, which keys (never
+// the values).
+struct ReadSecret {
+  std::string uid;
+  std::string resourceVersion;
+  std::set<std::string> keys;
+};
+
 struct DesiredOptions {
   std::string defaultImage;
   // Replica count to write. nullopt leaves spec.replicas out of the apply body, so another field
   // manager (the autoscaler, issue 7) owns it without this manager fighting over it.
   std::optional<int> replicas;
+  // The referenced Secrets as this reconcile read them (those that exist): their versions make the
+  // pod template's kSecretsHashAnnotation, their keys decide which absent *File fields get a
+  // default (workerManifest). Empty (none read): no annotation, every default.
+  std::map<std::string, ReadSecret> secrets;
 };
 
 // A Secret the pipeline references and the field that names it (for condition messages).
@@ -37,6 +54,11 @@ struct SecretUse {
   std::string field;  // "spec.source.kafka.sasl.secretRef"
 };
 std::vector<SecretUse> referencedSecrets(const spec::PipelineSpec& spec);
+
+// The pod template's kSecretsHashAnnotation: changes when a referenced Secret is changed, replaced
+// (new uid), created or deleted. Built from uids and resourceVersions only, so the annotation
+// (readable by whoever may read Deployments) says nothing about the credentials. Empty map: "".
+std::string secretsHash(const std::map<std::string, ReadSecret>& byName);
 
 // The replicas the controller writes while no autoscaler owns them: minReplicas within [0, max].
 int defaultReplicas(const spec::ScalingSpec& scaling);
@@ -70,11 +92,17 @@ nlohmann::json desiredServiceAccount(const spec::ConsumerPipeline& pipeline,
 nlohmann::json desiredRole(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
 nlohmann::json desiredRoleBinding(const spec::ConsumerPipeline& pipeline,
                                   const nlohmann::json& pipelineObject);
-nlohmann::json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject);
+nlohmann::json desiredConfigMap(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
+                                const DesiredOptions& options = {});
 nlohmann::json desiredDeployment(const spec::ConsumerPipeline& pipeline, const nlohmann::json& pipelineObject,
                                  const DesiredOptions& options);
-// The manifest the worker reads: the pipeline with Secret file paths pointed at the mounts.
-nlohmann::json workerManifest(const nlohmann::json& pipelineObject);
+// The manifest the worker reads: the pipeline with Secret file paths pointed at the mounts. An
+// absent *File field gets its default key (tls: ca.crt, tls.crt, tls.key; sasl: username,
+// password) unless `secrets` shows that Secret read without that key: a TLS Secret holding only
+// ca.crt verifies the server and presents no client certificate, instead of naming a file that
+// is not there.
+nlohmann::json workerManifest(const nlohmann::json& pipelineObject,
+                              const std::map<std::string, ReadSecret>& secrets = {});
 
 // The Secret key a *File field of a block whose secretRef names `secret` refers to: a bare key
 // ("user.creds"; Secret keys hold no '/') or a path inside the Secret's mount

@@ -110,8 +110,9 @@ common::Result<std::optional<std::string>> OwnedApplier::refusalFor(const kube::
 // and RoleBinding follow (a worker retries its heartbeat until they exist).
 common::Result<OwnedApplier::Applied> OwnedApplier::apply(const std::string& key,
                                                           const spec::ConsumerPipeline& pipeline,
-                                                          const json& object, std::optional<int> replicas) {
-  DesiredOptions desired{options_.workerImage, replicas};
+                                                          const json& object, std::optional<int> replicas,
+                                                          const std::map<std::string, ReadSecret>& secrets) {
+  DesiredOptions desired{options_.workerImage, replicas, secrets};
   DesiredObjects objects = desiredObjects(pipeline, object, desired);
   const std::string hash = hashOf(objects);
   objects.deployment["metadata"]["annotations"][kAppliedHashAnnotation] = hash;

@@ -69,8 +69,11 @@ class OwnedApplier {
   OwnedApplier(kube::Client& client, const kube::ObjectCache& deployments, common::Clock& clock,
                common::Random& random, OwnedApplyOptions options);
 
+  // `secrets`: the referenced Secrets as this reconcile read them (DesiredOptions::secrets), so a
+  // changed Secret makes a different pod template and is applied like any other change.
   common::Result<Applied> apply(const std::string& key, const spec::ConsumerPipeline& pipeline,
-                                const nlohmann::json& object, std::optional<int> replicas);
+                                const nlohmann::json& object, std::optional<int> replicas,
+                                const std::map<std::string, ReadSecret>& secrets = {});
   // Nothing of the pipeline was applied by this process, not even the urgent part.
   bool neverApplied(const std::string& key);
   // The pipeline's next re-apply, drawn when it was last applied (or found applied after a restart).

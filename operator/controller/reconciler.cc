@@ -74,6 +74,7 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
     applier_.forget(key);
     std::lock_guard<std::mutex> lock(mu_);
     probed_.erase(key);
+    secretUse_.erase(key);
     return {Status::ok(), std::nullopt};
   }
   auto parsed = spec::parsePipelineJson(*object);
@@ -87,7 +88,9 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   Status secretError;
   Observations observed;
   SecretsByName secrets;  // the data of those that exist, for the lag probe's TLS/SASL settings
-  observed.missingSecrets = missingSecrets(pipeline, secrets, secretError);
+  std::map<std::string, ReadSecret> secretsRead;  // versions and key names, for the owned objects
+  rememberSecretUse(key, pipeline.spec);
+  observed.missingSecrets = missingSecrets(pipeline, secrets, secretsRead, secretError);
   if (!secretError) return {secretError, std::nullopt};
   observed.source = observeSource(key, pipeline);
   observed.sourceSummary = sourceSummary(pipeline.spec);
@@ -95,7 +98,7 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
   const std::string deploymentKey =
       kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name));
   const ScalingStep step = autoscale_.scale(key, pipeline, deployments_.get(deploymentKey).get(), secrets);
-  auto applied = applier_.apply(key, pipeline, *object, step.replicas);
+  auto applied = applier_.apply(key, pipeline, *object, step.replicas, secretsRead);
   if (!applied) return {applied.status(), std::nullopt};
   if (!applied->refused.empty()) {
     // Nothing watched tells when the object in the way is gone: look again every probe interval.
@@ -142,13 +145,38 @@ bool Reconciler::urgent(const std::string& key) {
   return applier_.neverApplied(key);
 }
 
+void Reconciler::rememberSecretUse(const std::string& key, const spec::PipelineSpec& spec) {
+  std::set<std::string> names;
+  for (const auto& use : referencedSecrets(spec)) names.insert(use.name);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (names.empty()) {
+    secretUse_.erase(key);
+    return;
+  }
+  secretUse_[key] = std::move(names);
+}
+
+std::vector<std::string> Reconciler::pipelinesUsingSecret(const std::string& ns, const std::string& name) {
+  std::vector<std::string> keys;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, names] : secretUse_) {
+    if (kube::splitKey(key).first == ns && names.count(name)) keys.push_back(key);
+  }
+  return keys;
+}
+
 std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& pipeline,
-                                                  SecretsByName& found, Status& error) {
+                                                  SecretsByName& found,
+                                                  std::map<std::string, ReadSecret>& read, Status& error) {
   std::vector<SecretUse> missing;
   for (const auto& use : referencedSecrets(pipeline.spec)) {
     auto secret = client_.get(kube::resources::kSecrets, pipeline.metadata.namespace_, use.name);
     if (secret) {
       found[use.name] = decodeSecret(*secret);  // held for this reconcile only, never logged
+      ReadSecret& seen = read[use.name];
+      seen.uid = secret->value("/metadata/uid"_json_pointer, std::string());
+      seen.resourceVersion = secret->value("/metadata/resourceVersion"_json_pointer, std::string());
+      for (const auto& entry : found[use.name]) seen.keys.insert(entry.first);
       continue;
     }
     if (secret.status().code() == ErrorCode::kNotFound) {

@@ -17,7 +17,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -75,6 +77,10 @@ class Reconciler {
   // this process, its generation not reconciled): its reconcile belongs at urgent priority.
   // Any thread; reads the caches and the memo only.
   bool urgent(const std::string& key);
+  // Keys ("namespace/name") of the pipelines whose last reconcile referenced Secret `name` in
+  // `ns`: a watch on Secrets queues them, so a changed credential rolls the workers (and reaches
+  // the lag probe) at once rather than at the next resync. Any thread.
+  std::vector<std::string> pipelinesUsingSecret(const std::string& ns, const std::string& name);
   // The lag probes' scheduler; the owner runs its probe threads.
   LagSampler& lagSampler() { return autoscale_.lagSampler(); }
 
@@ -84,9 +90,11 @@ class Reconciler {
     std::string endpoints;
     common::SteadyTime at{};
   };
-  // The referenced Secrets that do not exist; the data of those that do goes into `found`.
+  // The referenced Secrets that do not exist; the data of those that do goes into `found`, their
+  // uid, resourceVersion and key names into `read`.
   std::vector<SecretUse> missingSecrets(const spec::ConsumerPipeline& pipeline, SecretsByName& found,
-                                        common::Status& error);
+                                        std::map<std::string, ReadSecret>& read, common::Status& error);
+  void rememberSecretUse(const std::string& key, const spec::PipelineSpec& spec);
   SourceObservation observeSource(const std::string& key, const spec::ConsumerPipeline& pipeline);
   common::Status writeStatus(const nlohmann::json& object, const Observations& observed,
                              bool deploymentCreated, const std::optional<EventSpec>& scaled = std::nullopt);
@@ -101,7 +109,8 @@ class Reconciler {
   OwnedApplier applier_;
   AutoscaleDriver autoscale_;
   std::mutex mu_;
-  std::map<std::string, ProbedSource> probed_;  // the last TCP probe per pipeline key
+  std::map<std::string, ProbedSource> probed_;              // the last TCP probe per pipeline key
+  std::map<std::string, std::set<std::string>> secretUse_;  // pipeline key -> Secret names it references
 };
 
 // What the reconciler reads of a cached worker Deployment is its metadata (labels, the applied

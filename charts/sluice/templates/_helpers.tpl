@@ -98,7 +98,7 @@ because it holds the same lease permissions itself.
   verbs: [get, list, watch, create, update, patch]
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get]
+  verbs: [get, list, watch]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]

@@ -36,7 +36,7 @@ Loaded load(const std::string& name) {
 
 json render(const Loaded& loaded, std::optional<int> replicas) {
   const auto objects =
-      desiredObjects(loaded.pipeline, loaded.object, {"ghcr.io/sluice-dev/sluice:test", replicas});
+      desiredObjects(loaded.pipeline, loaded.object, {"ghcr.io/sluice-dev/sluice:test", replicas, {}});
   return {{"serviceAccount", objects.serviceAccount},
           {"role", objects.role},
           {"roleBinding", objects.roleBinding},
@@ -142,7 +142,7 @@ TEST(Desired, SpecChangeChangesTheHashButScalingDoesNot) {
   changed["spec"]["batch"]["maxMessages"] = 100;
   EXPECT_NE(specHash(changed), before);
   auto parsed = spec::parsePipelineJson(changed);
-  const auto d = desiredDeployment(parsed.pipeline, changed, {"img", 1});
+  const auto d = desiredDeployment(parsed.pipeline, changed, {"img", 1, {}});
   EXPECT_EQ(d["spec"]["template"]["metadata"]["annotations"][kSpecHashAnnotation], specHash(changed));
 }
 
@@ -159,7 +159,8 @@ TEST(Desired, SecretsAreMountedAndTheManifestPointsAtThem) {
   auto reparsed =
       spec::parsePipelineYaml(desiredConfigMap(loaded.pipeline, loaded.object)["data"]["pipeline.yaml"]);
   EXPECT_TRUE(reparsed.ok()) << reparsed.errorText();
-  const json pod = desiredDeployment(loaded.pipeline, loaded.object, {"img", 0})["spec"]["template"]["spec"];
+  const json pod =
+      desiredDeployment(loaded.pipeline, loaded.object, {"img", 0, {}})["spec"]["template"]["spec"];
   int secretVolumes = 0;
   for (const auto& v : pod["volumes"]) secretVolumes += v.contains("secret") ? 1 : 0;
   EXPECT_EQ(secretVolumes, 2);  // kafka-user is mounted once though named twice
@@ -202,6 +203,70 @@ TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
   }
 }
 
+// A TLS Secret read with only ca.crt (server authentication, e.g. with SASL) gives the worker no
+// client certificate: before, certFile/keyFile pointed at tls.crt/tls.key, files the mount does
+// not have, and the worker's Kafka client refused to start. Absent SASL keys are left to the
+// worker's environment the same way. Secrets not read keep every default.
+TEST(Desired, AbsentFilesPointOnlyAtDefaultKeysTheSecretHolds) {
+  const auto loaded = load("kafka-secrets");
+  const std::map<std::string, ReadSecret> read = {{"kafka-ca", {"uid-ca", "10", {"ca.crt"}}},
+                                                  {"kafka-user", {"uid-user", "11", {"password"}}}};
+  const json source = workerManifest(loaded.object, read)["spec"]["source"]["kafka"];
+  EXPECT_EQ(source["tls"]["caFile"], "/var/run/secrets/sluice/kafka-ca/ca.crt");
+  EXPECT_FALSE(source["tls"].contains("certFile")) << source.dump();
+  EXPECT_FALSE(source["tls"].contains("keyFile")) << source.dump();
+  EXPECT_FALSE(source["sasl"].contains("usernameFile")) << source.dump();
+  EXPECT_EQ(source["sasl"]["passwordFile"], "/var/run/secrets/sluice/kafka-user/password");
+
+  const auto objects = desiredObjects(loaded.pipeline, loaded.object, {"img", 1, read});
+  const json cm = json::parse(objects.configMap["data"]["pipeline.yaml"].get<std::string>());
+  EXPECT_FALSE(cm["spec"]["source"]["kafka"]["tls"].contains("certFile"));
+  auto reparsed = spec::parsePipelineJson(cm);
+  EXPECT_TRUE(reparsed.ok()) << reparsed.errorText();
+
+  const json full =
+      workerManifest(loaded.object, {{"kafka-ca", {"u", "1", {"ca.crt", "tls.crt", "tls.key"}}}});
+  EXPECT_EQ(full["spec"]["source"]["kafka"]["tls"]["certFile"], "/var/run/secrets/sluice/kafka-ca/tls.crt");
+  EXPECT_EQ(full["spec"]["source"]["kafka"]["sasl"]["usernameFile"],
+            "/var/run/secrets/sluice/kafka-user/username");  // kafka-user not read: defaults
+}
+
+// A changed, replaced, created or deleted Secret changes the pod template (the workers roll and
+// read the new credential); the same Secrets make the same template; the spec hash stays. The
+// annotation is built from uids and resourceVersions, never from the data.
+TEST(Desired, AChangedSecretChangesThePodTemplateAndNothingElse) {
+  const auto loaded = load("kafka-secrets");
+  const std::map<std::string, ReadSecret> before = {
+      {"kafka-ca", {"uid-ca", "10", {"ca.crt"}}},
+      {"kafka-user", {"uid-user", "11", {"username", "password"}}}};
+  const auto annotations = [&](const std::map<std::string, ReadSecret>& read) {
+    return desiredDeployment(loaded.pipeline, loaded.object,
+                             {"img", 1, read})["spec"]["template"]["metadata"]["annotations"];
+  };
+  const json base = annotations(before);
+  ASSERT_TRUE(base.contains(kSecretsHashAnnotation)) << base.dump();
+  EXPECT_EQ(base[kSecretsHashAnnotation], secretsHash(before));
+  EXPECT_EQ(annotations(before), base);
+
+  auto changed = before;
+  changed["kafka-user"].resourceVersion = "12";
+  auto replaced = before;
+  replaced["kafka-user"].uid = "uid-user-2";
+  auto deleted = before;
+  deleted.erase("kafka-ca");
+  for (const auto& other : {changed, replaced, deleted}) {
+    const json a = annotations(other);
+    EXPECT_NE(a[kSecretsHashAnnotation], base[kSecretsHashAnnotation]);
+    EXPECT_EQ(a[kSpecHashAnnotation], base[kSpecHashAnnotation]);
+  }
+  auto sameVersionsOtherKeys = before;
+  sameVersionsOtherKeys["kafka-user"].keys = {"password"};  // keys come with a new resourceVersion anyway
+  EXPECT_EQ(annotations(sameVersionsOtherKeys)[kSecretsHashAnnotation], base[kSecretsHashAnnotation]);
+  // No Secret read (none referenced, or none exists yet): no annotation, as before this existed.
+  EXPECT_FALSE(annotations({}).contains(kSecretsHashAnnotation));
+  EXPECT_EQ(secretsHash({}), "");
+}
+
 // The same rule for tls and sasl blocks: a field naming a key is pointed at it, absent ones at the
 // default keys.
 TEST(Desired, KafkaTlsFieldNamingASecretKeyPointsIntoTheMount) {
@@ -229,7 +294,7 @@ TEST(Desired, RoleGrantsOnlyItsPipelineAndLeases) {
 // API, so the worker never reads its pod and its Role grants nothing on pods.
 TEST(Desired, WorkerGetsItsPodIdentityFromTheDownwardApiNotFromPodAccess) {
   const auto loaded = load("kafka-basic");
-  const json deployment = desiredDeployment(loaded.pipeline, loaded.object, {"img", std::nullopt});
+  const json deployment = desiredDeployment(loaded.pipeline, loaded.object, {"img", std::nullopt, {}});
   std::map<std::string, std::string> fieldPaths;
   for (const auto& var : deployment["spec"]["template"]["spec"]["containers"][0]["env"]) {
     const std::string path = var.value("/valueFrom/fieldRef/fieldPath"_json_pointer, std::string());

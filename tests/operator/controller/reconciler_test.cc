@@ -367,6 +367,70 @@ TEST_F(ReconcilerTest, TheResyncIsJitteredPerPipelineAndReappliesWhenItComes) {
   EXPECT_EQ(resynced.requeueAfter, std::chrono::milliseconds(329940));  // 300 s x (1 + 0.1 x 0.998)
 }
 
+// A Secret the pipeline references is read on every reconcile; a new resourceVersion changes the
+// pod template (the workers roll with the new credential) and the reconciler names the pipeline
+// as a user of that Secret, so the operator's Secret watch queues it at once.
+TEST_F(ReconcilerTest, ASecretWithANewResourceVersionRollsTheWorkers) {
+  json pipeline = readPipeline("kafka-basic");
+  pipeline["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"},
+                                                 {"secretRef", {{"name", "kafka-user"}}}};
+  pipelines_.upsert(pipeline);
+  const auto secret = [](const std::string& resourceVersion) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "Secret"},
+                {"metadata",
+                 {{"name", "kafka-user"},
+                  {"namespace", "shop"},
+                  {"uid", "u-1"},
+                  {"resourceVersion", resourceVersion}}},
+                {"data", {{"username", "YWxpY2U="}, {"password", "czNjcjN0"}}}}
+        .dump();
+  };
+  const auto reconciler = makeReconciler(false);
+  EXPECT_TRUE(reconciler->pipelinesUsingSecret("shop", "kafka-user").empty());
+  transport_.addResponse(200, secret("7"));
+  scriptCreate(deploymentAnswer());
+  ASSERT_TRUE(reconciler->reconcile("shop/orders").status.isOk());
+  ASSERT_EQ(transport_.requests.front().path, "/api/v1/namespaces/shop/secrets/kafka-user");
+  json deployment = appliedDeployment();
+  const json::json_pointer hashPath =
+      "/spec/template/metadata/annotations"_json_pointer / kSecretsHashAnnotation;
+  ASSERT_TRUE(deployment.contains(hashPath)) << deployment.dump();
+  const std::string first = deployment.at(hashPath);
+  EXPECT_EQ(first, secretsHash({{"kafka-user", {"u-1", "7", {}}}}));
+  EXPECT_EQ(reconciler->pipelinesUsingSecret("shop", "kafka-user"), std::vector<std::string>{"shop/orders"});
+  EXPECT_TRUE(reconciler->pipelinesUsingSecret("other", "kafka-user").empty());
+  EXPECT_TRUE(reconciler->pipelinesUsingSecret("shop", "kafka-ca").empty());
+  trimCachedDeployment(deployment);
+  deployments_.upsert(deployment);
+
+  // The same Secret again: nothing to apply (the status now describes the cached Deployment).
+  transport_.requests.clear();
+  transport_.addResponse(200, secret("7"));
+  transport_.addResponse(200, "{}");
+  ASSERT_TRUE(reconciler->reconcile("shop/orders").status.isOk());
+  EXPECT_EQ(writes(transport_.requests), std::vector<std::string>{"status"});
+
+  // The Secret changed: everything is applied again, with another pod template.
+  transport_.requests.clear();
+  transport_.addResponse(200, secret("8"));
+  for (int i = 0; i < 6; ++i) transport_.addResponse(200, i == 2 ? deploymentAnswer().dump() : "{}");
+  const auto rolled = reconciler->reconcile("shop/orders");
+  ASSERT_TRUE(rolled.status.isOk()) << rolled.status.toString();
+  EXPECT_EQ(applied(transport_.requests).size(), 5u);
+  EXPECT_EQ(writes(transport_.requests).back(), "status");
+  const std::string second = appliedDeployment().at(hashPath);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second, secretsHash({{"kafka-user", {"u-1", "8", {}}}}));
+
+  // The pipeline no longer references it: no longer queued by its changes.
+  pipeline["spec"]["source"]["kafka"].erase("sasl");
+  pipelines_.upsert(pipeline);
+  for (int i = 0; i < 6; ++i) transport_.addResponse(200, i == 2 ? deploymentAnswer().dump() : "{}");
+  ASSERT_TRUE(reconciler->reconcile("shop/orders").status.isOk());
+  EXPECT_TRUE(reconciler->pipelinesUsingSecret("shop", "kafka-user").empty());
+}
+
 TEST_F(ReconcilerTest, APipelineWhoseSourceIsNotPolledIsRevisitedOnlyAtTheResync) {
   const auto reconciler = makeReconciler();
   scriptCreate(deploymentAnswer());

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <thread>
+#include <utility>
+
 #include "kube/resources.h"
 #include "tests/operator/integration/harness.h"
 #include "tests/support/env_file.h"
@@ -308,6 +311,56 @@ TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScal
                          }))
       << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
   EXPECT_EQ(op->log().find("alice"), std::string::npos);  // Secret data never reaches the log
+}
+
+// A changed Secret rolls the workers at once: the operator watches the Secrets its pipelines
+// reference, and the pod template carries a hash of their resourceVersions. The pipeline's source
+// is a host name the operator does not contact (no --probe-non-loopback-sources): neither a TCP
+// probe nor a lag probe queues it again, so without the watch its next reconcile would be the
+// 5-minute resync; the roll must come within seconds.
+TEST_F(OperatorIntegration, AChangedSecretRollsTheWorkersAtOnce) {
+  const json secret = {{"apiVersion", "v1"},
+                       {"kind", "Secret"},
+                       {"metadata", {{"name", "kafka-user"}, {"namespace", ns_}}},
+                       {"stringData", {{"username", "alice"}, {"password", "pw-before-7c1"}}}};
+  ASSERT_TRUE(client().create(res::kSecrets, ns_, secret).isOk());
+  auto op = startOperator();
+  json manifest = pipelineManifest(ns_, "rotated");
+  manifest["spec"]["source"]["kafka"]["bootstrapServers"] = "kafka.invalid:9093";
+  manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"},
+                                                 {"secretRef", {{"name", "kafka-user"}}}};
+  ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
+  const auto secretsHash = [&] {
+    return get(res::kDeployments, "rotated-worker")
+        .value("/spec/template/metadata/annotations/sluice.dev~1secrets-hash"_json_pointer, std::string());
+  };
+  const auto reconciles = [&] { return metricSum(op->scrapeMetrics(), "sluice_operator_reconciles_total"); };
+  ASSERT_TRUE(eventually(30s, [&] { return !secretsHash().empty() && observedGeneration("rotated") == 1; }))
+      << get(res::kDeployments, "rotated-worker").dump(2) << op->log();
+  // Quiet first: the Deployment's early status updates queue reconciles of their own.
+  double seen = reconciles();
+  ASSERT_TRUE(eventually(30s, [&] {
+    std::this_thread::sleep_for(3s);
+    const double now = reconciles();
+    return std::exchange(seen, now) == now;
+  })) << op->log();
+  const std::string before = secretsHash();
+  const std::string specHash = deploymentHash("rotated");
+  const int64_t generation =
+      get(res::kDeployments, "rotated-worker").value("/metadata/generation"_json_pointer, int64_t{0});
+
+  auto patched =
+      client().patch(res::kSecrets, ns_, "kafka-user", {{"stringData", {{"password", "pw-after-9d2"}}}});
+  ASSERT_TRUE(patched.isOk()) << patched.status().toString();
+  ASSERT_TRUE(eventually(10s, [&] { return secretsHash() != before; }))
+      << "no roll within 10 s of the Secret change\n"
+      << get(res::kDeployments, "rotated-worker").dump(2) << op->log();
+  const json deployment = get(res::kDeployments, "rotated-worker");
+  EXPECT_GT(deployment.value("/metadata/generation"_json_pointer, int64_t{0}),
+            generation);                                         // a new pod template
+  EXPECT_EQ(deploymentHash("rotated"), specHash);                // the spec did not change
+  EXPECT_EQ(op->log().find("pw-after-9d2"), std::string::npos);  // Secret data never reaches the log
+  EXPECT_EQ(deployment.dump().find("pw-after-9d2"), std::string::npos);
 }
 
 TEST_F(OperatorIntegration, GracefulStopOnSigterm) {
