@@ -40,6 +40,14 @@ Status notReadable(const std::string& field, const std::string& file, const std:
                                  "/<key>): the operator cannot read it to probe lag");
 }
 
+// A user name, password or token as the worker reads it from the mounted file: without trailing
+// newlines (worker/kafka_config.cc, worker/nats_connection.cc), which Secrets made with
+// `kubectl create secret --from-file` usually carry. PEM is used as it is.
+std::string credentialText(std::string value) {
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
 // The value, nullopt when the Secret lacks an optional default key.
 Result<std::optional<std::string>> lookup(const SecretValues& values, const std::string& secret,
                                           const std::string& block, const Credential& credential,
@@ -123,7 +131,7 @@ Result<std::optional<clients::SaslCredentials>> kafkaSaslCredentials(
   auto password = lookup(**secret, name, block, {"passwordFile", sasl->passwordFile, "password"}, true);
   if (!password) return password.status();
   return std::optional<clients::SaslCredentials>(
-      clients::SaslCredentials{sasl->mechanism, **user, **password});
+      clients::SaslCredentials{sasl->mechanism, credentialText(**user), credentialText(**password)});
 }
 
 // The token, or user and password, from the Secret spec.source.nats.auth names.
@@ -147,7 +155,7 @@ Result<clients::NatsAuth> natsCredentials(const spec::NatsAuthSpec& auth, const 
   if (!auth.tokenFile.empty()) {
     auto token = lookup(**secret, name, block, {"tokenFile", auth.tokenFile, nullptr}, true);
     if (!token) return token.status();
-    out.token = **token;
+    out.token = credentialText(**token);
     return out;
   }
   if (auth.usernameFile.empty()) {
@@ -158,8 +166,8 @@ Result<clients::NatsAuth> natsCredentials(const spec::NatsAuthSpec& auth, const 
   if (!user) return user.status();
   auto password = lookup(**secret, name, block, {"passwordFile", auth.passwordFile, nullptr}, true);
   if (!password) return password.status();
-  out.username = **user;
-  out.password = **password;
+  out.username = credentialText(**user);
+  out.password = credentialText(**password);
   return out;
 }
 

@@ -28,6 +28,8 @@ const SecretsByName kSecrets = {
     {"kafka-user", {{"username", "alice"}, {"password", "s3cret"}}},
     {"no-password", {{"username", "alice"}}},
     {"nats-user", {{"user", "bob"}, {"pass", "hunter2"}, {"token", "T0KEN"}}},
+    // Made with `kubectl create secret --from-file` from files ending in a newline.
+    {"from-files", {{"username", "alice\n"}, {"password", "s3cret\r\n"}, {"token", "T0KEN\n"}}},
 };
 
 TEST(DecodeSecret, DecodesDataAndLetsStringDataWin) {
@@ -101,6 +103,16 @@ TEST(KafkaProbeSecurity, Table) {
       {"sasl over tls",
        tlsFrom("ca-only"),
        saslFrom("kafka-user"),
+       {{"security.protocol", "SASL_SSL"},
+        {"ssl.ca.pem", "CA PEM"},
+        {"sasl.mechanisms", "SCRAM-SHA-256"},
+        {"sasl.username", "alice"},
+        {"sasl.password", "s3cret"}},
+       ErrorCode::kOk,
+       ""},
+      {"credentials without the trailing newlines of files, as the worker reads them",
+       tlsFrom("ca-only"),
+       saslFrom("from-files"),
        {{"security.protocol", "SASL_SSL"},
         {"ssl.ca.pem", "CA PEM"},
         {"sasl.mechanisms", "SCRAM-SHA-256"},
@@ -200,6 +212,17 @@ TEST(NatsProbeSecurity, TokenFromTheKeyTheFileFieldNames) {
   EXPECT_EQ(settings.auth.token, "T0KEN");
   EXPECT_TRUE(settings.auth.username.empty());
   EXPECT_FALSE(settings.tls.has_value());
+}
+
+TEST(NatsProbeSecurity, ATokenFileMadeSecretLosesItsTrailingNewlineAsInTheWorker) {
+  spec::NatsSourceSpec nats;
+  nats.auth = natsAuth([](spec::NatsAuthSpec& a) {
+    a.secretRef = spec::SecretRef{"from-files"};
+    a.tokenFile = "token";
+  });
+  clients::NatsClientSettings settings;
+  ASSERT_TRUE(natsProbeSecurity(nats, kSecrets, settings).isOk());
+  EXPECT_EQ(settings.auth.token, "T0KEN");
 }
 
 // A bare key names the same Secret key as the path the operator points the field at.
