@@ -140,14 +140,16 @@ QueueLimits queueLimits(const KafkaProperties& properties) {
   return limits;
 }
 
-KafkaProperties producerProperties(const std::string& bootstrapServers) {
+KafkaProperties producerProperties(const std::string& bootstrapServers, common::Millis deliveryTimeout) {
+  // librdkafka wants message.timeout.ms above linger.ms (5); processing.timeoutMs is at least 100.
+  const auto timeoutMs = std::max<int64_t>(deliveryTimeout.count(), 100);
   return {
       {"bootstrap.servers", bootstrapServers},
       {"client.id", "sluice-worker-producer"},
       {"acks", "all"},
       {"enable.idempotence", "true"},
       {"linger.ms", "5"},
-      {"message.timeout.ms", "30000"},
+      {"message.timeout.ms", std::to_string(timeoutMs)},
   };
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clients/kafka_settings.h"
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
 
@@ -45,7 +46,9 @@ QueueLimits queueLimits(const KafkaProperties& properties);
 // Sluice's own, an escape hatch for tuning (session.timeout.ms, fetch sizes, debug).
 common::Result<KafkaProperties> propertyOverrides(const std::string& text);
 
-// An idempotent, acks=all producer towards `bootstrapServers`.
-KafkaProperties producerProperties(const std::string& bootstrapServers);
+// An idempotent, acks=all producer towards `bootstrapServers` whose messages each time out on their
+// own after `deliveryTimeout` (message.timeout.ms): a sink call waits for its own messages' reports
+// and never purges the producer's queue, which other lanes' messages share.
+KafkaProperties producerProperties(const std::string& bootstrapServers, common::Millis deliveryTimeout);
 
 }  // namespace sluice::worker

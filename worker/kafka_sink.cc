@@ -1,6 +1,7 @@
 // The librdkafka producer behind KafkaSink and KafkaDeadLetterSink. A background thread serves
 // delivery reports; deliver()/send() wait for the reports of their own messages, so lanes can
-// produce concurrently.
+// produce concurrently. Each message times out on its own (message.timeout.ms = the sink timeout,
+// producerProperties): a call never purges the queue, which holds other lanes' messages too.
 #include "worker/kafka_sink.h"
 
 #include <librdkafka/rdkafka.h>
@@ -16,12 +17,19 @@
 namespace sluice::worker {
 namespace {
 
+// Sizes of a message a produce error names.
+struct MessageSize {
+  size_t valueBytes = 0;
+  size_t keyBytes = 0;
+};
+
 // Delivery reports of one deliver()/send() call.
 struct Pending {
   std::mutex mu;
   std::condition_variable cv;
   size_t outstanding = 0;
   rd_kafka_resp_err_t firstError = RD_KAFKA_RESP_ERR_NO_ERROR;
+  MessageSize firstMessage;
 };
 
 bool isTerminal(rd_kafka_resp_err_t e) {
@@ -68,22 +76,35 @@ class Producer {
     for (const auto& m : batch) {
       if (auto e = produceOne(topic, m, headersOf(m), pending); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         waitFor(pending, timeout);
-        return DeliveryResult::retryable(std::string("kafka produce: ") + rd_kafka_err2str(e));
+        return failure(topic, {m.value.size(), m.key ? m.key->size() : 0}, e);
       }
     }
-    if (!waitFor(pending, timeout))
-      return DeliveryResult::retryable("kafka produce: delivery reports timed out");
+    waitFor(pending, timeout);
     if (pending.firstError == RD_KAFKA_RESP_ERR_NO_ERROR) return DeliveryResult::delivered();
-    const std::string error = std::string("kafka produce: ") + rd_kafka_err2str(pending.firstError);
-    return isTerminal(pending.firstError) ? DeliveryResult::terminal(error)
-                                          : DeliveryResult::retryable(error);
+    return failure(topic, pending.firstMessage, pending.firstError);
   }
 
  private:
+  // A produce error as a delivery result: terminal when no retry can succeed, with what to change.
+  static DeliveryResult failure(const std::string& topic, const MessageSize& m, rd_kafka_resp_err_t e) {
+    std::string error = "kafka produce to " + topic + ": " + rd_kafka_err2str(e);
+    if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || e == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) {
+      error += " (a message with a " + std::to_string(m.valueBytes) + "-byte value and a " +
+               std::to_string(m.keyBytes) +
+               "-byte key, headers not counted, is over the producer's message.max.bytes (1000000) or "
+               "the topic's max.message.bytes: it cannot succeed on retry; the processing step must "
+               "make such messages smaller)";
+    }
+    return isTerminal(e) ? DeliveryResult::terminal(error) : DeliveryResult::retryable(error);
+  }
+
   static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* pending = static_cast<Pending*>(m->_private);
     std::lock_guard<std::mutex> lock(pending->mu);
-    if (m->err && pending->firstError == RD_KAFKA_RESP_ERR_NO_ERROR) pending->firstError = m->err;
+    if (m->err && pending->firstError == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      pending->firstError = m->err;
+      pending->firstMessage = {m->len, m->key_len};
+    }
     if (--pending->outstanding == 0) pending->cv.notify_all();
   }
 
@@ -113,15 +134,15 @@ class Producer {
     return e;
   }
 
-  // The reports reference `pending` on our stack: on timeout, purge and keep waiting for them.
-  bool waitFor(Pending& pending, common::Millis timeout) {
+  // The reports reference `pending` on our stack, so this returns only once every one has come.
+  // librdkafka fails each message by itself (_MSG_TIMED_OUT) at its message.timeout.ms, the sink's
+  // `timeout` (producerProperties), so the wait ends about then; past twice that it logs once.
+  void waitFor(Pending& pending, common::Millis timeout) {
     std::unique_lock<std::mutex> lock(pending.mu);
-    if (pending.cv.wait_for(lock, timeout, [&] { return pending.outstanding == 0; })) return true;
-    lock.unlock();
-    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE);
-    lock.lock();
+    if (pending.cv.wait_for(lock, 2 * timeout, [&] { return pending.outstanding == 0; })) return;
+    spdlog::warn("kafka producer: {} delivery report(s) still outstanding after {} ms; waiting for them",
+                 pending.outstanding, 2 * timeout.count());
     pending.cv.wait(lock, [&] { return pending.outstanding == 0; });
-    return false;
   }
 
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk_{nullptr, &rd_kafka_destroy};

@@ -59,6 +59,30 @@ std::vector<std::string> consumerDrift(const NatsConsumerSettings& want, const N
   return out;
 }
 
+std::vector<std::string> consumerHazards(const NatsConsumerSettings& want, const NatsConsumerSettings& have) {
+  std::vector<std::string> out;
+  if (!have.ackExplicit) {
+    out.push_back("it does not use explicit acks (at-least-once delivery needs AckExplicit)");
+  }
+  if (have.ackWaitSeconds < want.ackWaitSeconds) {
+    out.push_back("its AckWait is " + std::to_string(have.ackWaitSeconds) +
+                  " s, shorter than spec.source.nats.ackWaitSeconds (" + std::to_string(want.ackWaitSeconds) +
+                  " s): the server would redeliver messages still being processed (duplicates, per-key order "
+                  "broken)");
+  }
+  if (have.maxDeliver != -1 && want.maxDeliver == -1) {
+    out.push_back("its MaxDeliver is " + std::to_string(have.maxDeliver) +
+                  " and the pipeline has no dead-letter destination: the server stops delivering a message "
+                  "after that many unsettled deliveries and nothing ever processes it");
+  } else if (have.maxDeliver != -1 && have.maxDeliver < want.maxDeliver) {
+    out.push_back("its MaxDeliver is " + std::to_string(have.maxDeliver) + ", below " +
+                  std::to_string(want.maxDeliver) +
+                  " (processing.retry.maxAttempts + 2): the server may stop delivering a message before the "
+                  "worker dead-letters it");
+  }
+  return out;
+}
+
 namespace {
 
 template <typename T>

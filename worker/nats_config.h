@@ -67,6 +67,13 @@ std::optional<NatsAckMetadata> parseAckSubject(std::string_view reply);
 // "maxAckPending is 500, the pipeline wants 10000" per differing setting; empty when they agree.
 std::vector<std::string> consumerDrift(const NatsConsumerSettings& want, const NatsConsumerSettings& have);
 
+// The settings of an existing consumer (`have`) under which the worker would lose or double-process
+// messages, each with why; empty when it may consume. An AckWait shorter than the pipeline's (the
+// ack ledger's keep-alive is timed on the pipeline's) redelivers work in progress; a MaxDeliver
+// below the pipeline's lets the server stop delivering a message before the worker dead-letters it
+// (natsMaxDeliver above), and any MaxDeliver without a dead-letter destination skips it silently.
+std::vector<std::string> consumerHazards(const NatsConsumerSettings& want, const NatsConsumerSettings& have);
+
 // How a message's key is found: a header, else a 1-based subject token, else none.
 struct NatsKeyRule {
   std::string header;

@@ -24,34 +24,44 @@ NatsConsumerSettings settingsOf(const jsConsumerInfo& info) {
   return s;
 }
 
-common::Status checkExisting(const jsConsumerInfo& info, const std::string& stream,
-                             const NatsConsumerSettings& want, WorkerStats& stats) {
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+common::Result<ConsumerVerdict> checkExisting(const jsConsumerInfo& info, const std::string& stream,
+                                              const NatsConsumerSettings& want, WorkerStats& stats) {
   if (!info.Config) return common::internalError("nats consumer info without a config");
   const std::string name = stream + "/" + want.durable;
+  auto hazards = consumerHazards(want, settingsOf(info));
   if (info.Config->DeliverSubject && *info.Config->DeliverSubject) {
-    return common::invalidArgument(
-        "nats consumer " + name + " is a push consumer: spec.source.nats.consumer must name a pull consumer");
+    hazards.insert(hazards.begin(), "it is a push consumer (the worker pulls)");
   }
-  const auto have = settingsOf(info);
-  std::string summary;
-  for (const auto& difference : consumerDrift(want, have)) {
+  if (!hazards.empty()) {
+    ConsumerVerdict verdict{"nats consumer " + name +
+                            " exists with settings that would lose or double-process messages, so the worker "
+                            "does not consume from it: " +
+                            joined(hazards)};
+    spdlog::error("{} (delete it to have it created from the spec: nats consumer rm {} {}; or change it)",
+                  verdict.refusal, stream, want.durable);
+    stats.setSourceDrift(verdict.refusal);
+    return verdict;
+  }
+  const auto drift = consumerDrift(want, settingsOf(info));
+  for (const auto& difference : drift) {
     spdlog::warn("nats consumer {} exists with other settings, kept as it is: {}", name, difference);
-    summary += (summary.empty() ? "" : "; ") + difference;
   }
-  stats.setSourceDrift(summary.empty() ? ""
-                                       : "nats consumer " + name +
-                                             " exists with other settings, kept as it is: " + summary);
-  if (!have.ackExplicit) {
-    return common::invalidArgument("nats consumer " + name +
-                                   " does not use explicit acks: at-least-once delivery needs AckExplicit");
-  }
-  return common::Status::ok();
+  stats.setSourceDrift(drift.empty() ? ""
+                                     : "nats consumer " + name +
+                                           " exists with other settings, kept as it is: " + joined(drift));
+  return ConsumerVerdict{};
 }
 
 }  // namespace
 
-common::Status provisionConsumer(jsCtx* js, const std::string& stream, const NatsConsumerSettings& want,
-                                 WorkerStats& stats) {
+common::Result<ConsumerVerdict> provisionConsumer(jsCtx* js, const std::string& stream,
+                                                  const NatsConsumerSettings& want, WorkerStats& stats) {
   jsConsumerInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&raw, js, stream.c_str(), want.durable.c_str(), nullptr, &jerr);

@@ -18,6 +18,7 @@ struct PublishContext {
   std::mutex mu;
   size_t errors = 0;
   bool terminal = false;
+  bool noStream = false;  // the server answered "no responders": nothing captures the subject
   std::string firstError;
 };
 
@@ -29,6 +30,7 @@ void onPublishError(jsCtx*, jsPubAckErr* pae, void* closure) {
         std::string(natsStatus_GetText(pae->Err)) + (pae->ErrText ? std::string(": ") + pae->ErrText : "");
   }
   if (pae->Err == NATS_MAX_PAYLOAD) ctx->terminal = true;
+  if (pae->Err == NATS_NO_RESPONDERS) ctx->noStream = true;
 }
 
 // Header values are one line on the wire.
@@ -41,7 +43,8 @@ std::string oneLine(std::string value) {
 
 class Publisher {
  public:
-  Publisher(std::string subject, common::Millis timeout) : subject_(std::move(subject)), timeout_(timeout) {}
+  Publisher(std::string subject, spec::NatsPublish mode, common::Millis timeout)
+      : subject_(std::move(subject)), mode_(mode), timeout_(timeout) {}
   ~Publisher() {
     pool_.clear();
     if (nc_) natsConnection_FlushTimeout(nc_.get(), 2000);
@@ -51,9 +54,19 @@ class Publisher {
     auto nc = connectNats(endpoint);
     if (!nc) return nc.status();
     nc_ = std::move(*nc);
+    if (mode_ == spec::NatsPublish::kCore) {
+      spdlog::info("nats: '{}': core publish + flush (publish: core; nothing stores the messages)", subject_);
+      return common::Status::ok();
+    }
+    // Only for the logs and describe(): every publish goes to JetStream and waits for an ack whatever
+    // this lookup says, so a stream created (or a server elected) later is used without a restart.
     stream_ = streamFor(subject_);
     if (stream_.empty()) {
-      spdlog::info("nats: no JetStream stream captures '{}': core publish + flush", subject_);
+      spdlog::warn(
+          "nats: no JetStream stream captures '{}' yet (or JetStream did not answer): deliveries fail and "
+          "are retried until one does; create a stream for it, or set publish: core to publish "
+          "without storage",
+          subject_);
     } else {
       spdlog::info("nats: '{}' belongs to stream {}: JetStream publish with ack", subject_, stream_);
     }
@@ -62,15 +75,22 @@ class Publisher {
 
   DeliveryResult publish(std::span<const Message> batch,
                          const std::function<Headers(const Message&)>& headersOf) {
-    return stream_.empty() ? publishCore(batch, headersOf) : publishJetStream(batch, headersOf);
+    return mode_ == spec::NatsPublish::kCore ? publishCore(batch, headersOf)
+                                             : publishJetStream(batch, headersOf);
   }
 
   std::string describe() const {
+    if (mode_ == spec::NatsPublish::kCore) return "nats subject " + subject_ + " (core)";
     return "nats subject " + subject_ +
-           (stream_.empty() ? std::string(" (core)") : " (stream " + stream_ + ")");
+           (stream_.empty() ? std::string(" (JetStream)") : " (stream " + stream_ + ")");
   }
 
  private:
+  // What the stream side is called in errors: its name when the start-up lookup found it.
+  std::string streamName() const {
+    return stream_.empty() ? "the stream capturing " + subject_ : "stream " + stream_;
+  }
+
   // The stream whose subjects capture `subject` ($JS.API.STREAM.NAMES with a subject filter), or "".
   std::string streamFor(const std::string& subject) {
     natsMsg* reply = nullptr;
@@ -145,6 +165,7 @@ class Publisher {
   void giveBack(std::unique_ptr<PublishContext> ctx) {
     ctx->errors = 0;
     ctx->terminal = false;
+    ctx->noStream = false;
     ctx->firstError.clear();
     std::lock_guard<std::mutex> lock(poolMu_);
     pool_.push_back(std::move(ctx));
@@ -170,14 +191,18 @@ class Publisher {
     opts.MaxWait = timeout_.count();
     if (auto s = js_PublishAsyncComplete(ctx->js.get(), &opts); s != NATS_OK) {
       drop(*ctx);
-      return DeliveryResult::retryable(natsError(s, "waiting for stream " + stream_ + " acks"));
+      return DeliveryResult::retryable(natsError(s, "waiting for acks from " + streamName()));
     }
     DeliveryResult result = DeliveryResult::delivered();
     {
       std::lock_guard<std::mutex> lock(ctx->mu);
-      if (ctx->errors > 0) {
-        const std::string error = "stream " + stream_ + " refused " + std::to_string(ctx->errors) +
-                                  " message(s): " + ctx->firstError;
+      if (ctx->noStream) {
+        result = DeliveryResult::retryable("no JetStream stream captures subject " + subject_ +
+                                           " (the publish had no responder): create a stream whose subjects "
+                                           "include it, or set publish: core to publish without storage");
+      } else if (ctx->errors > 0) {
+        const std::string error =
+            streamName() + " refused " + std::to_string(ctx->errors) + " message(s): " + ctx->firstError;
         result = ctx->terminal ? DeliveryResult::terminal(error) : DeliveryResult::retryable(error);
       }
     }
@@ -193,6 +218,7 @@ class Publisher {
   }
 
   std::string subject_;
+  spec::NatsPublish mode_;
   common::Millis timeout_;
   std::string stream_;
   NatsConnectionPtr nc_{nullptr, &natsConnection_Destroy};
@@ -202,7 +228,8 @@ class Publisher {
 
 class NatsSink final : public Sink {
  public:
-  NatsSink(std::string subject, common::Millis timeout) : publisher_(std::move(subject), timeout) {}
+  NatsSink(std::string subject, spec::NatsPublish mode, common::Millis timeout)
+      : publisher_(std::move(subject), mode, timeout) {}
   common::Status open(const NatsEndpoint& endpoint) { return publisher_.open(endpoint); }
   DeliveryResult deliver(std::span<const Message> batch) override {
     return publisher_.publish(batch, [](const Message& m) { return m.headers; });
@@ -215,7 +242,9 @@ class NatsSink final : public Sink {
 
 class NatsDeadLetterSink final : public DeadLetterSink {
  public:
-  NatsDeadLetterSink(std::string subject, common::Millis timeout) : publisher_(std::move(subject), timeout) {}
+  // Dead letters always go to JetStream with acks: the original is terminated only once one is stored.
+  NatsDeadLetterSink(std::string subject, common::Millis timeout)
+      : publisher_(std::move(subject), spec::NatsPublish::kJetStream, timeout) {}
   common::Status open(const NatsEndpoint& endpoint) { return publisher_.open(endpoint); }
   common::Status send(const Message& message, const std::string& error, int attempts) override {
     auto result = publisher_.publish(std::span<const Message>(&message, 1),
@@ -232,8 +261,8 @@ class NatsDeadLetterSink final : public DeadLetterSink {
 }  // namespace
 
 common::Result<std::unique_ptr<Sink>> makeNatsSink(const NatsEndpoint& endpoint, const std::string& subject,
-                                                   common::Millis timeout) {
-  auto sink = std::make_unique<NatsSink>(subject, timeout);
+                                                   spec::NatsPublish mode, common::Millis timeout) {
+  auto sink = std::make_unique<NatsSink>(subject, mode, timeout);
   if (auto st = sink->open(endpoint); !st) return st;
   return std::unique_ptr<Sink>(std::move(sink));
 }

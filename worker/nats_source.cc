@@ -89,6 +89,9 @@ class NatsSource final : public Source {
   bool take(natsMsg* m, const NatsAckMetadata& meta, std::vector<Message>& out);
   common::Status startTakeover();
   void holdForTakeover(Batch& out);
+  common::Status provision();
+
+  static constexpr common::Millis kRecheckRefused{10000};
 
   NatsSourceSettings settings_;
   DeadLetterer& deadLetter_;
@@ -104,6 +107,8 @@ class NatsSource final : public Source {
   common::SteadyTime lastTakeoverReport_{};
   bool paused_ = false;
   bool closed_ = false;
+  bool refused_ = false;  // the existing consumer's settings are unsafe: not consuming (provision())
+  common::SteadyTime recheckAt_{};
 };
 
 common::Status NatsSource::open() {
@@ -119,7 +124,20 @@ common::Status NatsSource::open() {
   const int64_t fetchMaxBytes = std::max<int64_t>(settings_.maxInFlightBytes / 4, maxPayload + 64 * 1024);
   ledger_.emplace(nc_.get(), settings_.consumer.ackWaitSeconds, clock_);
   puller_.emplace(nc_.get(), settings_.stream, settings_.consumer.durable, fetchMaxBytes, clock_);
-  if (auto st = provisionConsumer(js_.get(), settings_.stream, settings_.consumer, stats_); !st) return st;
+  return provision();
+}
+
+// Subscribes when the consumer may be used; otherwise stays refused (poll() asks again every
+// kRecheckRefused) with the refusal reported as the source's drift.
+common::Status NatsSource::provision() {
+  auto verdict = provisionConsumer(js_.get(), settings_.stream, settings_.consumer, stats_);
+  if (!verdict) return verdict.status();
+  refused_ = !verdict->usable();
+  if (refused_) {
+    recheckAt_ = clock_.now() + kRecheckRefused;
+    return common::Status::ok();
+  }
+  spdlog::info("nats: consuming {}/{}", settings_.stream, settings_.consumer.durable);
   if (auto st = puller_->subscribe(); !st) return st;
   return startTakeover();
 }
@@ -205,7 +223,10 @@ bool NatsSource::take(natsMsg* m, const NatsAckMetadata& meta, std::vector<Messa
 common::Status NatsSource::poll(common::Millis timeout, size_t maxMessages, Batch& out) {
   ledger_->keepAlive();
   out.clear();  // recycled storage is not reused: NATS messages are built whole
-  if (paused_ || closed_) {
+  if (refused_ && !closed_ && clock_.now() >= recheckAt_) {
+    if (auto st = provision(); !st) return st;
+  }
+  if (paused_ || closed_ || refused_) {
     std::this_thread::sleep_for(std::clamp<common::Millis>(timeout, common::Millis(1), 20ms));
     return common::Status::ok();
   }

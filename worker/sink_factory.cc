@@ -50,7 +50,8 @@ common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pip
       return makeHttpSink(*spec.sink.http, requestTimeout(spec, spec.sink.http->timeoutMs));
     case SinkKind::kKafka: {
       const auto& kafka = *spec.sink.kafka;
-      auto props = producerProperties(clusterFor(kafka.bootstrapServers, spec));
+      auto props = producerProperties(clusterFor(kafka.bootstrapServers, spec),
+                                      common::Millis(spec.processing.timeoutMs));
       auto security = securityProperties(kafka.tls, kafka.sasl, processEnv());
       if (!security) return security.status().withContext("spec.sink.kafka");
       props.insert(props.end(), security->begin(), security->end());
@@ -58,7 +59,7 @@ common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pip
     }
     case SinkKind::kNats:
       return makeNatsSink(destinationEndpoint(spec.sink.nats->servers, spec, "sink"), spec.sink.nats->subject,
-                          common::Millis(spec.processing.timeoutMs));
+                          spec.sink.nats->publish, common::Millis(spec.processing.timeoutMs));
     case SinkKind::kLog:
       return std::unique_ptr<Sink>(std::make_unique<LogSink>());
     case SinkKind::kDiscard:
@@ -76,7 +77,8 @@ common::Result<std::unique_ptr<DeadLetterSink>> makeDeadLetterSink(const spec::C
                                   dlq.nats->subject, common::Millis(spec.processing.timeoutMs));
   }
   if (!dlq.kafka) return std::unique_ptr<DeadLetterSink>();
-  auto props = producerProperties(clusterFor(dlq.kafka->bootstrapServers, spec));
+  auto props = producerProperties(clusterFor(dlq.kafka->bootstrapServers, spec),
+                                  common::Millis(spec.processing.timeoutMs));
   // The dead-letter topic lives on the source cluster by default, so it shares its security.
   if (dlq.kafka->bootstrapServers.empty() && spec.source.kafka) {
     auto security = securityProperties(spec.source.kafka->tls, spec.source.kafka->sasl, processEnv());

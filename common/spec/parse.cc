@@ -228,6 +228,8 @@ SinkSpec parseSink(MapReader& spec) {
     NatsSinkSpec n;
     nats->stringList("servers", n.servers, false, "");
     nats->string("subject", n.subject, true, "the subject to publish to");
+    nats->enumeration<NatsPublish>("publish", n.publish,
+                                   {{"jetstream", NatsPublish::kJetStream}, {"core", NatsPublish::kCore}});
     nats->finish();
     sink.nats = n;
   }

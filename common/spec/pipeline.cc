@@ -53,6 +53,16 @@ const char* toString(SaslMechanism mechanism) {
   return "?";
 }
 
+const char* toString(NatsPublish publish) {
+  switch (publish) {
+    case NatsPublish::kJetStream:
+      return "jetstream";
+    case NatsPublish::kCore:
+      return "core";
+  }
+  return "?";
+}
+
 const char* toString(HttpFormat format) {
   switch (format) {
     case HttpFormat::kJson:

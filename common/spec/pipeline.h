@@ -141,9 +141,15 @@ struct KafkaSinkSpec {
   std::optional<SaslSpec> sasl;
 };
 
+// How the NATS sink publishes: to JetStream, waiting for the stream's ack (a subject no stream
+// captures is a retryable delivery error), or core NATS (explicit opt-in: nothing stores the message,
+// so a message nobody is subscribed to is gone; delivered once the server has it).
+enum class NatsPublish { kJetStream, kCore };
+
 struct NatsSinkSpec {
   std::vector<std::string> servers;  // default: the source's NATS servers
   std::string subject;
+  NatsPublish publish = NatsPublish::kJetStream;
 };
 
 struct LogSinkSpec {};
@@ -221,6 +227,7 @@ const char* toString(Ordering ordering);
 const char* toString(StartFrom startFrom);
 const char* toString(SaslMechanism mechanism);
 const char* toString(HttpFormat format);
+const char* toString(NatsPublish publish);
 
 // Which source / sink a spec names (validation saw to it that exactly one is set). Both binaries
 // switch on these; toString gives the spec's own field name.

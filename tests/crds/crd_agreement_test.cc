@@ -167,6 +167,7 @@ std::vector<DefaultRow> modelDefaults() {
   const spec::RetrySpec retry;
   const spec::BackpressureSpec backpressure;
   const spec::HttpSinkSpec http;
+  const spec::NatsSinkSpec natsSink;
   const spec::ScalingSpec scaling;
   const spec::WorkerSpec worker;
   std::vector<DefaultRow> rows = {
@@ -191,6 +192,7 @@ std::vector<DefaultRow> modelDefaults() {
       {"spec.backpressure.resumeRatio", text(backpressure.resumeRatio)},
       {"spec.sink.http.format", spec::toString(http.format)},
       {"spec.sink.http.timeoutMs", text(int64_t{http.timeoutMs})},
+      {"spec.sink.nats.publish", spec::toString(natsSink.publish)},
       {"spec.scaling.minReplicas", text(int64_t{scaling.minReplicas})},
       {"spec.scaling.maxReplicas", text(int64_t{scaling.maxReplicas})},
       {"spec.scaling.activationLag", text(scaling.activationLag)},

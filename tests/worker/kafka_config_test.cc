@@ -125,9 +125,16 @@ TEST(KafkaConfig, QueueLimitsAreTheLastSettingOrLibrdkafkasDefault) {
 }
 
 TEST(KafkaConfig, ProducerIsIdempotentWithAcksAll) {
-  auto m = asMap(producerProperties("127.0.0.1:9092"));
+  auto m = asMap(producerProperties("127.0.0.1:9092", common::Millis(30000)));
   EXPECT_EQ(m["acks"], "all");
   EXPECT_EQ(m["enable.idempotence"], "true");
+}
+
+// Each message times out on its own after the sink's timeout, so no lane has to purge the shared
+// queue (which took other lanes' messages with it, #18 item 15).
+TEST(KafkaConfig, ProducerMessagesTimeOutAfterTheSinkTimeout) {
+  EXPECT_EQ(asMap(producerProperties("k:9092", common::Millis(2500)))["message.timeout.ms"], "2500");
+  EXPECT_EQ(asMap(producerProperties("k:9092", common::Millis(100)))["message.timeout.ms"], "100");
 }
 
 }  // namespace

@@ -49,7 +49,10 @@ void createTopic(const std::string& bootstrap, const std::string& topic, int par
 }
 
 void produce(const std::string& bootstrap, const std::string& topic, const std::vector<Record>& records) {
-  Handle h = client(RD_KAFKA_PRODUCER, bootstrap, {{"linger.ms", "20"}, {"enable.idempotence", "true"}});
+  // message.max.bytes just under the broker's default limit (1048588), above the worker's producer's
+  // (1000000): a test can write a record the worker cannot produce to a Kafka sink as it is.
+  Handle h = client(RD_KAFKA_PRODUCER, bootstrap,
+                    {{"linger.ms", "20"}, {"enable.idempotence", "true"}, {"message.max.bytes", "1040000"}});
   for (const auto& r : records) {
     const void* key = r.key ? r.key->data() : nullptr;
     const size_t keySize = r.key ? r.key->size() : 0;

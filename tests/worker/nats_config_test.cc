@@ -136,6 +136,54 @@ TEST(ConsumerDrift, NamesEveryDifferingSetting) {
   }
 }
 
+// #18 item 14: an existing consumer that would redeliver work in progress or stop delivering a
+// message before it is dead-lettered is refused, not just reported.
+TEST(ConsumerHazards, ShorterAckWaitAndLowerMaxDeliverAreRefused) {
+  auto want = desiredConsumer(natsPipeline());  // ackWait 12 s, no dead-letter: maxDeliver -1
+  EXPECT_TRUE(consumerHazards(want, want).empty());
+  auto have = want;
+  have.ackWaitSeconds = 30;  // longer: only later redelivery after a crash
+  have.maxAckPending = 10;   // fewer in flight: slower, not unsafe
+  EXPECT_TRUE(consumerHazards(want, have).empty());
+
+  have = want;
+  have.ackWaitSeconds = 5;
+  auto hazards = consumerHazards(want, have);
+  ASSERT_EQ(hazards.size(), 1u);
+  EXPECT_EQ(
+      hazards[0],
+      "its AckWait is 5 s, shorter than spec.source.nats.ackWaitSeconds (12 s): the server would redeliver "
+      "messages still being processed (duplicates, per-key order broken)");
+
+  have = want;
+  have.maxDeliver = 50;  // any limit without a dead-letter destination skips messages
+  hazards = consumerHazards(want, have);
+  ASSERT_EQ(hazards.size(), 1u);
+  EXPECT_NE(hazards[0].find("its MaxDeliver is 50 and the pipeline has no dead-letter destination"),
+            std::string::npos);
+
+  have = want;
+  have.ackExplicit = false;
+  EXPECT_EQ(consumerHazards(want, have).size(), 1u);
+}
+
+TEST(ConsumerHazards, WithADeadLetterMaxDeliverMustLeaveRoomToDeadLetter) {
+  NatsConsumerSettings want;
+  want.maxDeliver = 7;  // maxAttempts 5 + 2
+  NatsConsumerSettings have = want;
+  for (int64_t maxDeliver : {int64_t{-1}, int64_t{7}, int64_t{20}}) {
+    have.maxDeliver = maxDeliver;
+    EXPECT_TRUE(consumerHazards(want, have).empty()) << maxDeliver;
+  }
+  have.maxDeliver = 6;
+  const auto hazards = consumerHazards(want, have);
+  ASSERT_EQ(hazards.size(), 1u);
+  EXPECT_EQ(
+      hazards[0],
+      "its MaxDeliver is 6, below 7 (processing.retry.maxAttempts + 2): the server may stop delivering a "
+      "message before the worker dead-letters it");
+}
+
 TEST(SubjectToken, OneBasedTokens) {
   struct Row {
     const char* subject;

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <atomic>
+
 namespace sluice::worker::testing {
 
 struct NatsTestClient::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
+  natsSubscription* core = nullptr;
+  std::atomic<uint64_t> coreCount{0};
 };
 
 NatsTestClient::NatsTestClient(const std::string& url) : impl_(std::make_unique<Impl>()) {
@@ -33,6 +37,7 @@ NatsTestClient::NatsTestClient(const std::string& url, const std::string& seedFi
 }
 
 NatsTestClient::~NatsTestClient() {
+  if (impl_->core) natsSubscription_Destroy(impl_->core);
   if (impl_->js) jsCtx_Destroy(impl_->js);
   if (impl_->nc) natsConnection_Destroy(impl_->nc);
 }
@@ -187,5 +192,26 @@ std::vector<StoredMessage> NatsTestClient::stored(const std::string& stream, uin
   }
   return out;
 }
+
+}  // namespace sluice::worker::testing
+
+namespace sluice::worker::testing {
+
+void NatsTestClient::deleteConsumer(const std::string& stream, const std::string& consumer) {
+  EXPECT_EQ(js_DeleteConsumer(impl_->js, stream.c_str(), consumer.c_str(), nullptr, nullptr), NATS_OK);
+}
+
+void NatsTestClient::countCore(const std::string& subject) {
+  ASSERT_EQ(impl_->core, nullptr) << "one core subscription per client";
+  auto onMessage = [](natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    static_cast<Impl*>(closure)->coreCount++;
+    natsMsg_Destroy(msg);
+  };
+  ASSERT_EQ(natsConnection_Subscribe(&impl_->core, impl_->nc, subject.c_str(), onMessage, impl_.get()),
+            NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(impl_->nc), NATS_OK);  // the server knows it before anything is published
+}
+
+uint64_t NatsTestClient::coreCount() const { return impl_->coreCount.load(); }
 
 }  // namespace sluice::worker::testing

@@ -60,9 +60,13 @@ class NatsTestClient {
   // delivery count the server gave it (0 when nothing came within 4 s).
   uint64_t pullAndRelease(const std::string& stream, const std::string& consumer);
   void purgeStream(const std::string& stream);
+  void deleteConsumer(const std::string& stream, const std::string& consumer);
   // Messages stored in the stream, in sequence order (up to `limit`).
   std::vector<StoredMessage> stored(const std::string& stream, uint64_t limit);
   uint64_t storedCount(const std::string& stream);
+  // A core NATS subscription on `subject` that counts what arrives from now on (one at a time).
+  void countCore(const std::string& subject);
+  uint64_t coreCount() const;
 
  private:
   struct Impl;

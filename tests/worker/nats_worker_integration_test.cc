@@ -575,6 +575,36 @@ TEST_F(NatsWorkerIntegration, KeepsAnExistingConsumerWithOtherSettingsAndFlagsIt
   EXPECT_EQ(second.waitExit(30s), 0) << second.log();
 }
 
+// #18 item 14: an existing consumer whose AckWait is shorter than the pipeline's would redeliver work
+// in progress: the worker does not consume from it and reports why (the drift the pipeline's Degraded
+// condition shows); once the consumer is deleted the worker creates it from the spec and delivers.
+TEST_F(NatsWorkerIntegration, RefusesAnExistingConsumerThatWouldRedeliverWorkInProgress) {
+  settings_.ackWaitSeconds = 10;
+  client_->createConsumer(settings_.stream, settings_.consumer, settings_.subjectPrefix + ".>", 2, 10000, -1);
+  client_->publish(keyedRecords(settings_.subjectPrefix, 100, 10));
+  HttpReceiver receiver;
+  settings_.sinkUrl = receiver.url();
+  WorkerProcess worker("nats-refuse", manifest(url_, settings_));
+  std::string body;
+  for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+    body = sluice::testing::httpGet(worker.metricsPort(), "/metrics").body;
+    if (body.find("sluice_worker_source_config_drift 1") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(body.find("sluice_worker_source_config_drift 1"), std::string::npos) << worker.log();
+  EXPECT_NE(worker.log().find("its AckWait is 2 s, shorter than spec.source.nats.ackWaitSeconds (10 s)"),
+            std::string::npos)
+      << worker.log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(receiver.distinctValues(), 0u) << "consumed from a consumer it refused\n" << worker.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->deliveredConsumer, 0u);
+  client_->deleteConsumer(settings_.stream, settings_.consumer);
+  ASSERT_TRUE(receiver.waitForDistinct(100, 40s)) << worker.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->maxAckPending, 10000);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+}
+
 // NATS -> NATS: the sink publishes to a subject a stream captures (JetStream publish with ack), keeping
 // each message's headers.
 TEST_F(NatsWorkerIntegration, NatsSinkPublishesIntoTheStreamThatCapturesTheSubject) {
@@ -602,6 +632,75 @@ TEST_F(NatsWorkerIntegration, NatsSinkPublishesIntoTheStreamThatCapturesTheSubje
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
   EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->numAckPending, 0);
+}
+
+// The default publish mode never drops: with no stream capturing the sink subject nothing is
+// acknowledged at the source (#18 item 11; before, the worker fell back to a core publish and acked
+// every message nobody stored). Once a stream exists, a new worker delivers all of them into it.
+TEST_F(NatsWorkerIntegration, NatsSinkWithoutAStreamAcknowledgesNothingUntilOneExists) {
+  const std::string outStream = settings_.stream + "-LATE";
+  dlqStream_ = outStream;  // deleted in TearDown
+  const std::string outSubject = settings_.stream + "-late.all";
+  const int count = 50;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, 5));
+  HttpReceiver unused;
+  settings_.sinkUrl = unused.url();
+  settings_.maxAttempts = 100;  // keep retrying while there is no stream (no dead-letter configured)
+  std::string yaml = manifest(url_, settings_);
+  yaml = yaml.substr(0, yaml.find("  sink:\n")) + "  sink:\n    nats: {subject: \"" + outSubject + "\"}\n";
+  {
+    WorkerProcess worker("nats-sink-nostream", yaml);
+    for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+      if (worker.log().find("no JetStream stream captures subject " + outSubject) != std::string::npos) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_NE(worker.log().find("no JetStream stream captures subject " + outSubject), std::string::npos)
+        << worker.log();
+    std::this_thread::sleep_for(1s);  // a window in which a wrong ack would have been sent
+    const auto state = client_->consumer(settings_.stream, settings_.consumer);
+    ASSERT_TRUE(state);
+    EXPECT_EQ(state->ackFloorStream, 0u) << "acknowledged with nothing stored\n" << worker.log();
+    EXPECT_EQ(state->numPending + static_cast<uint64_t>(state->numAckPending), static_cast<uint64_t>(count));
+    worker.signal(SIGKILL);  // it would keep retrying through its drain; the server redelivers after AckWait
+    EXPECT_TRUE(worker.waitExit(30s).has_value()) << worker.log();
+  }
+  client_->createStream(outStream, {outSubject});
+  WorkerProcess worker("nats-sink-late-stream", yaml);
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       client_->storedCount(outStream) < static_cast<uint64_t>(count) &&
+       std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(client_->storedCount(outStream), static_cast<uint64_t>(count)) << worker.log();
+  std::set<std::string> distinct;
+  for (const auto& m : client_->stored(outStream, 10 * count)) distinct.insert(m.value);
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(count));
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+  EXPECT_EQ(client_->consumer(settings_.stream, settings_.consumer)->numAckPending, 0);
+}
+
+// publish: core is the explicit opt-in: plain publish + flush to whoever is subscribed.
+TEST_F(NatsWorkerIntegration, NatsSinkCorePublishIsAnExplicitOptIn) {
+  const std::string outSubject = settings_.stream + "-core.all";
+  NatsTestClient subscriber(url_);
+  subscriber.countCore(outSubject);
+  const int count = 200;
+  client_->publish(keyedRecords(settings_.subjectPrefix, count, 10));
+  HttpReceiver unused;
+  settings_.sinkUrl = unused.url();
+  std::string yaml = manifest(url_, settings_);
+  yaml = yaml.substr(0, yaml.find("  sink:\n")) + "  sink:\n    nats: {subject: \"" + outSubject +
+         "\", publish: core}\n";
+  WorkerProcess worker("nats-sink-core", yaml);
+  for (auto end = std::chrono::steady_clock::now() + 30s;
+       subscriber.coreCount() < static_cast<uint64_t>(count) && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(subscriber.coreCount(), static_cast<uint64_t>(count)) << worker.log();
+  EXPECT_NE(worker.log().find("core publish + flush (publish: core"), std::string::npos) << worker.log();
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
 }
 
 // NKey authentication with only the seed in the Secret: a nats-server of our own (Debian's, on a free

@@ -212,6 +212,39 @@ TEST_F(WorkerIntegration, SendsAPoisonMessageToTheDeadLetterTopicWithProvenance)
   EXPECT_EQ(committed, high);
 }
 
+// Kafka sink: a record over the producer's message.max.bytes fails at produce time, which no retry
+// can change: terminal at once with what to do (#18 item 15; it was retried maxAttempts times), the
+// rest of the batch delivered, the lane stopped at it with nothing after it committed.
+TEST_F(WorkerIntegration, KafkaSinkTreatsAnOversizedMessageAsTerminal) {
+  createTopic(bootstrap_, settings_.topic, 1);
+  const std::string out = settings_.topic + ".out";
+  createTopic(bootstrap_, out, 1);
+  auto records = keyedRecords(20, 1);
+  records[10].value = "k0:10:" + std::string(1010000, 'x');
+  produce(bootstrap_, settings_.topic, records);
+  settings_.sinkUrl = "http://127.0.0.1:1/unused";
+  settings_.maxAttempts = 5;
+  settings_.initialBackoffMs = 500;  // a retry would show as "(attempt 1) ... retrying"
+  std::string yaml = manifest(bootstrap_, settings_);
+  yaml = yaml.substr(0, yaml.find("  sink:\n")) + "  sink:\n    kafka: {topic: " + out + "}\n" +
+         yaml.substr(yaml.find("  worker:"));
+  WorkerProcess worker("kafka-sink-oversize", yaml);
+  const auto delivered = consumeAll(bootstrap_, out, 10, 30s);
+  EXPECT_EQ(delivered.size(), 10u) << worker.log();
+  for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+    if (worker.log().find("its lane stopped") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  const std::string log = worker.log();
+  EXPECT_NE(log.find("its lane stopped"), std::string::npos) << log;
+  EXPECT_NE(log.find("cannot succeed on retry"), std::string::npos) << log;
+  EXPECT_EQ(log.find("retrying in"), std::string::npos) << "no retry of a message that cannot fit\n" << log;
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.waitExit(60s), 0) << worker.log();
+  const auto committed = committedOffsets(bootstrap_, settings_.group, settings_.topic, 1);
+  EXPECT_EQ(committed.at(0), 10) << "committed up to the message that could not be delivered";
+}
+
 TEST_F(WorkerIntegration, SigtermDrainsAndCommitsExactlyWhatWasDelivered) {
   createTopic(bootstrap_, settings_.topic, 4);
   const int count = 20000;

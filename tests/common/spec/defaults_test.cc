@@ -74,6 +74,18 @@ TEST(DefaultsTest, NatsSourceDefaultsToNoOrderingAndNamedConsumer) {
   EXPECT_EQ(outcome.pipeline.spec.source.nats->ackWaitSeconds, 30);
 }
 
+TEST(DefaultsTest, NatsSinkPublishesToJetStreamUnlessCoreIsChosen) {
+  auto outcome = parsePipelineYaml(
+      testing::withField("spec.sink", "{nats: {servers: ['nats://n:4222'], subject: out}}"));
+  ASSERT_TRUE(outcome.ok()) << outcome.errorText();
+  ASSERT_TRUE(outcome.pipeline.spec.sink.nats);
+  EXPECT_EQ(outcome.pipeline.spec.sink.nats->publish, NatsPublish::kJetStream);
+  outcome = parsePipelineYaml(
+      testing::withField("spec.sink", "{nats: {servers: ['nats://n:4222'], subject: out, publish: core}}"));
+  ASSERT_TRUE(outcome.ok()) << outcome.errorText();
+  EXPECT_EQ(outcome.pipeline.spec.sink.nats->publish, NatsPublish::kCore);
+}
+
 TEST(DefaultsTest, FullDesignExampleParses) {
   const char* manifest = R"(apiVersion: sluice.dev/v1alpha1
 kind: ConsumerPipeline

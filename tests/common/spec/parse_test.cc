@@ -121,6 +121,8 @@ const InvalidCase kInvalidCases[] = {
     {"KafkaSinkLoops", "spec.sink", "{kafka: {topic: orders}}",
      "spec.sink.kafka.topic must differ from the source topics"},
     {"KafkaSinkNoTopic", "spec.sink", "{kafka: {}}", "spec.sink.kafka.topic is required"},
+    {"NatsSinkPublish", "spec.sink", "{nats: {servers: ['nats://n:4222'], subject: out, publish: fire}}",
+     "spec.sink.nats.publish must be one of jetstream, core (got 'fire')"},
     {"NatsSinkNeedsServers", "spec.sink", "{nats: {subject: out}}",
      "spec.sink.nats.servers is required when the source is not NATS"},
     {"LogSinkWithSettings", "spec.sink", "{log: {level: info}}", "spec.sink.log.level is not a known field"},
