@@ -44,6 +44,7 @@ struct Work {
   Batch messages;
   int attempts = 0;              // delivery attempts made so far
   std::vector<GroupKey> groups;  // ordering groups this work holds
+  uint64_t takenAt = 0;          // Lanes' revocation count when a lane took it (Lanes::dropRevoked)
 };
 
 class Dispatcher {

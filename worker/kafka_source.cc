@@ -117,6 +117,9 @@ class KafkaSource final : public Source {
   std::unique_ptr<MessageReaper> reaper_;
   std::vector<rd_kafka_message_t*> spent_;  // this poll's messages, handed to the reaper
   std::set<TopicPartition> assigned_;
+  // Partitions revoked inside the current rd_kafka_consumer_poll call: poll() drops what it fetched
+  // of them before (keepUnrevoked, message.h).
+  std::set<TopicPartition> revokedInPoll_;
   // A synchronous commit refused because the group was rebalancing; close() retries it.
   std::vector<PartitionOffset> refusedCommit_;
   bool paused_ = false;
@@ -196,6 +199,7 @@ void KafkaSource::revoke(rd_kafka_topic_partition_list_t* parts, bool cooperativ
     if (auto st = commit(offsets, true); !st) spdlog::warn("commit on revoke: {}", st.toString());
   }
   for (const auto& tp : partitions) assigned_.erase(tp);
+  revokedInPoll_.insert(partitions.begin(), partitions.end());
   if (cooperative) {
     if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_.get(), parts)) {
       spdlog::error("kafka incremental unassign: {}", rd_kafka_error_string(error));
@@ -230,6 +234,10 @@ common::Status KafkaSource::poll(common::Millis timeout, size_t maxMessages, Bat
   bool ranDry = false;
   while (filled < maxMessages) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait);
+    if (!revokedInPoll_.empty()) {  // the rebalance callback ran inside that call
+      filled = keepUnrevoked(out, filled, revokedInPoll_);
+      revokedInPoll_.clear();
+    }
     if (!m) {
       ranDry = wait == 0;  // emptied the queue mid-poll (not a timeout on an empty one)
       break;

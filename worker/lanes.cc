@@ -67,6 +67,8 @@ void Lanes::submit(Batch batch) {
 
 Batch Lanes::dropPartitions(const std::set<TopicPartition>& partitions) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++revocations_;
+  for (const auto& tp : partitions) revokedAt_[tp] = revocations_;
   Batch dropped = dispatcher_.dropPartitions(partitions);
   for (auto& work : stalled_) {
     const size_t before = dropped.size();
@@ -121,6 +123,7 @@ std::optional<Work> Lanes::nextWork() {
     const auto now = clock_.now();
     if (auto work = dispatcher_.take(now)) {
       countHeld(work->messages, 1);
+      work->takenAt = revocations_;
       // Lanes are woken one per batch; pass the wake-up on while there is more to take, so work
       // queued faster than one lane delivers spreads over the lanes.
       if (dispatcher_.hasReady()) workCv_.notify_one();
@@ -147,6 +150,10 @@ void Lanes::process(Work work) {
     giveUp(work.messages, backoffAfter(work.attempts, result));
     return;
   }
+  if (dropRevoked(work)) {
+    releaseWork(work);
+    return;
+  }
   const RetryDecision decision = retry_.afterFailure(work.attempts, failureKindOf(result), result.retryAfter);
   switch (decision.step) {
     case NextStep::kRetry:
@@ -161,6 +168,31 @@ void Lanes::process(Work work) {
       isolate(std::move(work), result);
       return;
   }
+}
+
+// A delivery that failed while its partition was revoked: that work belongs to the partition's new
+// owner, which consumes it from the last commit. Retrying it here would deliver it again, out of
+// order with the new owner's, hold budget, or stall the lane over a partition this worker no longer
+// has (a false Degraded). So it is let go (offset sources only: per-message sources never revoke).
+// True when nothing of the work is left.
+bool Lanes::dropRevoked(Work& work) {
+  Batch revoked;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (revocations_ == work.takenAt) return false;
+    moveOutIf(
+        work.messages, 0,
+        [&](const Message& m) {
+          const auto it = revokedAt_.find(m.topicPartition());
+          return it != revokedAt_.end() && it->second > work.takenAt;
+        },
+        revoked);
+  }
+  if (revoked.empty()) return false;
+  spdlog::info("{} undelivered message(s) of revoked partitions left to their new owner: {}", revoked.size(),
+               placeOf(revoked.front()));
+  letGo(revoked);
+  return work.messages.empty();
 }
 
 void Lanes::park(Work work, common::Millis delay) {

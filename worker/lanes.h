@@ -90,6 +90,7 @@ class Lanes {
   void countHeld(std::span<const Message> messages, int64_t delta);
   void park(Work work, common::Millis delay);
   void stall(Work work, size_t from, const std::string& error);
+  bool dropRevoked(Work& work);
 
   const int concurrency_;
   Sink& sink_;
@@ -110,6 +111,10 @@ class Lanes {
   std::map<TopicPartition, int64_t> held_;  // messages lanes hold, per partition
   std::vector<Work> stalled_;
   std::string degradedReason_;
+  // Revocations so far, and the count at each partition's latest: work taken before its
+  // partition's revoke is not this worker's any more (dropRevoked).
+  uint64_t revocations_ = 0;
+  std::map<TopicPartition, uint64_t> revokedAt_;
 
   std::atomic<bool> lanesStop_{false};
   bool perMessage_ = false;  // set by start() before the lanes run

@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -75,6 +76,18 @@ int64_t moveOutIf(Batch& batch, size_t from, Pred drop, Batch& out) {
   }
   batch.erase(first, batch.end());
   return bytes;
+}
+
+// Keeps, in order, the messages of batch[0..filled) whose partition is not in `revoked` at the front
+// and returns how many; the others stay behind them as storage to reuse. A poll that saw a revoke
+// drops what it fetched before it: a partition re-assigned within the same poll is fetched again
+// from its last commit, and the stale copies would take the place of that refetch (the tracker
+// refuses offsets below ones it saw) and let the commit pass messages the revoke dropped.
+inline size_t keepUnrevoked(Batch& batch, size_t filled, const std::set<TopicPartition>& revoked) {
+  const auto end = batch.begin() + static_cast<std::ptrdiff_t>(filled);
+  const auto kept = std::stable_partition(
+      batch.begin(), end, [&](const Message& m) { return revoked.count(m.topicPartition()) == 0; });
+  return static_cast<size_t>(kept - batch.begin());
 }
 
 }  // namespace sluice::worker
