@@ -5,23 +5,33 @@ library needed; only the loopback nats-server from scripts/dev-env is contacted)
   nats_tool.py --url nats://127.0.0.1:4222 stream [--recreate] E2E_EVENTS 'e2e.events.>'
   nats_tool.py --url nats://127.0.0.1:4222 publish e2e.events 6000   # returns when all are acked
   nats_tool.py --url ... publish e2e.events 6000 --first-id 1         # ids 1..6000 (e2e/node's sink counts them)
+  nats_tool.py --url tls://HOST:PORT --ca ca.crt --user U --password-file F stream ...   # TLS + user/password
 """
 import argparse
 import json
 import socket
+import ssl
 import sys
 import urllib.parse
 
 
 class Connection:
-    def __init__(self, url, timeout=30):
+    def __init__(self, url, timeout=30, ca_file=None, user=None, password=None):
         parsed = urllib.parse.urlparse(url)
-        self.sock = socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222), timeout=timeout)
+        host = parsed.hostname or "127.0.0.1"
+        self.sock = socket.create_connection((host, parsed.port or 4222), timeout=timeout)
         self.buffer = b""
         info = self.line()
         if not info.startswith(b"INFO"):
             raise RuntimeError(f"not a NATS server: {info!r}")
-        self.send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nPING\r\n')
+        if parsed.scheme == "tls" or json.loads(info[4:]).get("tls_required"):
+            # The server's certificate is verified against ca_file and the host name (or IP) of url.
+            context = ssl.create_default_context(cafile=ca_file)
+            self.sock = context.wrap_socket(self.sock, server_hostname=host)
+        connect = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True}
+        if user:
+            connect.update({"user": user, "pass": password or ""})
+        self.send(b"CONNECT " + json.dumps(connect).encode() + b"\r\nPING\r\n")
         self.expect_pong()
 
     def send(self, data):
@@ -116,6 +126,9 @@ def publish(conn, prefix, count, first_id=0, chunk=500):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
+    parser.add_argument("--ca", help="CA file to verify the server's TLS certificate (tls:// or a server requiring TLS)")
+    parser.add_argument("--user", help="user name (with --password-file)")
+    parser.add_argument("--password-file", help="file holding the user's password")
     sub = parser.add_subparsers(dest="command", required=True)
     stream = sub.add_parser("stream")
     stream.add_argument("--recreate", action="store_true", help="delete the stream (and its consumers) first")
@@ -126,13 +139,17 @@ def main():
     pub.add_argument("count", type=int)
     pub.add_argument("--first-id", type=int, default=0, help="the first message's id (then +1 each)")
     args = parser.parse_args()
-    conn = Connection(args.url)
+    password = None
+    if args.password_file:
+        with open(args.password_file) as f:
+            password = f.read().strip()
     try:
+        conn = Connection(args.url, ca_file=args.ca, user=args.user, password=password)
         if args.command == "stream":
             create_stream(conn, args.name, args.subjects, args.recreate)
         else:
             publish(conn, args.prefix, args.count, args.first_id)
-    except RuntimeError as error:
+    except (RuntimeError, OSError) as error:
         print(f"nats_tool: {error}", file=sys.stderr)
         return 1
     return 0

@@ -3,7 +3,9 @@
 # kube-proxy + CoreDNS of `scripts/dev-env up node`, all inside the network namespace the node
 # profile creates. The Sluice image (the Dockerfile, built with buildah) and the e2e HTTP sink image
 # are imported into the node's containerd; Kafka and NATS run inside the namespace at the node's
-# address behind Services (kafka.kafka.svc:9092, nats.nats.svc:4222); `helm install charts/sluice`
+# address behind Services (kafka.kafka.svc:9092, nats.nats.svc:4222, and the listeners that require
+# credentials: kafka.kafka.svc:9093 SASL_SSL + SCRAM-SHA-512, tls://nats.nats.svc:4223 TLS + NKey,
+# whose credentials the pipelines take from Secrets); `helm install charts/sluice`
 # runs the operator as Pods; every pipeline gets real worker Pods. Like kind, without Docker.
 #
 #   e2e/node/run.sh [scenario ...]   the shared scenarios (e2e/scenarios) and the node scenarios
@@ -42,6 +44,10 @@ SLUICE_IMAGE=sluice:node
 SINK_IMAGE=sluice-e2e-sink:node
 # The brokers' dev-env state: their own, so `down` of the node's other services leaves them alone.
 BROKER_STATE="$SLUICE_STATE/node-e2e"
+# The brokers' listeners that require credentials (scripts/lib/kafka.sh, scripts/lib/nats.sh), with
+# certificates naming the Services Pods use.
+export SLUICE_KAFKA_SASL_SSL=1 SLUICE_KAFKA_TLS_NAMES="kafka.kafka.svc kafka.kafka.svc.cluster.local"
+export SLUICE_NATS_SECURE=1 SLUICE_NATS_TLS_NAMES="nats.nats.svc nats.nats.svc.cluster.local"
 run_dir="$SLUICE_STATE/node-e2e-run"
 
 # ---------------------------------------------------------------------------------------- host
@@ -89,7 +95,7 @@ host_main() {
 
 # -------------------------------------------------------------------------------------- inside
 
-NS_KAFKA_BOOTSTRAP="" NS_NATS_URL=""
+NS_KAFKA_BOOTSTRAP="" NS_NATS_URL="" NS_NATS_SECURE_URL=""
 bg_pids=()
 
 cleanup() {
@@ -128,15 +134,45 @@ brokers_up() {
   local env_file="$BROKER_STATE/env"
   NS_KAFKA_BOOTSTRAP=$(sed -n "s/^export KAFKA_BOOTSTRAP='\(.*\)'$/\1/p" "$env_file")
   NS_NATS_URL=$(sed -n "s/^export NATS_URL='\(.*\)'$/\1/p" "$env_file")
+  NS_NATS_SECURE_URL=$(sed -n "s/^export NATS_SECURE_URL='\(.*\)'$/\1/p" "$env_file")
   HELM=$(sed -n "s/^export HELM='\(.*\)'$/\1/p" "$env_file")
   local v
-  for v in HELM_CACHE_HOME HELM_CONFIG_HOME HELM_DATA_HOME; do
+  for v in HELM_CACHE_HOME HELM_CONFIG_HOME HELM_DATA_HOME KAFKA_SASL_SSL_BOOTSTRAP KAFKA_CA_FILE KAFKA_SCRAM_USER \
+      KAFKA_SCRAM_PASSWORD_FILE NATS_SECURE_CA_FILE NATS_NKEY_SEED_FILE NATS_TOOLS_USER NATS_TOOLS_PASSWORD_FILE; do
     export "$v=$(sed -n "s/^export $v='\(.*\)'$/\1/p" "$env_file")"
   done
   local kport="${NS_KAFKA_BOOTSTRAP##*:}" nport="${NS_NATS_URL##*:}"
-  sed -e "s/@NODE_IP@/$ip/g" -e "s/@KAFKA_PORT@/$kport/g" -e "s/@NATS_PORT@/$nport/g" "$here/manifests/brokers.yaml" \
+  local ksport="${KAFKA_SASL_SSL_BOOTSTRAP##*:}" nsport="${NS_NATS_SECURE_URL##*:}"
+  [[ -n "$ksport" && -n "$nsport" ]] || { e2e_error "the brokers' credential listeners did not start"; return 1; }
+  sed -e "s/@NODE_IP@/$ip/g" -e "s/@KAFKA_PORT@/$kport/g" -e "s/@NATS_PORT@/$nport/g" \
+      -e "s/@KAFKA_SASL_SSL_PORT@/$ksport/g" -e "s/@NATS_SECURE_PORT@/$nsport/g" "$here/manifests/brokers.yaml" \
     | _kubectl apply -f - >/dev/null
   e2e_log "kafka.kafka.svc:9092 -> $NS_KAFKA_BOOTSTRAP, nats.nats.svc:4222 -> $NS_NATS_URL"
+  e2e_log "kafka.kafka.svc:9093 -> $KAFKA_SASL_SSL_BOOTSTRAP (SASL_SSL, SCRAM-SHA-512), nats.nats.svc:4223 -> $NS_NATS_SECURE_URL (TLS + NKey)"
+}
+
+# create_secure_secrets: the Secrets the pipelines with credentials name (pipelines/*-secure-sink.yaml),
+# from what the brokers' start made: the CAs alone (server TLS, no client certificate), the SCRAM
+# user, the NKey seed. Applied, so a rerun with SLUICE_E2E_KEEP=1 updates them.
+create_secure_secrets() {
+  local ns="$SLUICE_E2E_NAMESPACE"
+  e2e_log "Secrets in $ns: kafka-tls (ca.crt), kafka-scram (username, password), nats-tls (ca.crt), nats-nkey (user.nk)"
+  {
+    _kubectl -n "$ns" create secret generic kafka-tls --from-file=ca.crt="$KAFKA_CA_FILE" --dry-run=client -o yaml
+    echo ---
+    _kubectl -n "$ns" create secret generic kafka-scram --from-literal=username="$KAFKA_SCRAM_USER" \
+      --from-file=password="$KAFKA_SCRAM_PASSWORD_FILE" --dry-run=client -o yaml
+    echo ---
+    _kubectl -n "$ns" create secret generic nats-tls --from-file=ca.crt="$NATS_SECURE_CA_FILE" --dry-run=client -o yaml
+    echo ---
+    _kubectl -n "$ns" create secret generic nats-nkey --from-file=user.nk="$NATS_NKEY_SEED_FILE" --dry-run=client -o yaml
+  } | _kubectl apply -f - >/dev/null
+}
+
+# nats_secure_tool ARGS...: nats_tool.py against the TLS + NKey server, as its tools user.
+nats_secure_tool() {
+  python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_SECURE_URL" --ca "$NATS_SECURE_CA_FILE" \
+    --user "$NATS_TOOLS_USER" --password-file "$NATS_TOOLS_PASSWORD_FILE" "$@"
 }
 
 install_chart() {
@@ -174,6 +210,11 @@ kafka_topics() {
   env -u KAFKA_BOOTSTRAP -u KAFKA_CLASSPATH SLUICE_STATE="$BROKER_STATE" "$repo/scripts/kafka-topics" "$@"
 }
 
+# kafka_configs ARGS...: kafka-configs (ConfigCommand) against the brokers' own env file.
+kafka_configs() {
+  env -u KAFKA_BOOTSTRAP -u KAFKA_CLASSPATH SLUICE_STATE="$BROKER_STATE" "$repo/scripts/lib/kafka-cli.sh" configs "$@"
+}
+
 # kafka_topic NAME PARTITIONS: a fresh topic.
 kafka_topic() {
   kafka_topics --delete --if-exists --topic "$1" >/dev/null 2>&1 || true
@@ -197,13 +238,15 @@ e2e_produce() {
 node_produce() {
   local source="$1" target="$2" count="$3"
   case "$source" in
-    kafka)
-      # E2E_PAYLOAD_BYTES (default 32): the size of each message's padding
+    kafka|kafka-secure)
+      # The same topic either way: the producer uses the plaintext listener, the pipeline's workers
+      # and lag probe the SASL_SSL one. E2E_PAYLOAD_BYTES (default 32): the size of each message's padding
       local pad; pad=$(head -c "${E2E_PAYLOAD_BYTES:-32}" /dev/zero | tr '\0' x)  # (mawk's sprintf stops at 8 KiB)
       seq 1 "$count" | awk -v p="$pad" '{ printf "key-%d:{\"id\":%d,\"payload\":\"%s\"}\n", $1 % 97, $1, p }' \
         | kcat -P -b "$NS_KAFKA_BOOTSTRAP" -t "$target" -K: -X acks=all -X message.max.bytes=1000000 -q
       ;;
     nats) python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" publish "$target" "$count" --first-id 1 >/dev/null ;;
+    nats-secure) nats_secure_tool publish "$target" "$count" --first-id 1 >/dev/null ;;
     *) e2e_error "unknown source $source"; return 1 ;;
   esac
 }
@@ -255,6 +298,7 @@ inside_main() {
   brokers_up "$ip"
   _kubectl create namespace "$SLUICE_E2E_NAMESPACE" --dry-run=client -o yaml | _kubectl apply -f - >/dev/null
   _kubectl -n "$SLUICE_E2E_NAMESPACE" delete consumerpipelines --all --wait=true >/dev/null 2>&1 || true
+  create_secure_secrets
   prepare_sources
   deploy_sink
   install_chart

@@ -3,8 +3,8 @@
 # (e2e/node/sink), which counts every message id, so "none lost" is checked message by message, not
 # only from the lag. Sourced by e2e/node/run.sh after e2e/scenarios/lib.sh, whose waits and
 # assertions they reuse. run.sh provides node_produce SOURCE TARGET COUNT (ids 1..COUNT),
-# kafka_topic NAME PARTITIONS, NS_NATS_URL, RELEASE_NAMESPACE and runs everything inside the
-# node's network namespace.
+# kafka_topic NAME PARTITIONS, nats_secure_tool, NS_NATS_URL, RELEASE_NAMESPACE and runs everything
+# inside the node's network namespace.
 # shellcheck disable=SC2154 # repo, NS_NATS_URL, RELEASE_NAMESPACE come from run.sh
 
 NODE_SCENARIOS_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scenarios.txt"
@@ -136,6 +136,37 @@ node_disrupt_operator() {
   return 1
 }
 
+# node_disrupt_rotate_scram NAME: the SCRAM user's password is rotated mid-stream, the way an admin
+# would: first on the broker (kafka-configs; connections already authenticated stay up, new ones
+# need the new password), then in the Secret kafka-scram. The operator watches the Secrets its
+# pipelines name: the pod template's secrets hash changes, the worker Deployment rolls, and the new
+# Pods (and the lag probe) authenticate with the new password. Nothing may be lost on the way.
+node_disrupt_rotate_scram() {
+  local ns="$SLUICE_E2E_NAMESPACE" before after hash_before hash_after out
+  before=$(_kubectl -n "$ns" get "deployment/$1-worker" -o 'jsonpath={.metadata.generation}')
+  hash_before=$(_kubectl -n "$ns" get "deployment/$1-worker" -o 'jsonpath={.spec.template.metadata.annotations.sluice\.dev/secrets-hash}')
+  random_secret >"$KAFKA_SCRAM_PASSWORD_FILE.new"
+  e2e_log "$1: rotating the SCRAM password of $KAFKA_SCRAM_USER: kafka-configs on the broker, then Secret kafka-scram"
+  out=$(kafka_configs --alter --entity-type users --entity-name "$KAFKA_SCRAM_USER" \
+          --add-config "SCRAM-SHA-512=[password=$(<"$KAFKA_SCRAM_PASSWORD_FILE.new")]" 2>&1) \
+    || { echo "$out" | tail -n 5 >&2; e2e_error "$1: kafka-configs could not change the SCRAM password"; return 1; }
+  mv "$KAFKA_SCRAM_PASSWORD_FILE.new" "$KAFKA_SCRAM_PASSWORD_FILE"  # what the broker now holds
+  _kubectl -n "$ns" create secret generic kafka-scram --from-literal=username="$KAFKA_SCRAM_USER" \
+    --from-file=password="$KAFKA_SCRAM_PASSWORD_FILE" --dry-run=client -o yaml | _kubectl apply -f - >/dev/null
+  local deadline=$((SECONDS + $(_timeout 30)))
+  while (( SECONDS < deadline )); do
+    after=$(_kubectl -n "$ns" get "deployment/$1-worker" -o 'jsonpath={.metadata.generation}')
+    hash_after=$(_kubectl -n "$ns" get "deployment/$1-worker" -o 'jsonpath={.spec.template.metadata.annotations.sluice\.dev/secrets-hash}')
+    if [[ "$after" != "$before" && "$hash_after" != "$hash_before" ]]; then
+      e2e_log "$1: Secret changed -> deployment/$1-worker rolls: generation $before -> $after, secrets hash $hash_before -> $hash_after"
+      return 0
+    fi
+    sleep 0.5
+  done
+  e2e_error "$1: the worker Deployment did not roll within $(_timeout 30)s of the Secret change (secrets hash '$hash_before' -> '$hash_after')"
+  return 1
+}
+
 # node_prepare_<disruption> NAME: changes to the pipeline before the burst (at 0 workers).
 node_prepare_oom() {
   e2e_log "$1: memory limit 96Mi with a byte budget of 1 GiB (backpressure.maxInFlightBytes), 64 KiB messages"
@@ -165,10 +196,36 @@ node_disrupt_oom() {
   return 1
 }
 
+# wait_delivered NAME COUNT TIMEOUT: the sink has every id 1..COUNT of NAME (for pipelines that are
+# not autoscaled, whose lag the operator cannot see).
+wait_delivered() {
+  local name="$1" count="$2" deadline=$((SECONDS + $(_timeout "$3"))) stats unique=0
+  e2e_log "$name: waiting up to $(_timeout "$3")s for all $count messages at the sink"
+  while (( SECONDS < deadline )); do
+    stats=$(sink_stats "$name" "$count" 2>/dev/null) && unique=$(sink_field "$stats" unique)
+    (( unique >= count )) && return 0
+    sleep 1
+  done
+  e2e_error "$name: the sink has $unique of $count messages"
+  return 1
+}
+
+# assert_probe_credentials_unusable NAME: the Scaling condition says the lag probe cannot use the
+# source's credentials (a NATS NKey seed): the pipeline is held at minReplicas, on purpose.
+assert_probe_credentials_unusable() {
+  local reason message
+  reason=$(sluice_get "$SLUICE_E2E_NAMESPACE" "$1" '.status.conditions[?(@.type=="Scaling")].reason')
+  message=$(sluice_get "$SLUICE_E2E_NAMESPACE" "$1" '.status.conditions[?(@.type=="Scaling")].message')
+  [[ "$reason" == ProbeCredentialsUnusable ]] \
+    || { e2e_error "$1: Scaling reason '$reason' ($message), want ProbeCredentialsUnusable"; return 1; }
+  e2e_log "$1: not autoscaled, as documented: Scaling=False $reason: $message"
+}
+
 # node_run_scenario NAME SOURCE COUNT PEAK DELAY_MS DISRUPTION: fresh topic/stream, apply the
 # pipeline (sink bucket NAME), burst of COUNT -> scale-up >= PEAK -> disruption -> drain -> back to
-# 0 -> every id 1..COUNT at the sink -> delete. Appends "NAME produced delivered duplicates ..." to
-# $NODE_RESULTS.
+# 0 -> every id 1..COUNT at the sink -> delete. PEAK "-": the pipeline is not autoscaled (its lag
+# probe cannot use the credentials): its minReplicas workers consume the burst instead. Appends
+# "NAME produced delivered duplicates ..." to $NODE_RESULTS.
 node_run_scenario() {
   local name="$1" source="$2" count="$3" peak="$4" delay="$5" disruption="$6" ns="$SLUICE_E2E_NAMESPACE"
   local target manifest
@@ -176,10 +233,14 @@ node_run_scenario() {
   export E2E_PIPELINE="$name" E2E_SINK_URL="http://sink.$ns.svc:8080/ingest/$name"
   (( delay > 0 )) && E2E_SINK_URL+="?delayMs=$delay"
   case "$source" in
-    kafka) E2E_TOPIC="e2e-$name"; target="$E2E_TOPIC"; kafka_topic "$E2E_TOPIC" 8 || return 1 ;;
+    kafka|kafka-secure) E2E_TOPIC="e2e-$name"; target="$E2E_TOPIC"; kafka_topic "$E2E_TOPIC" 8 || return 1 ;;
     nats)
       E2E_TOPIC=$(tr 'a-z-' 'A-Z_' <<<"$name"); target="${name//-/.}"
       python3 "$repo/e2e/local/nats_tool.py" --url "$NS_NATS_URL" stream --recreate "$E2E_TOPIC" "$target.>" >/dev/null || return 1
+      ;;
+    nats-secure)
+      E2E_TOPIC=$(tr 'a-z-' 'A-Z_' <<<"$name"); target="${name//-/.}"
+      nats_secure_tool stream --recreate "$E2E_TOPIC" "$target.>" >/dev/null || return 1
       ;;
     *) e2e_error "$name: unknown source $source"; return 1 ;;
   esac
@@ -188,7 +249,11 @@ node_run_scenario() {
   manifest=$(sluice_render "$NODE_PIPELINES_DIR/$source-sink.yaml") || return 1
   _kubectl apply -f - <<<"$manifest" >/dev/null || { e2e_error "$name: kubectl apply failed"; return 1; }
   sluice_wait_condition "$ns" "$name" Ready 120 || return 1
-  sluice_wait_field "$ns" "$name" .status.desiredReplicas 0 60 || return 1
+  if [[ "$peak" == - ]]; then
+    assert_probe_credentials_unusable "$name" || return 1
+  else
+    sluice_wait_field "$ns" "$name" .status.desiredReplicas 0 60 || return 1
+  fi
   local payload=32
   if declare -F "node_prepare_${disruption//-/_}" >/dev/null; then
     "node_prepare_${disruption//-/_}" "$name" || return 1
@@ -197,9 +262,14 @@ node_run_scenario() {
   e2e_log "scenario $name: producing $count messages (ids 1..$count, $payload-byte payloads)"
   E2E_PAYLOAD_BYTES=$payload node_produce "$source" "$target" "$count" \
     || { e2e_error "$name: producing $count messages failed"; return 1; }
-  sluice_wait_at_least "$ns" "$name" .status.lag.total 1 60 || return 1
-  sluice_assert_scale_up "$ns" "$name" "$peak" 180 || return 1
-  pods_with_images "$ns" "app.kubernetes.io/instance=$name" >&2
+  if [[ "$peak" == - ]]; then
+    pods_with_images "$ns" "app.kubernetes.io/instance=$name" >&2
+    wait_delivered "$name" "$count" 180 || return 1
+  else
+    sluice_wait_at_least "$ns" "$name" .status.lag.total 1 60 || return 1
+    sluice_assert_scale_up "$ns" "$name" "$peak" 180 || return 1
+    pods_with_images "$ns" "app.kubernetes.io/instance=$name" >&2
+  fi
   case "$disruption" in
     none) ;;
     oom) node_disrupt_oom "$name" || return 1 ;;
@@ -208,8 +278,10 @@ node_run_scenario() {
       "node_disrupt_${disruption//-/_}" "$name" || return 1
       ;;
   esac
-  sluice_assert_drained "$ns" "$name" 300 || return 1
-  sluice_assert_scale_down "$ns" "$name" 0 180 || return 1
+  if [[ "$peak" != - ]]; then
+    sluice_assert_drained "$ns" "$name" 300 || return 1
+    sluice_assert_scale_down "$ns" "$name" 0 180 || return 1
+  fi
   local stats received unique dups missing order bad unexpected aborted
   stats=$(sink_stats "$name" "$count") || { e2e_error "$name: cannot read the sink's counts"; return 1; }
   received=$(sink_field "$stats" received); unique=$(sink_field "$stats" unique)

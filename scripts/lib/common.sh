@@ -219,6 +219,30 @@ env_put() {
 }
 env_reset() { rm -f "$SLUICE_STATE/$1/env.part"; }
 
+# tls_server_pki DIR CN SAN...: a throwaway CA (DIR/ca.crt) and a server certificate it signed
+# (DIR/server.crt, DIR/server.key) for the brokers' TLS listeners in tests: ECDSA P-256, valid
+# 7 days, subjectAltNames SAN... as OpenSSL spells them (DNS:kafka.kafka.svc IP:10.250.0.2).
+# Made anew with every start (the state dir is fresh); nothing is cached.
+tls_server_pki() {
+  local dir="$1" cn="$2"; shift 2
+  local sans; sans=$(IFS=,; echo "$*")
+  mkdir -p "$dir"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+      -subj "/CN=sluice test CA for $cn" -keyout "$dir/ca.key" -out "$dir/ca.crt" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$cn" \
+      -keyout "$dir/server.key" -out "$dir/server.csr" &&
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+      "$sans" >"$dir/server.ext" &&
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 7 \
+      -extfile "$dir/server.ext" -out "$dir/server.crt"
+  } >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; die "openssl: cannot make the TLS certificates in $dir"; }
+  chmod 600 "$dir/ca.key" "$dir/server.key"
+}
+
+# random_secret: 24 URL-safe characters for test credentials (SCRAM passwords, ...).
+random_secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+
 # download FILE CMD...: atomically produce FILE from a command writing to stdout.
 atomic_mark_done() { touch "$1/.complete"; }
 is_complete() { [[ -f "$1/.complete" ]]; }

@@ -8,6 +8,7 @@
 #   scripts/lib/kafka-cli.sh console-producer --topic orders   (lines from stdin)
 #   scripts/lib/kafka-cli.sh console-consumer --topic orders --from-beginning --max-messages 1
 #   scripts/lib/kafka-cli.sh get-offsets --topic orders
+#   scripts/lib/kafka-cli.sh configs --alter --entity-type users --entity-name u --add-config 'SCRAM-SHA-512=[password=p]'
 #   scripts/lib/kafka-cli.sh run <main-class> [args...]        (no --bootstrap-server added)
 #
 # Reads KAFKA_BOOTSTRAP / KAFKA_CLASSPATH from the environment, else from $SLUICE_STATE/env.
@@ -21,7 +22,7 @@ if [[ -z "${KAFKA_BOOTSTRAP:-}" || -z "${KAFKA_CLASSPATH:-}" ]]; then
 fi
 [[ -n "${KAFKA_BOOTSTRAP:-}" ]] || { echo "kafka-cli: kafka is not up (scripts/dev-env up kafka)" >&2; exit 1; }
 
-[[ $# -ge 1 ]] || { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 tool="$1"; shift
 
 # Class names as used by the kafka-*.sh scripts of Kafka 3.9.
@@ -31,6 +32,7 @@ case "$tool" in
   console-consumer) main=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
   console-producer) main=kafka.tools.ConsoleProducer ;;
   get-offsets) main=org.apache.kafka.tools.GetOffsetShell ;;
+  configs) main=kafka.admin.ConfigCommand ;;
   run) main="$1"; shift ;;
   *) echo "kafka-cli: unknown tool '$tool'" >&2; exit 2 ;;
 esac
