@@ -20,6 +20,7 @@
 
 #include "tests/support/env_file.h"
 #include "tests/support/http_get.h"
+#include "tests/support/tls_nats_server.h"
 #include "tests/worker/http_receiver.h"
 #include "tests/worker/nats_test_client.h"
 #include "tests/worker/worker_process.h"
@@ -701,6 +702,37 @@ TEST_F(NatsWorkerIntegration, NatsSinkCorePublishIsAnExplicitOptIn) {
   EXPECT_NE(worker.log().find("core publish + flush (publish: core"), std::string::npos) << worker.log();
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.waitExit(30s), 0) << worker.log();
+}
+
+// #18 item 10: the worker verifies the NATS server's name against its certificate. Both servers'
+// certificates come from a CA the worker trusts; only the one for 127.0.0.1 gets past the handshake
+// (to the next thing a fresh server lacks: the stream).
+TEST(NatsTlsIntegration, RefusesACertificateForAnotherName) {
+  sluice::testing::TlsNatsServer right({"IP:127.0.0.1"});
+  ASSERT_TRUE(right.ok()) << right.error();
+  sluice::testing::TlsNatsServer wrong({"DNS:elsewhere.example"});
+  ASSERT_TRUE(wrong.ok()) << wrong.error();
+  NatsSettings settings;
+  settings.stream = "TLS";
+  settings.subjectPrefix = "tls-in";
+  settings.consumer = "tls-c";
+  settings.sinkUrl = "http://127.0.0.1:1/unused";
+  auto withCa = [&](const sluice::testing::TlsNatsServer& server) {
+    std::string yaml = manifest(server.url(), settings);
+    const std::string anchor = "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + "}";
+    return yaml.replace(yaml.find(anchor), anchor.size(),
+                        "ackWaitSeconds: " + std::to_string(settings.ackWaitSeconds) + ", tls: {caFile: \"" +
+                            server.caFile() + "\"}}");
+  };
+  {
+    WorkerProcess refused("nats-tls-wrong-name", withCa(wrong));
+    EXPECT_NE(refused.waitExit(30s).value_or(0), 0) << refused.log();
+    EXPECT_NE(refused.log().find("mismatch"), std::string::npos) << refused.log();
+  }
+  WorkerProcess connected("nats-tls-right-name", withCa(right));
+  EXPECT_NE(connected.waitExit(30s).value_or(0), 0) << connected.log();
+  EXPECT_NE(connected.log().find("nats stream 'TLS' does not exist"), std::string::npos) << connected.log();
+  EXPECT_EQ(connected.log().find("mismatch"), std::string::npos) << connected.log();
 }
 
 // NKey authentication with only the seed in the Secret: a nats-server of our own (Debian's, on a free

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/support/env_file.h"
+#include "tests/support/tls_nats_server.h"
 
 namespace sluice::scaling {
 namespace {
@@ -170,6 +171,35 @@ TEST(NatsLagProbeUnreachable, ClosedPortIsUnavailable) {
   auto snap = probe.probe();
   ASSERT_FALSE(snap.isOk());
   EXPECT_NE(snap.status().code(), common::ErrorCode::kNotFound) << snap.status().toString();
+}
+
+// #18 item 10: the probe verifies the server's name against its certificate. Two servers with
+// certificates from the same CA, which the probe trusts: one for 127.0.0.1 (connects; the missing
+// stream then answers NotFound), one for another name (refused at the handshake).
+TEST(NatsLagProbeTls, RefusesACertificateForAnotherName) {
+  testing::TlsNatsServer right({"IP:127.0.0.1"});
+  ASSERT_TRUE(right.ok()) << right.error();
+  testing::TlsNatsServer wrong({"DNS:elsewhere.example"});
+  ASSERT_TRUE(wrong.ok()) << wrong.error();
+  NatsConnectionPool pool;
+  auto probeAt = [&](const testing::TlsNatsServer& server, const std::string& caPem) {
+    NatsLagProbeConfig c;
+    c.connection.servers = {server.url()};
+    clients::NatsTls tls;
+    tls.caPem = caPem;
+    c.connection.tls = tls;
+    c.stream = "S";
+    c.consumer = "C";
+    c.timeout = std::chrono::milliseconds(3000);
+    return NatsLagProbe(pool, c).probe();
+  };
+  auto connected = probeAt(right, right.caPem());
+  ASSERT_FALSE(connected.isOk());
+  EXPECT_EQ(connected.status().code(), common::ErrorCode::kNotFound) << connected.status().toString();
+  auto refused = probeAt(wrong, wrong.caPem());
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_NE(refused.status().code(), common::ErrorCode::kNotFound) << refused.status().toString();
+  EXPECT_NE(refused.status().message().find("mismatch"), std::string::npos) << refused.status().toString();
 }
 
 }  // namespace
