@@ -14,6 +14,7 @@ const ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebinding
 const ResourceType kSecrets{"", "v1", "secrets", "Secret", true};
 const ResourceType kEvents{"", "v1", "events", "Event", true};
 const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
+const ResourceType kPods{"", "v1", "pods", "Pod", true};
 const ResourceType kNamespaces{"", "v1", "namespaces", "Namespace", false};
 }  // namespace resources
 

@@ -25,6 +25,7 @@ extern const ResourceType kRoleBindings;
 extern const ResourceType kSecrets;
 extern const ResourceType kEvents;
 extern const ResourceType kLeases;
+extern const ResourceType kPods;
 extern const ResourceType kNamespaces;
 }  // namespace resources
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "common/time_format.h"
 #include "operator/controller/reasons.h"
 
@@ -22,6 +24,36 @@ std::vector<contract::WorkerReport> reportsFromLeases(const std::vector<json>& l
       continue;
     }
     out.push_back(std::move(*report));
+  }
+  return out;
+}
+
+std::vector<json> trustedReportLeases(std::vector<json> leases, const std::vector<json>& pods) {
+  std::map<std::string, std::string> uidByPod;
+  for (const auto& pod : pods) {
+    uidByPod[pod.value("/metadata/name"_json_pointer, std::string())] =
+        pod.value("/metadata/uid"_json_pointer, std::string());
+  }
+  const auto trusted = [&](const json& lease) {
+    const std::string name = lease.value("/metadata/name"_json_pointer, std::string());
+    const auto pod = uidByPod.find(name);
+    if (name.empty() || pod == uidByPod.end() || pod->second.empty()) return false;
+    for (const auto& ref : lease.value("/metadata/ownerReferences"_json_pointer, json::array())) {
+      if (ref.is_object() && ref.value("kind", "") == "Pod" && ref.value("name", "") == name &&
+          ref.value("uid", "") == pod->second) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<json> out;
+  for (auto& lease : leases) {
+    if (trusted(lease)) {
+      out.push_back(std::move(lease));
+      continue;
+    }
+    spdlog::debug("lease {}: not owned by a Pod of its pipeline; its report is ignored",
+                  lease.value("/metadata/name"_json_pointer, std::string()));
   }
   return out;
 }

@@ -26,6 +26,15 @@ namespace sluice::controller {
 // without one or with one that does not decode is left out (its pod is starting or not ours).
 std::vector<contract::WorkerReport> reportsFromLeases(const std::vector<nlohmann::json>& leases);
 
+// The Leases whose report the autoscaler may trust: each names a Pod of the pipeline by its owner
+// reference (kind Pod, the Lease's own name, that Pod's uid; the worker writes it so), and that
+// Pod is among `pods` (the pipeline's Pods as listed by its label). A worker account may create
+// and patch Leases in its namespace (Lease names are per Pod, so RBAC cannot narrow them by name),
+// but cannot read Pods: a Lease labelled for another pipeline, or without an owner, is left out,
+// as is one whose Pod is gone.
+std::vector<nlohmann::json> trustedReportLeases(std::vector<nlohmann::json> leases,
+                                                const std::vector<nlohmann::json>& pods);
+
 // status.source, the CRD's Source printer column: "kafka:<first topic>" or "nats:<stream>".
 std::string sourceSummary(const spec::PipelineSpec& spec);
 

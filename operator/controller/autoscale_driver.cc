@@ -71,11 +71,15 @@ std::vector<json> AutoscaleDriver::workerLeases(ScalingState& state, const spec:
   kube::ListOptions options;
   options.labelSelector = std::string(contract::kPipelineLabel) + "=" + pipeline.metadata.name;
   auto leases = client_.list(kube::resources::kLeases, pipeline.metadata.namespace_, options);
-  if (leases) {
+  // Only reports from Leases owned by a live Pod of the pipeline count (trustedReportLeases).
+  common::Result<kube::ObjectList> pods = kube::ObjectList{};
+  if (leases && !leases->items.empty())
+    pods = client_.list(kube::resources::kPods, pipeline.metadata.namespace_, options);
+  if (leases && pods) {
     state.leaseError.clear();
-    return std::move(leases->items);
+    return trustedReportLeases(std::move(leases->items), pods->items);
   }
-  const std::string error = leases.status().toString();
+  const std::string error = (leases ? pods.status() : leases.status()).toString();
   if (error != state.leaseError)
     spdlog::warn("listing worker Leases of {}: {}", pipeline.metadata.name, error);
   state.leaseError = error;

@@ -233,8 +233,13 @@ json desiredServiceAccount(const spec::ConsumerPipeline& pipeline, const json& p
           {"metadata", metadataFor(pipelineObject, workerName(pipeline.metadata.name))}};
 }
 
-// Least privilege: the worker reads its own pipeline and keeps a heartbeat Lease. Lease names are
-// per pod, so get/update/patch cannot be narrowed by name; create never can be.
+// Least privilege: the worker reads its own pipeline and keeps a heartbeat Lease, written with
+// server-side apply only (create when absent, else patch: it never reads, lists or replaces one,
+// so it cannot find other Leases' names). Lease names are per Pod, so patch cannot be narrowed by
+// name and create never can be; the operator trusts only reports from Leases owned by a live Pod
+// of the pipeline (trustedReportLeases), which another pipeline's worker cannot forge (it cannot
+// read Pods). The operator must itself hold every permission it grants here (RBAC escalation
+// check): consumerpipelines get, leases create/patch (charts/sluice/templates/_helpers.tpl).
 json desiredRole(const spec::ConsumerPipeline& pipeline, const json& pipelineObject) {
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
@@ -245,7 +250,7 @@ json desiredRole(const spec::ConsumerPipeline& pipeline, const json& pipelineObj
                                   {"verbs", json::array({"get"})}},
                                  {{"apiGroups", json::array({"coordination.k8s.io"})},
                                   {"resources", json::array({"leases"})},
-                                  {"verbs", json::array({"create", "get", "update", "patch"})}}})}};
+                                  {"verbs", json::array({"create", "patch"})}}})}};
 }
 
 json desiredRoleBinding(const spec::ConsumerPipeline& pipeline, const json& pipelineObject) {

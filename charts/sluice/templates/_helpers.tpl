@@ -73,36 +73,49 @@ lease access through a Role; Kubernetes' RBAC escalation check only lets it crea
 because it holds the same lease permissions itself.
 */}}
 {{- define "sluice.rules" -}}
+# Least privilege: each verb is one the operator calls (rules on what it writes and reads are
+# listed against the code in docs/security.md; the node e2e runs the operator in-cluster with
+# these rules). No delete anywhere: the garbage collector removes a pipeline's objects through
+# their owner references.
+# Pipelines: list/watch (the informer); get only because the worker Role the operator writes
+# grants get on the worker's own pipeline, and RBAC lets a subject grant only what it holds.
 - apiGroups: [sluice.dev]
   resources: [consumerpipelines]
-  verbs: [get, list, watch, patch, update]
+  verbs: [get, list, watch]
 - apiGroups: [sluice.dev]
   resources: [consumerpipelines/status]
-  verbs: [get, patch, update]
+  verbs: [patch]
 # Owner references with blockOwnerDeletion need update on the owner's finalizers subresource
 # where the OwnerReferencesPermissionEnforcement admission plugin is on.
 - apiGroups: [sluice.dev]
   resources: [consumerpipelines/finalizers]
   verbs: [update]
+# Owned objects: server-side apply (patch; create when absent) after a get of what is at that
+# name (the operator never adopts an object it did not create); Deployments also list/watch.
 - apiGroups: [apps]
   resources: [deployments]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, list, watch, create, patch]
 - apiGroups: [""]
   resources: [configmaps, serviceaccounts]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, create, patch]
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [roles, rolebindings]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, create, patch]
+# Leases: get/create/update for leader election, list for the workers' heartbeat reports;
+# create/patch because the worker Role grants them (see consumerpipelines get).
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  verbs: [get, list, watch, create, update, patch]
+  verbs: [get, list, create, update, patch]
+# The pipeline's Pods (by its label), to trust only reports from Leases owned by one of them.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
+# The Secrets a pipeline names: their presence (a condition when missing) and, for the lag probe,
+# the credentials of Secrets labelled for it (docs/security.md).
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, list, watch]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 {{- end -}}

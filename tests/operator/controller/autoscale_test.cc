@@ -65,6 +65,36 @@ TEST(ReportsFromLeases, DecodesReportsAndSkipsLeasesWithoutOne) {
   EXPECT_DOUBLE_EQ(reports[0].processedPerSecond, 250);
 }
 
+// A worker account may create and patch any Lease in its namespace; only a Lease owned by a live
+// Pod of the pipeline (as the worker writes it: owner kind Pod, the Lease's name, the Pod's uid)
+// is trusted, so another pipeline's worker cannot forge this one's reports.
+TEST(TrustedReportLeases, OnlyLeasesOwnedByALivePodOfThePipelineCount) {
+  const auto pod = [](const std::string& name, const std::string& uid) {
+    return json{{"metadata", {{"name", name}, {"uid", uid}}}};
+  };
+  const auto owned = [](const std::string& name, json ref) {
+    json l = lease(name, "r");
+    if (!ref.is_null()) l["metadata"]["ownerReferences"] = json::array({std::move(ref)});
+    return l;
+  };
+  const auto podRef = [](const std::string& name, const std::string& uid) {
+    return json{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", name}, {"uid", uid}};
+  };
+  const std::vector<json> pods = {pod("orders-worker-a", "uid-a"), pod("orders-worker-b", "uid-b")};
+  const std::vector<json> leases = {
+      owned("orders-worker-a", podRef("orders-worker-a", "uid-a")),    // the worker's own: trusted
+      owned("orders-worker-b", podRef("orders-worker-b", "guessed")),  // a forged owner uid
+      owned("orders-worker-x", podRef("orders-worker-x", "uid-x")),    // no such Pod of the pipeline
+      owned("orders-worker-c", json()),                                // no owner at all
+      owned("orders-worker-b", podRef("orders-worker-a", "uid-a")),    // another Pod's owner
+      owned("orders-worker-b", {{"kind", "ConfigMap"}, {"name", "orders-worker-b"}, {"uid", "uid-b"}}),
+  };
+  const auto trusted = trustedReportLeases(leases, pods);
+  ASSERT_EQ(trusted.size(), 1u);
+  EXPECT_EQ(trusted[0].value("/metadata/name"_json_pointer, std::string()), "orders-worker-a");
+  EXPECT_TRUE(trustedReportLeases(leases, {}).empty());
+}
+
 TEST(SourceSummary, NamesTheFirstTopicOrTheStream) {
   EXPECT_EQ(sourceSummary(kafkaSpec()), "kafka:orders");
   spec::PipelineSpec nats;
