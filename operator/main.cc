@@ -23,6 +23,10 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addOption("namespaces", "", "comma-separated namespaces to watch; empty = all", "SLUICE_NAMESPACES");
   cli.addOption("worker-image", "ghcr.io/sluice-dev/sluice:" + std::string(sluice::kVersion),
                 "worker image used when a pipeline sets none", "SLUICE_WORKER_IMAGE");
+  cli.addOption("allowed-image-repositories", "",
+                "comma-separated image repositories (exact, or prefixes ending in /) a pipeline's "
+                "spec.worker.image may name; empty = any (docs/security.md)",
+                "SLUICE_ALLOWED_IMAGE_REPOSITORIES");
   cli.addOption("metrics-address", ":9090", "where /metrics listens", "SLUICE_METRICS_ADDRESS");
   cli.addOption("health-address", ":8081", "where /healthz and /readyz listen", "SLUICE_HEALTH_ADDRESS");
   cli.addSwitch("leader-elect", "elect a leader through a coordination.k8s.io Lease (for several replicas)");
@@ -38,6 +42,10 @@ sluice::common::CommandLine makeCommandLine() {
   cli.addSwitch("probe-non-loopback-sources",
                 "also contact sources outside loopback (host names, private and public addresses) to probe "
                 "reachability and lag");
+  cli.addSwitch(
+      "lag-probe-unlabelled-secrets",
+      "let the lag probe use Secrets a pipeline names that are not labelled sluice.dev/lag-probe=true "
+      "(sends them to the servers the pipeline's author chose; docs/security.md)");
   sluice::common::addLoggingOptions(cli);
   return cli;
 }
@@ -54,6 +62,7 @@ int main(int argc, char** argv) {
   options.kubeconfig = cli.get("kubeconfig");
   options.namespaces = cli.get("namespaces");
   options.workerImage = cli.get("worker-image");
+  options.allowedImageRepositories = cli.get("allowed-image-repositories");
   options.metricsAddress = cli.get("metrics-address");
   options.healthAddress = cli.get("health-address");
   options.leaderElect = cli.flag("leader-elect");
@@ -71,6 +80,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.probeNonLoopbackSources = cli.flag("probe-non-loopback-sources");
+  options.lagProbeUnlabelledSecrets = cli.flag("lag-probe-unlabelled-secrets");
   const auto status = sluice::op::runOperator(options);
   if (!status) {
     spdlog::error("operator stopped: {}", status.toString());

@@ -23,6 +23,7 @@
 #include "kube/leader.h"
 #include "kube/watch.h"
 #include "operator/controller/desired.h"
+#include "operator/controller/image_policy.h"
 #include "operator/controller/reconciler.h"
 #include "operator/controller/work_queue.h"
 #include "operator/operator_metrics.h"
@@ -95,7 +96,9 @@ class Operator {
   controller::ReconcilerOptions reconcilerOptions() {
     controller::ReconcilerOptions out;
     out.workerImage = options_.workerImage;
+    out.allowedImageRepositories = controller::parseImageRepositories(options_.allowedImageRepositories);
     out.probe.allowNonLoopback = options_.probeNonLoopbackSources;
+    out.probe.unlabelledSecrets = options_.lagProbeUnlabelledSecrets;
     out.onLagSample = [this](const std::string& key) { queue_.add(key); };
     out.onScalingPoll = [this](const std::string& key, const controller::ScalingObservation& observed) {
       const auto [ns, name] = kube::splitKey(key);

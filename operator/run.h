@@ -23,6 +23,9 @@ struct OperatorOptions {
   int workers = 32;
   int lagProbeThreads = 2;
   bool probeNonLoopbackSources = false;
+  bool lagProbeUnlabelledSecrets = false;
+  std::string allowedImageRepositories;  // comma-separated; empty: any worker image  // see
+                                         // controller::ProbePolicy::unlabelledSecrets
 };
 
 common::Status runOperator(const OperatorOptions& options);

@@ -1,5 +1,6 @@
 #include "operator/controller/probe_credentials.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "clients/kafka_settings.h"
@@ -17,6 +18,8 @@ using common::Status;
 Result<const SecretValues*> blockSecret(const std::optional<spec::SecretRef>& ref,
                                         const SecretsByName& secrets, const std::string& field) {
   if (!ref || ref->name.empty()) return static_cast<const SecretValues*>(nullptr);
+  if (const auto refused = secrets.refused.find(ref->name); refused != secrets.refused.end())
+    return Status(common::ErrorCode::kPermissionDenied, refused->second);
   const auto found = secrets.find(ref->name);
   if (found == secrets.end()) {
     return common::notFound("Secret \"" + ref->name + "\" named by " + field + ".secretRef does not exist");
@@ -173,6 +176,20 @@ Result<clients::NatsAuth> natsCredentials(const spec::NatsAuthSpec& auth, const 
 
 }  // namespace
 
+std::optional<std::string> probeSecretRefusal(const nlohmann::json& secret, const std::string& field,
+                                              bool unlabelledAllowed) {
+  if (unlabelledAllowed) return std::nullopt;
+  const nlohmann::json labels = secret.value("/metadata/labels"_json_pointer, nlohmann::json::object());
+  if (labels.is_object() && labels.value(kProbeSecretLabel, "") == "true") return std::nullopt;
+  const std::string name = secret.value("/metadata/name"_json_pointer, std::string());
+  return "Secret \"" + name + "\" named by " + field + " is not labelled " + kProbeSecretLabel +
+         "=true: the operator sends a Secret's credentials to the servers a pipeline names only with the "
+         "consent of whoever may write that Secret (kubectl label secret " +
+         name + " " + kProbeSecretLabel +
+         "=true), or when the cluster admin allows it for all (--lag-probe-unlabelled-secrets); the workers "
+         "use the Secret either way";
+}
+
 SecretValues decodeSecret(const nlohmann::json& secret) {
   SecretValues out;
   const auto data = secret.find("data");
@@ -205,6 +222,11 @@ Result<std::map<std::string, std::string>> kafkaProbeSecurity(const spec::KafkaS
   }
   auto sasl = kafkaSaslCredentials(kafka.sasl, secrets);
   if (!sasl) return sasl.status();
+  if (*sasl && !inMemory && (*sasl)->mechanism == spec::SaslMechanism::kPlain) {
+    return Status(common::ErrorCode::kPermissionDenied,
+                  "spec.source.kafka.sasl: the lag probe does not send a SASL PLAIN password without TLS "
+                  "(set spec.source.kafka.tls.enabled, or use SCRAM)");
+  }
   const clients::KafkaProperties props = clients::kafkaSecurityProperties(inMemory, *sasl);
   return std::map<std::string, std::string>(props.begin(), props.end());
 }
@@ -224,6 +246,15 @@ Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const SecretsByName& 
   if (!nats.auth) return Status::ok();
   auto auth = natsCredentials(*nats.auth, secrets);
   if (!auth) return auth.status();
+  const bool allTls =
+      !nats.servers.empty() && std::all_of(nats.servers.begin(), nats.servers.end(),
+                                           [](const auto& s) { return s.rfind("tls://", 0) == 0; });
+  if (!settings.tls && !allTls) {
+    return Status(
+        common::ErrorCode::kPermissionDenied,
+        "spec.source.nats.auth: the lag probe does not send a NATS token or password without TLS (set "
+        "spec.source.nats.tls.enabled or tls:// servers)");
+  }
   settings.auth = std::move(*auth);
   return Status::ok();
 }

@@ -12,6 +12,7 @@
 // and the pipeline is then not lag-probed, as before.
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "clients/nats_settings.h"
@@ -20,8 +21,28 @@
 
 namespace sluice::controller {
 
-using SecretValues = std::map<std::string, std::string>;    // key -> decoded value
-using SecretsByName = std::map<std::string, SecretValues>;  // the Secrets that exist, by name
+using SecretValues = std::map<std::string, std::string>;  // key -> decoded value
+
+// The Secrets a pipeline names that exist and that the lag probe may use, by name; `refused`: those
+// that exist but the probe may not use (probeSecretRefusal), with the reason.
+struct SecretsByName : std::map<std::string, SecretValues> {
+  using std::map<std::string, SecretValues>::map;
+  std::map<std::string, std::string> refused;
+};
+
+// Trust model (docs/security.md): a pipeline's author chooses the servers its source names, so
+// the operator sends them credentials only with the consent of whoever controls the Secret: the
+// Secret carries this label with the value "true" (writing a label takes the right to write the
+// Secret, which a user who may only create ConsumerPipelines lacks). The cluster admin may waive
+// it for the whole operator (--lag-probe-unlabelled-secrets, chart value
+// operator.lagProbe.unlabelledSecrets). The workers mount the Secret either way: they are the
+// pipeline's own code.
+inline constexpr const char* kProbeSecretLabel = "sluice.dev/lag-probe";
+
+// Why the lag probe may not use `secret` (a v1 Secret as the API returns it), named by `field`
+// ("spec.source.kafka.sasl.secretRef"); nullopt: it may.
+std::optional<std::string> probeSecretRefusal(const nlohmann::json& secret, const std::string& field,
+                                              bool unlabelledAllowed);
 
 // A v1 Secret's `data` (base64) decoded, merged with `stringData` (which a fake or a dry run may
 // hold) the way the API server would.
@@ -39,7 +60,8 @@ common::Status natsProbeSecurity(const spec::NatsSourceSpec& nats, const Secrets
                                  clients::NatsClientSettings& settings);
 
 // Whether the lag probe can use the settings of the pipeline's source (whichever it is); the error
-// of kafkaProbeSecurity/natsProbeSecurity otherwise.
+// of kafkaProbeSecurity/natsProbeSecurity otherwise. Never in clear text: a SASL PLAIN password,
+// or a NATS token or user and password, only with TLS on.
 common::Status sourceProbeSecurity(const spec::PipelineSpec& spec, const SecretsByName& secrets);
 
 }  // namespace sluice::controller

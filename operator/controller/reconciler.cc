@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/spec/parse.h"
+#include "operator/controller/image_policy.h"
 #include "operator/controller/reasons.h"
 
 namespace sluice::controller {
@@ -85,8 +86,18 @@ ReconcileResult Reconciler::reconcile(const std::string& key) {
     return {writeStatus(*object, observed, false), std::nullopt};  // terminal until the spec changes
   }
   const spec::ConsumerPipeline& pipeline = parsed.pipeline;
-  Status secretError;
   Observations observed;
+  if (auto refusal = imageRefusal(pipeline.spec.worker.image, options_.allowedImageRepositories)) {
+    // Nothing applied: a Deployment the pipeline has keeps its last allowed image. Terminal until
+    // the spec (or the operator's allow-list, with a restart) changes.
+    observed.refused = Refusal{reason::kImageNotAllowed, std::move(*refusal)};
+    observed.scalingPaused = pipeline.spec.scaling.paused;
+    const auto current =
+        deployments_.get(kube::objectKey(pipeline.metadata.namespace_, workerName(pipeline.metadata.name)));
+    observed.deployment = current.get();
+    return {writeStatus(*object, observed, false), std::nullopt};
+  }
+  Status secretError;
   SecretsByName secrets;  // the data of those that exist, for the lag probe's TLS/SASL settings
   std::map<std::string, ReadSecret> secretsRead;  // versions and key names, for the owned objects
   rememberSecretUse(key, pipeline.spec);
@@ -172,6 +183,10 @@ std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& 
   for (const auto& use : referencedSecrets(pipeline.spec)) {
     auto secret = client_.get(kube::resources::kSecrets, pipeline.metadata.namespace_, use.name);
     if (secret) {
+      if (auto refusal = probeSecretRefusal(*secret, use.field, options_.probe.unlabelledSecrets)) {
+        found.refused[use.name] = std::move(*refusal);  // exists, but not for the lag probe
+        continue;
+      }
       found[use.name] = decodeSecret(*secret);  // held for this reconcile only, never logged
       ReadSecret& seen = read[use.name];
       seen.uid = secret->value("/metadata/uid"_json_pointer, std::string());

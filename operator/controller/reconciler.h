@@ -47,6 +47,8 @@ struct ReconcileResult {
 
 struct ReconcilerOptions {
   std::string workerImage;
+  // Repositories spec.worker.image may name (image_policy.h); empty: any image.
+  std::vector<std::string> allowedImageRepositories;
   ProbePolicy probe;
   std::chrono::seconds probeInterval{30};  // source re-probe and status refresh (requeueAfter)
   std::chrono::seconds resync{300};        // re-apply owned objects even when nothing changed, and

@@ -43,6 +43,9 @@ class SystemTcpProber final : public TcpProber {
 
 struct ProbePolicy {
   bool allowNonLoopback = false;
+  // The lag probe may use Secrets without the kProbeSecretLabel label (probe_credentials.h): the
+  // cluster admin's consent to send any Secret a pipeline names to the servers it names.
+  bool unlabelledSecrets = false;
   std::chrono::milliseconds timeout{500};
 };
 

@@ -110,8 +110,9 @@ because it holds the same lease permissions itself.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
-# The Secrets a pipeline names: their presence (a condition when missing) and, for the lag probe,
-# the credentials of Secrets labelled for it (docs/security.md).
+# The Secrets a pipeline names: their presence (a condition when missing), for the lag probe the
+# credentials of Secrets labelled for it (docs/security.md), and a watch (metadata only kept) so a
+# changed Secret rolls the workers.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, list, watch]

@@ -270,7 +270,7 @@ TEST(ProbeConfig, NatsTokenComesFromTheSecret) {
   pipeline.metadata.name = "orders";
   pipeline.metadata.namespace_ = "shop";
   pipeline.spec.source.nats = spec::NatsSourceSpec{};
-  pipeline.spec.source.nats->servers = {"nats://127.0.0.1:4222"};
+  pipeline.spec.source.nats->servers = {"tls://127.0.0.1:4222"};  // a token only over TLS
   pipeline.spec.source.nats->stream = "ORDERS";
   pipeline.spec.source.nats->auth = spec::NatsAuthSpec{};
   pipeline.spec.source.nats->auth->secretRef = spec::SecretRef{"nats-token"};
@@ -279,7 +279,7 @@ TEST(ProbeConfig, NatsTokenComesFromTheSecret) {
   const auto config = natsProbeConfig(pipeline, {{"nats-token", {{"token", "t0k"}}}}, why);
   ASSERT_TRUE(config.has_value()) << why;
   EXPECT_EQ(config->connection.auth.token, "t0k");
-  EXPECT_EQ(config->connection.servers, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
+  EXPECT_EQ(config->connection.servers, (std::vector<std::string>{"tls://127.0.0.1:4222"}));
   EXPECT_FALSE(natsProbeConfig(pipeline, {{"nats-token", {}}}, why).has_value());
   EXPECT_NE(why.find("has no key \"token\""), std::string::npos) << why;
 }

@@ -205,6 +205,7 @@ spec::NatsAuthSpec natsAuth(void (*edit)(spec::NatsAuthSpec&)) {
 
 TEST(NatsProbeSecurity, TokenFromTheKeyTheFileFieldNames) {
   spec::NatsSourceSpec nats;
+  nats.servers = {"tls://nats.nats.svc:4222"};  // TLS by the URL
   nats.auth =
       natsAuth([](spec::NatsAuthSpec& a) { a.tokenFile = "/var/run/secrets/sluice/nats-user/token"; });
   clients::NatsClientSettings settings;
@@ -228,6 +229,7 @@ TEST(NatsProbeSecurity, ATokenFileMadeSecretLosesItsTrailingNewlineAsInTheWorker
 // A bare key names the same Secret key as the path the operator points the field at.
 TEST(NatsProbeSecurity, ABareKeyNamesTheSameSecretKeyAsItsMountPath) {
   spec::NatsSourceSpec nats;
+  nats.servers = {"tls://nats-0:4222", "tls://nats-1:4222"};
   nats.auth = natsAuth([](spec::NatsAuthSpec& a) {
     a.usernameFile = "user";
     a.passwordFile = "/var/run/secrets/sluice/nats-user/pass";
@@ -286,6 +288,81 @@ TEST(NatsProbeSecurity, RefusesWhatCannotBePassedInMemoryOrIsMissing) {
     const auto st = natsProbeSecurity(nats, kSecrets, settings);
     ASSERT_FALSE(st.isOk()) << fragment;
     EXPECT_NE(st.message().find(fragment), std::string::npos) << st.message();
+  }
+}
+
+json secretObject(const std::string& name, json labels) {
+  json secret = {
+      {"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "shop"}}}};
+  if (!labels.is_null()) secret["metadata"]["labels"] = std::move(labels);
+  return secret;
+}
+
+// The trust model's decision: the lag probe uses a Secret only with the consent of whoever may
+// write it (the label), or with the cluster admin's for all (the operator's switch).
+TEST(ProbeSecretRefusal, OnlyLabelledSecretsUnlessTheAdminAllowsAll) {
+  const std::string field = "spec.source.kafka.sasl.secretRef";
+  const auto labelled = secretObject("kafka-user", {{"sluice.dev/lag-probe", "true"}});
+  EXPECT_FALSE(probeSecretRefusal(labelled, field, false).has_value());
+  for (const json& unlabelled :
+       {secretObject("kafka-user", json()), secretObject("kafka-user", {{"sluice.dev/lag-probe", "false"}}),
+        secretObject("kafka-user", {{"sluice.dev/lag-probe", "yes"}}),
+        secretObject("kafka-user", {{"app", "payments"}})}) {
+    const auto refusal = probeSecretRefusal(unlabelled, field, false);
+    ASSERT_TRUE(refusal.has_value()) << unlabelled.dump();
+    EXPECT_NE(refusal->find("Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef is not labelled "
+                            "sluice.dev/lag-probe=true"),
+              std::string::npos)
+        << *refusal;
+    EXPECT_NE(refusal->find("kubectl label secret kafka-user sluice.dev/lag-probe=true"), std::string::npos);
+    EXPECT_FALSE(probeSecretRefusal(unlabelled, field, true).has_value());  // the admin's switch
+  }
+}
+
+// A Secret refused for the probe is reported as such (not as missing), and nothing of it is used.
+TEST(ProbeSecretRefusal, ARefusedSecretStopsTheProbeWithItsReason) {
+  SecretsByName secrets = kSecrets;
+  secrets.erase("kafka-user");
+  secrets.refused["kafka-user"] = "Secret \"kafka-user\" ... is not labelled sluice.dev/lag-probe=true";
+  spec::KafkaSourceSpec kafka;
+  kafka.sasl = saslFrom("kafka-user");
+  const auto got = kafkaProbeSecurity(kafka, secrets);
+  ASSERT_FALSE(got.isOk());
+  EXPECT_EQ(got.status().code(), common::ErrorCode::kPermissionDenied);
+  EXPECT_NE(got.status().message().find("is not labelled sluice.dev/lag-probe=true"), std::string::npos);
+}
+
+// Never in clear text: a PLAIN password, or a NATS token or password, only over TLS. SCRAM and
+// client certificates do not send the secret itself.
+TEST(ProbeSecurity, NoPasswordInClearText) {
+  spec::KafkaSourceSpec kafka;
+  kafka.sasl = saslFrom("kafka-user");
+  kafka.sasl->mechanism = spec::SaslMechanism::kPlain;
+  auto plain = kafkaProbeSecurity(kafka, kSecrets);
+  ASSERT_FALSE(plain.isOk());
+  EXPECT_EQ(plain.status().code(), common::ErrorCode::kPermissionDenied);
+  EXPECT_NE(plain.status().message().find("does not send a SASL PLAIN password without TLS"),
+            std::string::npos);
+  kafka.tls = tlsFrom("ca-only");
+  EXPECT_TRUE(kafkaProbeSecurity(kafka, kSecrets).isOk());
+  kafka.tls.reset();
+  kafka.sasl->mechanism = spec::SaslMechanism::kScramSha512;
+  EXPECT_TRUE(kafkaProbeSecurity(kafka, kSecrets).isOk());
+
+  for (const std::vector<std::string>& servers :
+       {std::vector<std::string>{"nats://nats:4222"},
+        std::vector<std::string>{"tls://a:4222", "nats://b:4222"}, std::vector<std::string>{}}) {
+    spec::NatsSourceSpec nats;
+    nats.servers = servers;
+    nats.auth = natsAuth([](spec::NatsAuthSpec& a) { a.tokenFile = "token"; });
+    clients::NatsClientSettings settings;
+    const auto st = natsProbeSecurity(nats, kSecrets, settings);
+    ASSERT_FALSE(st.isOk()) << servers.size();
+    EXPECT_NE(st.message().find("does not send a NATS token or password without TLS"), std::string::npos)
+        << st.message();
+    nats.tls = tlsFrom("ca-only");
+    clients::NatsClientSettings withTls;
+    EXPECT_TRUE(natsProbeSecurity(nats, kSecrets, withTls).isOk()) << servers.size();
   }
 }
 

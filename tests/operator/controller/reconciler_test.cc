@@ -60,10 +60,12 @@ class ReconcilerTest : public ::testing::Test {
     };
   }
 
-  std::unique_ptr<Reconciler> makeReconciler(bool deploymentFirst = true) {
+  std::unique_ptr<Reconciler> makeReconciler(bool deploymentFirst = true,
+                                             std::vector<std::string> allowedImageRepositories = {}) {
     ReconcilerOptions options;
     options.workerImage = "ghcr.io/sluice-dev/sluice:test";
     options.deploymentFirst = deploymentFirst;
+    options.allowedImageRepositories = std::move(allowedImageRepositories);
     return std::make_unique<Reconciler>(client_, pipelines_, deployments_, prober_, clock_, random_, options);
   }
   // Five applies (the Deployment's answer is `deployment`), then the Event and the status patch.
@@ -184,6 +186,37 @@ TEST_F(ReconcilerTest, AnAccountItDidNotCreateIsNotAdoptedAndBecomesAConditionNa
               std::string::npos)
         << c->dump();
   }
+}
+
+// spec.worker.image outside the operator's allow-list: nothing applied, Ready=False and
+// Degraded=True naming the field and the fix, one Warning Event; an allowed one is applied as usual.
+TEST_F(ReconcilerTest, AnImageOutsideTheAllowListIsNotAppliedAndBecomesAConditionNamingIt) {
+  json pipeline = readPipeline("kafka-basic");
+  pipeline["spec"]["worker"]["image"] = "evil.example.com/miner:1";
+  pipelines_.upsert(pipeline);
+  transport_.addResponse(201, "{}");
+  transport_.addResponse(200, "{}");
+  const auto refused = makeReconciler(false, {"ghcr.io/sluice-dev/sluice"})->reconcile("shop/orders");
+  ASSERT_TRUE(refused.status.isOk()) << refused.status.toString();
+  EXPECT_FALSE(refused.requeueAfter.has_value());  // a spec change brings it back
+  EXPECT_EQ(writes(transport_.requests), (std::vector<std::string>{"event ImageNotAllowed", "status"}));
+  const json status = pipelineWithPatchedStatus()["status"];
+  for (const char* type : {"Ready", "Degraded"}) {
+    const json* c = findCondition(status, type);
+    ASSERT_NE(c, nullptr) << type;
+    EXPECT_EQ(c->value("reason", ""), "ImageNotAllowed") << type;
+    EXPECT_NE(c->value("message", "").find("spec.worker.image \"evil.example.com/miner:1\" is not allowed"),
+              std::string::npos)
+        << c->dump();
+  }
+
+  transport_.requests.clear();
+  pipeline["spec"]["worker"]["image"] = "ghcr.io/sluice-dev/sluice:0.2.0";
+  pipelines_.upsert(pipeline);
+  scriptCreate(deploymentAnswer());
+  const auto allowed = makeReconciler(false, {"ghcr.io/sluice-dev/sluice"})->reconcile("shop/orders");
+  ASSERT_TRUE(allowed.status.isOk()) << allowed.status.toString();
+  EXPECT_EQ(applied(transport_.requests).size(), 5u);
 }
 
 TEST_F(ReconcilerTest, ANewPipelineGetsItsDeploymentInAFirstPassAndTheRestInASecond) {

@@ -305,6 +305,30 @@ TEST_F(OperatorIntegration, TheWorkerAccountMayDoWhatItsHeartbeatNeedsAndNothing
   }
 }
 
+// With an allow-list of worker image repositories, a pipeline naming another image gets no
+// Deployment and a condition naming the field and the fix.
+TEST_F(OperatorIntegration, AWorkerImageOutsideTheAllowListIsRefused) {
+  auto op =
+      startOperator({"--allowed-image-repositories", "ghcr.io/sluice-dev/sluice,registry.example.com/team/"});
+  json manifest = pipelineManifest(ns_, "miner");
+  manifest["spec"]["worker"]["image"] = "evil.example.com/miner:1";
+  ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
+  json allowed = pipelineManifest(ns_, "mirrored");
+  allowed["spec"]["worker"]["image"] = "registry.example.com/team/sluice:1";
+  ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, allowed).isOk());
+  ASSERT_TRUE(eventually(30s,
+                         [&] {
+                           return conditionMessage("miner", "Ready", "ImageNotAllowed")
+                                      .find(
+                                          "spec.worker.image \"evil.example.com/miner:1\" is not allowed") !=
+                                  std::string::npos;
+                         }))
+      << get(res::kConsumerPipelines, "miner").dump(2) << op->log();
+  ASSERT_TRUE(waitForOwnedObjects("mirrored")) << op->log();
+  EXPECT_TRUE(gone(res::kDeployments, "miner-worker"));
+  EXPECT_TRUE(gone(res::kServiceAccounts, "miner-worker"));
+}
+
 TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   auto op = startOperator();
   json manifest = pipelineManifest(ns_, "secure");
@@ -321,8 +345,9 @@ TEST_F(OperatorIntegration, MissingSecretBecomesAConditionNamingIt) {
   EXPECT_TRUE(op->running());  // a condition, not a crash
 }
 
-// The lag probe takes its SASL credentials from the Secret the spec names, read through the API:
-// a Secret without the password key stops autoscaling with a Scaling condition naming the key.
+// The lag probe takes its SASL credentials from the Secret the spec names, read through the API,
+// only when the Secret is labelled for it (docs/security.md): unlabelled, autoscaling stops with
+// a Scaling condition saying so; labelled but without the password key, the condition names the key.
 TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScalingCondition) {
   const json secret = {{"apiVersion", "v1"},
                        {"kind", "Secret"},
@@ -334,7 +359,20 @@ TEST_F(OperatorIntegration, LagProbeReadsTheSaslSecretAndAMissingKeyBecomesAScal
   manifest["spec"]["source"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"},
                                                  {"secretRef", {{"name", "kafka-user"}}}};
   ASSERT_TRUE(client().create(res::kConsumerPipelines, ns_, manifest).isOk());
-  ASSERT_TRUE(eventually(30s,
+  ASSERT_TRUE(
+      eventually(30s,
+                 [&] {
+                   return conditionMessage("secure", "Scaling", "ProbeCredentialsUnusable")
+                              .find(
+                                  "Secret \"kafka-user\" named by spec.source.kafka.sasl.secretRef is "
+                                  "not labelled sluice.dev/lag-probe=true") != std::string::npos;
+                 }))
+      << get(res::kConsumerPipelines, "secure").dump(2) << op->log();
+  auto labelled = client().patch(res::kSecrets, ns_, "kafka-user",
+                                 {{"metadata", {{"labels", {{"sluice.dev/lag-probe", "true"}}}}}});
+  ASSERT_TRUE(labelled.isOk()) << labelled.status().toString();
+  // Secrets are not watched: the next look is the probe interval's (30 s).
+  ASSERT_TRUE(eventually(45s,
                          [&] {
                            return conditionMessage("secure", "Scaling", "ProbeCredentialsUnusable")
                                       .find(
