@@ -183,15 +183,17 @@ std::vector<SecretUse> Reconciler::missingSecrets(const spec::ConsumerPipeline& 
   for (const auto& use : referencedSecrets(pipeline.spec)) {
     auto secret = client_.get(kube::resources::kSecrets, pipeline.metadata.namespace_, use.name);
     if (secret) {
-      if (auto refusal = probeSecretRefusal(*secret, use.field, options_.probe.unlabelledSecrets)) {
-        found.refused[use.name] = std::move(*refusal);  // exists, but not for the lag probe
-        continue;
-      }
-      found[use.name] = decodeSecret(*secret);  // held for this reconcile only, never logged
+      SecretValues values = decodeSecret(*secret);  // held for this reconcile only, never logged
       ReadSecret& seen = read[use.name];
       seen.uid = secret->value("/metadata/uid"_json_pointer, std::string());
       seen.resourceVersion = secret->value("/metadata/resourceVersion"_json_pointer, std::string());
-      for (const auto& entry : found[use.name]) seen.keys.insert(entry.first);
+      for (const auto& entry : values) seen.keys.insert(entry.first);
+      // The workers use it either way; the lag probe only with consent (probeSecretRefusal).
+      if (auto refusal = probeSecretRefusal(*secret, use.field, options_.probe.unlabelledSecrets)) {
+        found.refused[use.name] = std::move(*refusal);
+        continue;
+      }
+      found[use.name] = std::move(values);
       continue;
     }
     if (secret.status().code() == ErrorCode::kNotFound) {
