@@ -217,6 +217,7 @@ TEST(NatsProbeSecurity, TokenFromTheKeyTheFileFieldNames) {
 
 TEST(NatsProbeSecurity, ATokenFileMadeSecretLosesItsTrailingNewlineAsInTheWorker) {
   spec::NatsSourceSpec nats;
+  nats.servers = {"tls://nats.nats.svc:4222"};  // a token only over TLS
   nats.auth = natsAuth([](spec::NatsAuthSpec& a) {
     a.secretRef = spec::SecretRef{"from-files"};
     a.tokenFile = "token";
