@@ -153,7 +153,8 @@ brokers_up() {
 
 # create_secure_secrets: the Secrets the pipelines with credentials name (pipelines/*-secure-sink.yaml),
 # from what the brokers' start made: the CAs alone (server TLS, no client certificate), the SCRAM
-# user, the NKey seed. Applied, so a rerun with SLUICE_E2E_KEEP=1 updates them.
+# user, the NKey seed. Applied, so a rerun with SLUICE_E2E_KEEP=1 updates them; labelled for the
+# operator's lag probe.
 create_secure_secrets() {
   local ns="$SLUICE_E2E_NAMESPACE"
   e2e_log "Secrets in $ns: kafka-tls (ca.crt), kafka-scram (username, password), nats-tls (ca.crt), nats-nkey (user.nk)"
@@ -167,6 +168,8 @@ create_secure_secrets() {
     echo ---
     _kubectl -n "$ns" create secret generic nats-nkey --from-file=user.nk="$NATS_NKEY_SEED_FILE" --dry-run=client -o yaml
   } | _kubectl apply -f - >/dev/null
+  # The operator's lag probe uses a Secret's credentials only with this label (docs/security.md).
+  _kubectl -n "$ns" label --overwrite secret kafka-tls kafka-scram nats-tls nats-nkey sluice.dev/lag-probe=true >/dev/null
 }
 
 # nats_secure_tool ARGS...: nats_tool.py against the TLS + NKey server, as its tools user.

@@ -153,6 +153,7 @@ node_disrupt_rotate_scram() {
   mv "$KAFKA_SCRAM_PASSWORD_FILE.new" "$KAFKA_SCRAM_PASSWORD_FILE"  # what the broker now holds
   _kubectl -n "$ns" create secret generic kafka-scram --from-literal=username="$KAFKA_SCRAM_USER" \
     --from-file=password="$KAFKA_SCRAM_PASSWORD_FILE" --dry-run=client -o yaml | _kubectl apply -f - >/dev/null
+  _kubectl -n "$ns" label --overwrite secret kafka-scram sluice.dev/lag-probe=true >/dev/null  # as run.sh
   local deadline=$((SECONDS + $(_timeout 30)))
   while (( SECONDS < deadline )); do
     after=$(_kubectl -n "$ns" get "deployment/$1-worker" -o 'jsonpath={.metadata.generation}')
