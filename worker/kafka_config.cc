@@ -140,6 +140,18 @@ QueueLimits queueLimits(const KafkaProperties& properties) {
   return limits;
 }
 
+// A Kafka destination's security: its own tls/sasl when it sets them; else, on the source's
+// cluster, the source's; else none.
+common::Result<KafkaProperties> destinationSecurity(const std::string& ownCluster,
+                                                    const std::optional<spec::TlsSpec>& tls,
+                                                    const std::optional<spec::SaslSpec>& sasl,
+                                                    const spec::PipelineSpec& spec, const EnvLookup& env) {
+  const bool sourceCluster =
+      spec.source.kafka && (ownCluster.empty() || ownCluster == spec.source.kafka->bootstrapServers);
+  return securityProperties(tls ? tls : (sourceCluster ? spec.source.kafka->tls : std::nullopt),
+                            sasl ? sasl : (sourceCluster ? spec.source.kafka->sasl : std::nullopt), env);
+}
+
 KafkaProperties producerProperties(const std::string& bootstrapServers, common::Millis deliveryTimeout) {
   // librdkafka wants message.timeout.ms above linger.ms (5); processing.timeoutMs is at least 100.
   const auto timeoutMs = std::max<int64_t>(deliveryTimeout.count(), 100);

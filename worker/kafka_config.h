@@ -29,6 +29,13 @@ common::Result<KafkaProperties> securityProperties(const std::optional<spec::Tls
                                                    const std::optional<spec::SaslSpec>& sasl,
                                                    const EnvLookup& env);
 
+// A Kafka destination's (sink, dead-letter topic) security: its own tls/sasl when it sets them;
+// else, on the source's cluster (no bootstrapServers of its own, or the same), the source's; else none.
+common::Result<KafkaProperties> destinationSecurity(const std::string& ownCluster,
+                                                    const std::optional<spec::TlsSpec>& tls,
+                                                    const std::optional<spec::SaslSpec>& sasl,
+                                                    const spec::PipelineSpec& spec, const EnvLookup& env);
+
 // The consumer of spec.source.kafka: group, cooperative-sticky, manual offset store, static
 // membership from podName, and local queue limits derived from the backpressure budget.
 common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline& pipeline,

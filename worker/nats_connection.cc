@@ -144,20 +144,17 @@ common::Result<JetStreamPtr> jetStream(natsConnection* connection) {
   return JetStreamPtr(js, &jsCtx_Destroy);
 }
 
-NatsEndpoint destinationEndpoint(const std::vector<std::string>& own, const spec::PipelineSpec& spec,
-                                 const std::string& name) {
+NatsEndpoint destinationEndpoint(const std::vector<std::string>& own,
+                                 const std::optional<spec::TlsSpec>& ownTls,
+                                 const std::optional<spec::NatsAuthSpec>& ownAuth,
+                                 const spec::PipelineSpec& spec, const std::string& name) {
   NatsEndpoint endpoint;
   endpoint.name = name;
-  if (!own.empty() && !(spec.source.nats && spec.source.nats->servers == own)) {
-    endpoint.servers = own;
-    return endpoint;
-  }
-  // The source's cluster: the same servers, so the same TLS and credentials.
-  if (spec.source.nats) {
-    endpoint.servers = spec.source.nats->servers;
-    endpoint.tls = spec.source.nats->tls;
-    endpoint.auth = spec.source.nats->auth;
-  }
+  const bool sourceCluster = spec.source.nats && (own.empty() || spec.source.nats->servers == own);
+  endpoint.servers = own.empty() && spec.source.nats ? spec.source.nats->servers : own;
+  // The source's cluster: the same TLS and credentials, unless the destination sets its own.
+  endpoint.tls = ownTls ? ownTls : (sourceCluster ? spec.source.nats->tls : std::nullopt);
+  endpoint.auth = ownAuth ? ownAuth : (sourceCluster ? spec.source.nats->auth : std::nullopt);
   return endpoint;
 }
 

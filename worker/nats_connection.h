@@ -34,8 +34,11 @@ common::Result<JetStreamPtr> jetStream(natsConnection* connection);
 // "nats: timeout (<library detail>)" for logs and errors.
 std::string natsError(natsStatus status, const std::string& what);
 
-// The endpoint of a NATS destination: its own servers, else the source's (with its security).
-NatsEndpoint destinationEndpoint(const std::vector<std::string>& own, const spec::PipelineSpec& spec,
-                                 const std::string& name);
+// The endpoint of a NATS destination: its own servers, else the source's. Its own tls/auth when it
+// sets them; else, on the source's servers, the source's; else none.
+NatsEndpoint destinationEndpoint(const std::vector<std::string>& own,
+                                 const std::optional<spec::TlsSpec>& ownTls,
+                                 const std::optional<spec::NatsAuthSpec>& ownAuth,
+                                 const spec::PipelineSpec& spec, const std::string& name);
 
 }  // namespace sluice::worker

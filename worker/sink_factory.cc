@@ -52,14 +52,16 @@ common::Result<std::unique_ptr<Sink>> makeSink(const spec::ConsumerPipeline& pip
       const auto& kafka = *spec.sink.kafka;
       auto props = producerProperties(clusterFor(kafka.bootstrapServers, spec),
                                       common::Millis(spec.processing.timeoutMs));
-      auto security = securityProperties(kafka.tls, kafka.sasl, processEnv());
+      auto security = destinationSecurity(kafka.bootstrapServers, kafka.tls, kafka.sasl, spec, processEnv());
       if (!security) return security.status().withContext("spec.sink.kafka");
       props.insert(props.end(), security->begin(), security->end());
       return makeKafkaSink(props, kafka.topic, common::Millis(spec.processing.timeoutMs));
     }
     case SinkKind::kNats:
-      return makeNatsSink(destinationEndpoint(spec.sink.nats->servers, spec, "sink"), spec.sink.nats->subject,
-                          spec.sink.nats->publish, common::Millis(spec.processing.timeoutMs));
+      return makeNatsSink(destinationEndpoint(spec.sink.nats->servers, spec.sink.nats->tls,
+                                              spec.sink.nats->auth, spec, "sink"),
+                          spec.sink.nats->subject, spec.sink.nats->publish,
+                          common::Millis(spec.processing.timeoutMs));
     case SinkKind::kLog:
       return std::unique_ptr<Sink>(std::make_unique<LogSink>());
     case SinkKind::kDiscard:
@@ -73,18 +75,18 @@ common::Result<std::unique_ptr<DeadLetterSink>> makeDeadLetterSink(const spec::C
   if (!spec.processing.deadLetter) return std::unique_ptr<DeadLetterSink>();
   const auto& dlq = *spec.processing.deadLetter;
   if (dlq.nats) {
-    return makeNatsDeadLetterSink(destinationEndpoint(dlq.nats->servers, spec, "dead-letter"),
-                                  dlq.nats->subject, common::Millis(spec.processing.timeoutMs));
+    return makeNatsDeadLetterSink(
+        destinationEndpoint(dlq.nats->servers, dlq.nats->tls, dlq.nats->auth, spec, "dead-letter"),
+        dlq.nats->subject, common::Millis(spec.processing.timeoutMs));
   }
   if (!dlq.kafka) return std::unique_ptr<DeadLetterSink>();
   auto props = producerProperties(clusterFor(dlq.kafka->bootstrapServers, spec),
                                   common::Millis(spec.processing.timeoutMs));
   // The dead-letter topic lives on the source cluster by default, so it shares its security.
-  if (dlq.kafka->bootstrapServers.empty() && spec.source.kafka) {
-    auto security = securityProperties(spec.source.kafka->tls, spec.source.kafka->sasl, processEnv());
-    if (!security) return security.status().withContext("spec.processing.deadLetter.kafka");
-    props.insert(props.end(), security->begin(), security->end());
-  }
+  auto security =
+      destinationSecurity(dlq.kafka->bootstrapServers, dlq.kafka->tls, dlq.kafka->sasl, spec, processEnv());
+  if (!security) return security.status().withContext("spec.processing.deadLetter.kafka");
+  props.insert(props.end(), security->begin(), security->end());
   return makeKafkaDeadLetterSink(props, dlq.kafka->topic, common::Millis(spec.processing.timeoutMs));
 }
 

@@ -149,6 +149,8 @@ std::optional<DeadLetterSpec> parseDeadLetter(MapReader& processing) {
     KafkaDeadLetterSpec spec;
     kafka->string("topic", spec.topic, true, "the dead-letter topic, e.g. orders.dlq");
     kafka->string("bootstrapServers", spec.bootstrapServers);
+    spec.tls = parseTls(*kafka);
+    spec.sasl = parseSasl(*kafka);
     kafka->finish();
     dlq.kafka = spec;
   }
@@ -156,6 +158,8 @@ std::optional<DeadLetterSpec> parseDeadLetter(MapReader& processing) {
     NatsDeadLetterSpec spec;
     nats->string("subject", spec.subject, true, "the dead-letter subject, e.g. orders.dlq");
     nats->stringList("servers", spec.servers, false, "");
+    spec.tls = parseTls(*nats);
+    spec.auth = parseNatsAuth(*nats);
     nats->finish();
     dlq.nats = spec;
   }
@@ -228,6 +232,8 @@ SinkSpec parseSink(MapReader& spec) {
     NatsSinkSpec n;
     nats->stringList("servers", n.servers, false, "");
     nats->string("subject", n.subject, true, "the subject to publish to");
+    n.tls = parseTls(*nats);
+    n.auth = parseNatsAuth(*nats);
     nats->enumeration<NatsPublish>("publish", n.publish,
                                    {{"jetstream", NatsPublish::kJetStream}, {"core", NatsPublish::kCore}});
     nats->finish();

@@ -96,14 +96,20 @@ struct RetrySpec {
   double jitter = 0.2;
 };
 
+// Destinations (sink, dead letter) on a cluster of their own take their own tls/sasl/auth; on the
+// source's cluster (no servers of their own) they use the source's unless they set their own.
 struct KafkaDeadLetterSpec {
   std::string topic;
   std::string bootstrapServers;  // default: the source's (or sink's) Kafka cluster
+  std::optional<TlsSpec> tls;
+  std::optional<SaslSpec> sasl;
 };
 
 struct NatsDeadLetterSpec {
   std::string subject;
   std::vector<std::string> servers;  // default: the source's NATS servers
+  std::optional<TlsSpec> tls;
+  std::optional<NatsAuthSpec> auth;
 };
 
 struct DeadLetterSpec {
@@ -149,6 +155,8 @@ enum class NatsPublish { kJetStream, kCore };
 struct NatsSinkSpec {
   std::vector<std::string> servers;  // default: the source's NATS servers
   std::string subject;
+  std::optional<TlsSpec> tls;
+  std::optional<NatsAuthSpec> auth;
   NatsPublish publish = NatsPublish::kJetStream;
 };
 

@@ -93,24 +93,23 @@ void checkSubject(const std::string& path, const std::string& subject, Collector
                   excerpt(subject) + "')");
 }
 
-void validateNatsAuth(const NatsAuthSpec& auth, Collector& c) {
+void validateNatsAuth(const NatsAuthSpec& auth, const std::string& path, Collector& c) {
   const bool userPass = !auth.usernameFile.empty() || !auth.passwordFile.empty();
   const int ways =
       countSet({!auth.credsFile.empty(), !auth.nkeySeedFile.empty(), !auth.tokenFile.empty(), userPass});
   if (ways == 0) {
-    c.add("spec.source.nats.auth",
-          "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or "
-          "usernameFile with passwordFile (secretRef alone only names the Secret: set the field "
-          "of the chosen way to its key)");
+    c.add(path, path +
+                    " must set one of credsFile, nkeySeedFile, tokenFile or "
+                    "usernameFile with passwordFile (secretRef alone only names the Secret: set the field "
+                    "of the chosen way to its key)");
   }
   if (ways > 1) {
-    c.add("spec.source.nats.auth",
-          "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile "
-          "or usernameFile with passwordFile");
+    c.add(path, path +
+                    " must set at most one of credsFile, nkeySeedFile, tokenFile "
+                    "or usernameFile with passwordFile");
   }
   if (auth.usernameFile.empty() != auth.passwordFile.empty()) {
-    c.add("spec.source.nats.auth",
-          "spec.source.nats.auth.usernameFile and passwordFile must be set together");
+    c.add(path, path + ".usernameFile and passwordFile must be set together");
   }
 }
 
@@ -133,7 +132,7 @@ void validateSource(const PipelineSpec& spec, Collector& c) {
   }
   if (const auto& nats = spec.source.nats) {
     checkNatsUrls("spec.source.nats.servers", nats->servers, c);
-    if (nats->auth) validateNatsAuth(*nats->auth, c);
+    if (nats->auth) validateNatsAuth(*nats->auth, "spec.source.nats.auth", c);
     if (!nats->stream.empty() && !isValidNatsName(nats->stream)) {
       c.add("spec.source.nats.stream",
             "spec.source.nats.stream must not contain spaces, '.', '*', '>', '/' or '\\' (got '" +
@@ -189,6 +188,7 @@ void validateProcessing(const PipelineSpec& spec, Collector& c) {
     if (dlq->nats) {
       checkNatsUrls("spec.processing.deadLetter.nats.servers", dlq->nats->servers, c);
       checkSubject("spec.processing.deadLetter.nats.subject", dlq->nats->subject, c);
+      if (dlq->nats->auth) validateNatsAuth(*dlq->nats->auth, "spec.processing.deadLetter.nats.auth", c);
     }
     if (dlq->kafka && !dlq->kafka->topic.empty() && !isValidKafkaTopic(dlq->kafka->topic)) {
       c.add("spec.processing.deadLetter.kafka.topic",
@@ -250,6 +250,7 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
   if (s.nats) {
     checkNatsUrls("spec.sink.nats.servers", s.nats->servers, c);
     checkSubject("spec.sink.nats.subject", s.nats->subject, c);
+    if (s.nats->auth) validateNatsAuth(*s.nats->auth, "spec.sink.nats.auth", c);
   }
   if (s.nats && s.nats->servers.empty() && !spec.source.nats) {
     c.add("spec.sink.nats.servers", "spec.sink.nats.servers is required when the source is not NATS");

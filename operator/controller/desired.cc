@@ -184,6 +184,20 @@ std::vector<SecretUse> referencedSecrets(const spec::PipelineSpec& spec) {
     if (kafka->tls) addSecretUse(out, kafka->tls->secretRef, "spec.sink.kafka.tls");
     if (kafka->sasl) addSecretUse(out, kafka->sasl->secretRef, "spec.sink.kafka.sasl");
   }
+  if (const auto& nats = spec.sink.nats) {
+    if (nats->tls) addSecretUse(out, nats->tls->secretRef, "spec.sink.nats.tls");
+    if (nats->auth) addSecretUse(out, nats->auth->secretRef, "spec.sink.nats.auth");
+  }
+  if (const auto& dlq = spec.processing.deadLetter) {
+    if (dlq->kafka && dlq->kafka->tls)
+      addSecretUse(out, dlq->kafka->tls->secretRef, "spec.processing.deadLetter.kafka.tls");
+    if (dlq->kafka && dlq->kafka->sasl)
+      addSecretUse(out, dlq->kafka->sasl->secretRef, "spec.processing.deadLetter.kafka.sasl");
+    if (dlq->nats && dlq->nats->tls)
+      addSecretUse(out, dlq->nats->tls->secretRef, "spec.processing.deadLetter.nats.tls");
+    if (dlq->nats && dlq->nats->auth)
+      addSecretUse(out, dlq->nats->auth->secretRef, "spec.processing.deadLetter.nats.auth");
+  }
   return out;
 }
 
@@ -273,16 +287,27 @@ std::optional<std::string> secretKeyOf(const std::string& file, const std::strin
 
 json workerManifest(const json& pipelineObject, const std::map<std::string, ReadSecret>& secrets) {
   json spec = pipelineObject.value("spec", json::object());
-  for (const auto& path : std::vector<std::vector<const char*>>{
-           {"source", "kafka", "tls"}, {"source", "nats", "tls"}, {"sink", "kafka", "tls"}}) {
+  for (const auto& path :
+       std::vector<std::vector<const char*>>{{"source", "kafka", "tls"},
+                                             {"source", "nats", "tls"},
+                                             {"sink", "kafka", "tls"},
+                                             {"sink", "nats", "tls"},
+                                             {"processing", "deadLetter", "kafka", "tls"},
+                                             {"processing", "deadLetter", "nats", "tls"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kTlsFiles, secrets);
   }
   for (const auto& path :
-       std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"}, {"sink", "kafka", "sasl"}}) {
+       std::vector<std::vector<const char*>>{{"source", "kafka", "sasl"},
+                                             {"sink", "kafka", "sasl"},
+                                             {"processing", "deadLetter", "kafka", "sasl"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kSaslFiles, secrets);
   }
-  if (json* block = find(spec, {"source", "nats", "auth"}))
-    rewriteSecretFiles(*block, kNatsAuthFiles, secrets);
+  for (const auto& path :
+       std::vector<std::vector<const char*>>{{"source", "nats", "auth"},
+                                             {"sink", "nats", "auth"},
+                                             {"processing", "deadLetter", "nats", "auth"}}) {
+    if (json* block = find(spec, path)) rewriteSecretFiles(*block, kNatsAuthFiles, secrets);
+  }
   return {{"apiVersion", spec::kApiVersion},
           {"kind", spec::kKind},
           {"metadata", {{"name", nameOf(pipelineObject)}, {"namespace", namespaceOf(pipelineObject)}}},

@@ -318,21 +318,32 @@ inline const std::vector<RejectCase>& rejectCases() {
       {"NatsAuthTwoWays",
        {{"spec.source",
          "{nats: {servers: ['nats://n:4222'], stream: S, auth: {tokenFile: /t, credsFile: /c}}}"}},
-       "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
+       "auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
        "with passwordFile",
        "spec.source.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
        "with passwordFile"},
       {"NatsAuthSecretRefAlone",
        {{"spec.source",
          "{nats: {servers: ['nats://n:4222'], stream: S, auth: {secretRef: {name: nats-creds}}}}"}},
-       "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with "
+       "auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with "
        "passwordFile",
        "spec.source.nats.auth must set one of credsFile, nkeySeedFile, tokenFile or usernameFile with "
        "passwordFile"},
       {"NatsAuthUserWithoutPassword",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: S, auth: {usernameFile: /u}}}"}},
-       "spec.source.nats.auth.usernameFile and passwordFile must be set together",
+       "auth.usernameFile and passwordFile must be set together",
        "spec.source.nats.auth.usernameFile and passwordFile must be set together"},
+      {"SinkNatsAuthTwoWays",
+       {{"spec.sink",
+         "{nats: {servers: ['tls://n:4222'], subject: out, auth: {tokenFile: /t, credsFile: /c}}}"}},
+       "auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile with passwordFile",
+       "spec.sink.nats.auth must set at most one of credsFile, nkeySeedFile, tokenFile or usernameFile "
+       "with passwordFile"},
+      {"DeadLetterNatsAuthSecretRefAlone",
+       {{"spec.processing.deadLetter",
+         "{nats: {subject: dlq, servers: ['tls://n:4222'], auth: {secretRef: {name: d}}}}"}},
+       "auth must set one of credsFile",
+       "spec.processing.deadLetter.nats.auth must set one of credsFile"},
       {"NatsBadStream",
        {{"spec.source", "{nats: {servers: ['nats://n:4222'], stream: 'a.b'}}"}},
        "spec.source.nats.stream in body should match",

@@ -87,6 +87,33 @@ TEST(KafkaConfig, SaslCredentialsFromFiles) {
   EXPECT_EQ(m["sasl.password"], "pw");
 }
 
+// #18 item 10: a destination on the source's cluster uses the source's security unless it sets its
+// own; one on a cluster of its own uses only its own (before, a sink on the source's SASL_SSL cluster
+// connected in plain text, and a dead-letter topic elsewhere could not authenticate at all).
+TEST(KafkaConfig, DestinationSecurityIsItsOwnElseTheSourcesOnTheSameCluster) {
+  spec::PipelineSpec spec;
+  spec::KafkaSourceSpec source;
+  source.bootstrapServers = "kafka:9093";
+  source.tls = spec::TlsSpec{};
+  spec.source.kafka = source;
+  auto protocol = [&](const std::string& own, const std::optional<spec::TlsSpec>& tls) {
+    auto props = destinationSecurity(own, tls, std::nullopt, spec, fakeEnv({}));
+    EXPECT_TRUE(props) << props.status().toString();
+    const auto m = props ? asMap(*props) : std::map<std::string, std::string>{};
+    return m.count("security.protocol") ? m.at("security.protocol") : std::string("PLAINTEXT");
+  };
+  EXPECT_EQ(protocol("", std::nullopt), "SSL") << "the source's cluster: its TLS";
+  EXPECT_EQ(protocol("kafka:9093", std::nullopt), "SSL") << "the same brokers named again";
+  EXPECT_EQ(protocol("elsewhere:9092", std::nullopt), "PLAINTEXT")
+      << "another cluster: nothing of the source's";
+  spec::TlsSpec own;
+  own.caFile = "/etc/other/ca.crt";
+  auto props = destinationSecurity("elsewhere:9093", own, std::nullopt, spec, fakeEnv({}));
+  ASSERT_TRUE(props);
+  EXPECT_EQ(asMap(*props)["security.protocol"], "SSL");
+  EXPECT_EQ(asMap(*props)["ssl.ca.location"], "/etc/other/ca.crt");
+}
+
 TEST(KafkaConfig, MissingSaslCredentialsNameTheFix) {
   spec::SaslSpec sasl;
   auto props = securityProperties(std::nullopt, sasl, fakeEnv({}));

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/spec/parse.h"
@@ -201,6 +202,35 @@ TEST(Desired, NatsAuthFilesNamingSecretKeysPointIntoTheMount) {
     EXPECT_EQ(workerManifest(object)["spec"]["source"]["nats"]["auth"], c.want) << c.name;
     ASSERT_TRUE(spec::parsePipelineJson(object).ok()) << c.name;
   }
+}
+
+// #18 item 10: destinations on clusters of their own carry their own credentials; the operator
+// mounts their Secrets and points their files into the mounts, as for the source.
+TEST(Desired, DestinationCredentialsAreMountedAndPointedAt) {
+  json object = load("nats").object;
+  object["spec"]["sink"] = {{"nats",
+                             {{"servers", {"tls://other:4222"}},
+                              {"subject", "out"},
+                              {"tls", {{"secretRef", {{"name", "sink-tls"}}}}},
+                              {"auth", {{"secretRef", {{"name", "sink-user"}}}, {"nkeySeedFile", "seed"}}}}}};
+  object["spec"]["processing"]["deadLetter"] = {
+      {"kafka",
+       {{"topic", "dlq"},
+        {"bootstrapServers", "dlq-kafka:9093"},
+        {"sasl", {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "dlq-user"}}}}}}}};
+  const auto parsed = spec::parsePipelineJson(object);
+  ASSERT_TRUE(parsed.ok()) << parsed.errorText();
+  std::set<std::string> fields;
+  for (const auto& use : referencedSecrets(parsed.pipeline.spec)) fields.insert(use.name + " " + use.field);
+  EXPECT_TRUE(fields.count("sink-tls spec.sink.nats.tls.secretRef"));
+  EXPECT_TRUE(fields.count("sink-user spec.sink.nats.auth.secretRef"));
+  EXPECT_TRUE(fields.count("dlq-user spec.processing.deadLetter.kafka.sasl.secretRef"));
+  const json manifest = workerManifest(object);
+  EXPECT_EQ(manifest["spec"]["sink"]["nats"]["auth"]["nkeySeedFile"],
+            "/var/run/secrets/sluice/sink-user/seed");
+  EXPECT_EQ(manifest["spec"]["sink"]["nats"]["tls"]["caFile"], "/var/run/secrets/sluice/sink-tls/ca.crt");
+  EXPECT_EQ(manifest["spec"]["processing"]["deadLetter"]["kafka"]["sasl"]["usernameFile"],
+            "/var/run/secrets/sluice/dlq-user/username");
 }
 
 // A TLS Secret read with only ca.crt (server authentication, e.g. with SASL) gives the worker no
