@@ -4,18 +4,26 @@
 #include <prometheus/registry.h>
 
 #include <exception>
+#include <string>
+#include <vector>
 
 namespace sluice::common {
 
 MetricsServer::~MetricsServer() = default;
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& address,
-                                                            std::shared_ptr<prometheus::Registry> registry) {
+                                                            std::shared_ptr<prometheus::Registry> registry,
+                                                            Limits limits) {
   std::string bind = address;
   if (!bind.empty() && bind.front() == ':') bind = "0.0.0.0" + bind;
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(bind, 2);
+    // CivetWeb's options; request_timeout_ms bounds the whole request head, not each read.
+    std::vector<std::string> options = {"listening_ports",    bind,
+                                        "num_threads",        std::to_string(limits.threads),
+                                        "request_timeout_ms", std::to_string(limits.requestTimeout.count()),
+                                        "max_request_size",   std::to_string(limits.maxRequestBytes)};
+    server->exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
     return unavailable("metrics server cannot listen on " + address + ": " + e.what());
   }

@@ -58,7 +58,7 @@ const std::vector<Adapter>& adapters() {
   static const std::vector<Adapter> kAdapters = {
       {"cpprestsdk",
        {"cpprest/", "pplx/"},
-       {"common/health_server_cpprest.cc", "kube/cpprest_transport.cc", "worker/http_sink.cc",
+       {"kube/cpprest_transport.cc", "worker/http_sink.cc",
         // test and benchmark peers: an HTTP receiver standing in for a sink's endpoint
         "tests/worker/http_receiver.cc", "bench/kafka/slow_http_sink.cc"}},
       {"librdkafka",
