@@ -89,6 +89,10 @@ class Operator {
           std::make_unique<kube::LeaderElector>(electionClient_, config, common::SystemClock::instance());
     }
   }
+  // The liveness check reads members declared after the server: stop serving before they go.
+  ~Operator() {
+    if (healthServer_) healthServer_->stop();
+  }
 
   Status run();
 

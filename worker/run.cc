@@ -65,7 +65,7 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
   if (!health) return health.status();
   spdlog::info("metrics on port {}, health on port {}", (*metricsServer)->port(), (*health)->port());
 
-  auto sink = makeSink(pipeline);
+  auto sink = options.makeSink ? options.makeSink(pipeline) : makeSink(pipeline);
   if (!sink) return sink.status();
   auto deadLetter = makeDeadLetterSink(pipeline);
   if (!deadLetter) return deadLetter.status();
@@ -73,6 +73,13 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
   DeadLetterer deadLetterer(deadLetter->get(), pipeline.spec.processing.retry, metrics, random);
   Pipeline engine(pipeline.spec, **sink, deadLetterer, metrics, common::SystemClock::instance(), random,
                   timingFor(pipeline.spec));
+  // /healthz and /readyz stop before the engine their check reads is destroyed, on every way out of
+  // here (declared after the engine, so destroyed before it): a probe while the sinks flush their
+  // producers at exit used to call into the destroyed engine.
+  struct StopServing {
+    common::HealthServer& server;
+    ~StopServing() { server.stop(); }
+  } stopServing{**health};
   (*health)->addLivenessCheck("delivery", [&engine] { return engine.health(); });
 
   auto source = makeSource(pipeline, options, engine, **sink, deadLetterer, metrics);
@@ -93,6 +100,7 @@ common::Status runPipeline(const spec::ConsumerPipeline& pipeline, const RunOpti
         healthServer.setReady(false);
         draining = true;
       });
+  healthServer.stop();
   heartbeat.reset();
   source->reset();
   return status;

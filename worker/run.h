@@ -1,11 +1,14 @@
 #pragma once
 // The worker's entry point: wires source, flow control, batcher, dispatcher, sink and offset
 // tracking for one pipeline and runs until common::Shutdown is requested (then drains).
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "common/contract/worker_report.h"
 #include "common/result.h"
 #include "common/spec/pipeline.h"
+#include "worker/sink.h"
 
 namespace sluice::worker {
 
@@ -18,6 +21,8 @@ struct RunOptions {
   std::string podNamespace;
   std::string podUid;
   int heartbeatSeconds = contract::kDefaultHeartbeatSeconds;
+  // The sink to deliver to; empty = the one spec.sink configures (makeSink). Tests pass their own.
+  std::function<common::Result<std::unique_ptr<Sink>>(const spec::ConsumerPipeline&)> makeSink;
 };
 
 // Human-readable effective settings (defaults resolved), printed by --check.
