@@ -39,8 +39,11 @@ KafkaProperties kafkaSecurityProperties(const std::optional<KafkaTls>& tls,
 }
 
 bool isSecretKafkaProperty(const std::string& name) {
-  return name == "sasl.password" || name == "ssl.key.password" || name == "ssl.keystore.password" ||
-         name == "sasl.oauthbearer.client.secret" || name == "ssl.key.pem";
+  // Anything named like a password or secret (sasl.password, ssl.key.password,
+  // ssl.keystore.password, sasl.oauthbearer.client.secret, ...), the private key in memory, and
+  // the OAUTHBEARER config (it may carry a token or client secret).
+  return name.find("password") != std::string::npos || name.find("secret") != std::string::npos ||
+         name == "ssl.key.pem" || name == "ssl_key" || name == "sasl.oauthbearer.config";
 }
 
 std::string redacted(const KafkaProperties& properties) {

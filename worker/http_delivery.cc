@@ -1,6 +1,12 @@
 #include "worker/http_delivery.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "worker/retry_policy.h"
@@ -69,7 +75,14 @@ std::string base64Encode(const std::string& bytes) {
 namespace {
 
 nlohmann::json messageObject(const Message& m) {
-  nlohmann::json j = {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset}};
+  nlohmann::json j = {{"partition", m.partition}, {"offset", m.offset}};
+  // A NATS subject is bytes too: the server does not insist on UTF-8.
+  if (isValidUtf8(m.topic)) {
+    j["topic"] = m.topic;
+  } else {
+    j["topic"] = base64Encode(m.topic);
+    j["topicEncoding"] = "base64";
+  }
   if (!m.key) {
     j["key"] = nullptr;
   } else if (isValidUtf8(*m.key)) {
@@ -97,6 +110,49 @@ nlohmann::json messageObject(const Message& m) {
 }  // namespace
 
 std::string encodeMessageJson(const Message& message) { return messageObject(message).dump(); }
+
+namespace {
+
+// The extra bytes of one string in the JSON body: escapes when it is UTF-8 (nlohmann escapes '"',
+// '\\' and control characters; \b \f \n \r \t take 2 bytes, the others \u00XX 6), else base64 plus
+// `marker` (the "...Encoding":"base64" member or the "base64:" prefix). Quotes, names and
+// separators are in `kJsonStringFraming`.
+int64_t stringExtra(const std::string& bytes, int64_t marker) {
+  if (!isValidUtf8(bytes)) {
+    const auto n = static_cast<int64_t>(bytes.size());
+    return (n + 2) / 3 * 4 - n + marker;
+  }
+  int64_t extra = 0;
+  for (const unsigned char c : bytes) {
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      extra += 1;
+    } else if (c < 0x20) {
+      extra += 5;
+    }
+  }
+  return extra;
+}
+
+// ,"topicEncoding":"base64" is the longest marker member.
+constexpr int64_t kEncodingMarker = 25;
+// Per header: the quotes, colon and comma around name and value.
+constexpr int64_t kHeaderFraming = 6;
+// The object's fixed text at its longest, plus the separator after it: 135 bytes for
+// {"partition":-2147483648,"offset":-9223372036854775808,"topic":"","key":null,"value":"",
+// "headers":{},"timestamp":-9223372036854775808}, (kMessageOverheadBytes covers it).
+constexpr int64_t kObjectFraming = 135;
+
+}  // namespace
+
+int64_t jsonEncodingExtraBytes(const Message& m) {
+  int64_t extra = kObjectFraming - kMessageOverheadBytes + stringExtra(m.topic, kEncodingMarker) +
+                  stringExtra(m.value, kEncodingMarker);
+  if (m.key) extra += stringExtra(*m.key, kEncodingMarker);
+  for (const auto& [name, value] : m.headers) {
+    extra += stringExtra(name, 0) + stringExtra(value, 7) + kHeaderFraming;
+  }
+  return std::max<int64_t>(extra, 0);
+}
 
 std::string encodeBatch(std::span<const Message> batch, spec::HttpFormat format) {
   std::string body;
@@ -127,6 +183,46 @@ const char* contentType(spec::HttpFormat format) {
       return "application/x-ndjson";
   }
   return "application/octet-stream";
+}
+
+common::Result<std::vector<std::pair<std::string, std::string>>> requestHeaders(
+    const spec::HttpSinkSpec& http) {
+  std::vector<std::pair<std::string, std::string>> out(http.headers.begin(), http.headers.end());
+  for (size_t i = 0; i < http.headersFrom.size(); ++i) {
+    const auto& header = http.headersFrom[i];
+    const std::string field = "spec.sink.http.headersFrom[" + std::to_string(i) + "]";
+    if (header.valueFile.empty()) {
+      return common::invalidArgument(field + " names Secret key " + header.secretKeyRef->name + "/" +
+                                     header.secretKeyRef->key +
+                                     ", which the operator mounts: to run the worker by itself, set " +
+                                     field + ".valueFile to a file holding the value");
+    }
+    std::error_code error;
+    if (std::filesystem::is_directory(header.valueFile, error)) {
+      return common::invalidArgument(field + ".valueFile " + header.valueFile +
+                                     " is a directory: name the file");
+    }
+    std::string value;
+    try {
+      std::ifstream in(header.valueFile, std::ios::binary);
+      if (!in.is_open()) {
+        return common::invalidArgument(field + ".valueFile " + header.valueFile +
+                                       " cannot be read: " + std::strerror(errno));
+      }
+      value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception& e) {
+      return common::invalidArgument(field + ".valueFile " + header.valueFile +
+                                     " cannot be read: " + e.what());
+    }
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+      return common::invalidArgument(
+          field + ".valueFile " + header.valueFile +
+          " holds a line break or NUL inside the value: a header value is one line");
+    }
+    out.emplace_back(header.name, std::move(value));
+  }
+  return out;
 }
 
 DeliveryOutcome classifyHttpStatus(int status) {

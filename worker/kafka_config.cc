@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/spec/consumer_properties.h"
+
 namespace sluice::worker {
 
 EnvLookup processEnv() {
@@ -60,23 +62,7 @@ common::Result<KafkaProperties> securityProperties(const std::optional<spec::Tls
 }
 
 common::Result<KafkaProperties> propertyOverrides(const std::string& text) {
-  KafkaProperties props;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string item = text.substr(start, end - start);
-    start = end + 1;
-    if (item.empty()) continue;
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return common::invalidArgument(
-          "SLUICE_KAFKA_CONSUMER_PROPERTIES must be name=value pairs separated by commas (got '" + item +
-          "')");
-    }
-    props.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-  }
-  return props;
+  return spec::parseConsumerProperties(text, spec::kConsumerPropertiesEnv);
 }
 
 namespace {
@@ -121,7 +107,7 @@ common::Result<KafkaProperties> consumerProperties(const spec::ConsumerPipeline&
   auto security = securityProperties(kafka.tls, kafka.sasl, env);
   if (!security) return security.status().withContext("spec.source.kafka");
   props.insert(props.end(), security->begin(), security->end());
-  auto overrides = propertyOverrides(env("SLUICE_KAFKA_CONSUMER_PROPERTIES").value_or(""));
+  auto overrides = propertyOverrides(env(spec::kConsumerPropertiesEnv).value_or(""));
   if (!overrides) return overrides.status();
   props.insert(props.end(), overrides->begin(), overrides->end());
   return props;

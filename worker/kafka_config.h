@@ -50,7 +50,8 @@ struct QueueLimits {
 QueueLimits queueLimits(const KafkaProperties& properties);
 
 // "name=value,name=value" (SLUICE_KAFKA_CONSUMER_PROPERTIES): librdkafka settings applied after
-// Sluice's own, an escape hatch for tuning (session.timeout.ms, fetch sizes, debug).
+// Sluice's own, an escape hatch for tuning (session.timeout.ms, fetch sizes, debug). Settings that
+// would break at-least-once delivery are refused (spec/consumer_properties.h).
 common::Result<KafkaProperties> propertyOverrides(const std::string& text);
 
 // An idempotent, acks=all producer towards `bootstrapServers` whose messages each time out on their

@@ -38,6 +38,9 @@ struct Message {
   std::string stream;
   // The source's handle for acknowledging this one delivery (Acknowledgement::kPerMessage sources).
   uint64_t deliveryId = 0;
+  // What the sink's wire encoding adds to the raw bytes (JSON escapes, base64), set by the pipeline
+  // when the message is admitted (Sink::encodingExtraBytes) and counted by budgetBytes().
+  int64_t encodingExtraBytes = 0;
 
   TopicPartition topicPartition() const { return {topic, partition}; }
 };
@@ -48,7 +51,8 @@ inline constexpr int64_t kMessageOverheadBytes = 160;
 
 // What a message costs against the in-flight byte budget.
 inline int64_t budgetBytes(const Message& m) {
-  int64_t bytes = kMessageOverheadBytes + static_cast<int64_t>(m.value.size() + m.topic.size());
+  int64_t bytes =
+      kMessageOverheadBytes + m.encodingExtraBytes + static_cast<int64_t>(m.value.size() + m.topic.size());
   if (m.key) bytes += static_cast<int64_t>(m.key->size());
   for (const auto& [name, value] : m.headers) bytes += static_cast<int64_t>(name.size() + value.size() + 64);
   return bytes;

@@ -28,6 +28,7 @@ Pipeline::Pipeline(const spec::PipelineSpec& spec, Sink& sink, DeadLetterer& dea
       flow_(budgetOf(spec.backpressure)),
       batcher_(limitsOf(spec.batch), spec::effectiveOrdering(spec) == spec::Ordering::kKey, clock),
       pool_(spec.backpressure.maxInFlightMessages, spec.backpressure.maxInFlightBytes / 8),
+      sink_(sink),
       lanes_(spec, sink, deadLetter, stats, clock, random, flow_, tracker_, pool_) {}
 
 common::Status Pipeline::run(Source& source, const std::function<bool()>& stopRequested,
@@ -72,6 +73,7 @@ void Pipeline::admit(std::vector<Message> messages) {
   // Not assigned (any more): its new owner consumes it.
   if (!perMessage_) tracker_.trackAll(messages);
   if (messages.empty()) return;
+  for (auto& m : messages) m.encodingExtraBytes = sink_.encodingExtraBytes(m);
   const size_t count = messages.size();
   const int64_t bytes = budgetBytes(messages);
   flow_.admit(static_cast<int64_t>(count), bytes);

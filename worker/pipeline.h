@@ -67,7 +67,8 @@ class Pipeline final : public RebalanceListener {
   Batcher batcher_;
   OffsetTracker tracker_;
   MessagePool pool_;  // delivered batches' storage, reused by the next polls
-  Lanes lanes_;       // after what it refers to: stopped and joined first
+  const Sink& sink_;
+  Lanes lanes_;  // after what it refers to: stopped and joined first
 
   // Consumer thread only.
   bool perMessage_ = false;    // the source settles messages instead of committing offsets

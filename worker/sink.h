@@ -40,6 +40,10 @@ class Sink {
   // Whether deliver() looks at Message::headers. When neither the sink nor a dead-letter
   // destination does, the Kafka source skips parsing them (a third of its per-message cost).
   virtual bool readsHeaders() const { return true; }
+  // How many bytes more than its raw fields this message takes in deliver()'s wire encoding (JSON
+  // escapes ~6x control characters, base64 4/3x binary): counted against the batch and in-flight
+  // byte budgets, which would otherwise admit bodies several times their size.
+  virtual int64_t encodingExtraBytes(const Message&) const { return 0; }
 };
 
 // Where messages go after maxAttempts. Provenance travels as headers: sluice.source.topic,

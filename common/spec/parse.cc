@@ -29,6 +29,34 @@ std::optional<SecretRef> parseSecretRef(MapReader& parent) {
   return ref;
 }
 
+std::vector<HttpHeaderFrom> parseHeadersFrom(MapReader& http) {
+  std::vector<HttpHeaderFrom> out;
+  if (!http.has("headersFrom")) return out;
+  const std::string path = http.pathOf("headersFrom");
+  YAML::Node list = http.raw("headersFrom");
+  if (!list.IsSequence()) {
+    http.errors().add(path, path + " must be a list of {name, secretKeyRef: {name, key}}", list);
+    return out;
+  }
+  if (!http.withinCount(path, list)) return out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    MapReader item(list[i], path + "[" + std::to_string(i) + "]", http.errors());
+    HttpHeaderFrom header;
+    item.string("name", header.name, true, "the request header's name, e.g. Authorization");
+    if (auto ref = item.child("secretKeyRef")) {
+      SecretKeyRef key;
+      ref->string("name", key.name, true, "the name of a Secret in the pipeline's namespace");
+      ref->string("key", key.key, true, "the key of that Secret holding the header's value");
+      ref->finish();
+      header.secretKeyRef = key;
+    }
+    item.string("valueFile", header.valueFile);
+    item.finish();
+    out.push_back(header);
+  }
+  return out;
+}
+
 std::optional<TlsSpec> parseTls(MapReader& parent) {
   auto reader = parent.child("tls");
   if (!reader) return std::nullopt;
@@ -215,6 +243,7 @@ SinkSpec parseSink(MapReader& spec) {
     http->enumeration<HttpFormat>("format", h.format,
                                   {{"json", HttpFormat::kJson}, {"ndjson", HttpFormat::kNdjson}});
     http->stringMap("headers", h.headers);
+    h.headersFrom = parseHeadersFrom(*http);
     http->integer("timeoutMs", h.timeoutMs, 100, 3600000);
     http->finish();
     sink.http = h;

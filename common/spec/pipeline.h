@@ -133,10 +133,25 @@ struct BackpressureSpec {
 
 enum class HttpFormat { kJson, kNdjson };
 
+// One key of a Secret in the pipeline's namespace (Kubernetes' SecretKeySelector).
+struct SecretKeyRef {
+  std::string name;
+  std::string key;
+};
+
+// A request header whose value is kept out of the spec: with secretKeyRef the operator mounts the
+// Secret and points valueFile at the key's file; standalone, valueFile names a file directly.
+struct HttpHeaderFrom {
+  std::string name;
+  std::optional<SecretKeyRef> secretKeyRef;
+  std::string valueFile;
+};
+
 struct HttpSinkSpec {
   std::string url;
   HttpFormat format = HttpFormat::kJson;
   std::map<std::string, std::string> headers;
+  std::vector<HttpHeaderFrom> headersFrom;
   int timeoutMs = 10000;
 };
 

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <string_view>
 
+#include "common/spec/consumer_properties.h"
 #include "common/spec/limits.h"
+#include "common/url.h"
 
 namespace sluice::spec {
 namespace {
@@ -222,8 +225,8 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
   }
   if (s.http && !s.http->url.empty() && s.http->url.rfind("http://", 0) != 0 &&
       s.http->url.rfind("https://", 0) != 0) {
-    c.add("spec.sink.http.url",
-          "spec.sink.http.url must start with http:// or https:// (got '" + excerpt(s.http->url) + "')");
+    c.add("spec.sink.http.url", "spec.sink.http.url must start with http:// or https:// (got '" +
+                                    excerpt(common::redactUserinfo(s.http->url)) + "')");
   }
   if (s.kafka) {
     if (s.kafka->bootstrapServers.empty() && !spec.source.kafka) {
@@ -254,6 +257,60 @@ void validateSink(const PipelineSpec& spec, Collector& c) {
   }
   if (s.nats && s.nats->servers.empty() && !spec.source.nats) {
     c.add("spec.sink.nats.servers", "spec.sink.nats.servers is required when the source is not NATS");
+  }
+}
+
+// A token of RFC 9110: what a header name may hold.
+bool isHeaderName(const std::string& name) {
+  static const std::string kSpecials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || kSpecials.find(ch) != std::string::npos;
+  });
+}
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return text;
+}
+
+void validateHeadersFrom(const HttpSinkSpec& http, Collector& c) {
+  std::set<std::string> inlineNames;
+  for (const auto& [name, value] : http.headers) inlineNames.insert(lowercase(name));
+  for (size_t i = 0; i < http.headersFrom.size(); ++i) {
+    const auto& header = http.headersFrom[i];
+    const std::string path = "spec.sink.http.headersFrom[" + std::to_string(i) + "]";
+    if (!header.name.empty() && !isHeaderName(header.name)) {
+      c.add(path + ".name",
+            path + ".name must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~; got '" +
+                excerpt(header.name) + "')");
+    }
+    if (inlineNames.count(lowercase(header.name))) {
+      c.add(path + ".name", path + ".name '" + header.name +
+                                "' is also in spec.sink.http.headers: set each header in one place");
+    }
+    if (!header.secretKeyRef && header.valueFile.empty()) {
+      c.add(path, path +
+                      " must set secretKeyRef (a Secret's key; the operator mounts it) or valueFile (a file "
+                      "on the worker)");
+    }
+    if (header.secretKeyRef) {
+      const std::string& key = header.secretKeyRef->key;
+      if (key == "." || key == ".." || key.find('/') != std::string::npos) {
+        c.add(path + ".secretKeyRef.key",
+              path + ".secretKeyRef.key must be a Secret key, not a path (got '" + excerpt(key) + "')");
+      }
+    }
+  }
+}
+
+// A SLUICE_KAFKA_CONSUMER_PROPERTIES in spec.worker.env that would break at-least-once delivery.
+void validateWorkerEnv(const PipelineSpec& spec, Collector& c) {
+  for (size_t i = 0; i < spec.worker.env.size(); ++i) {
+    const auto& var = spec.worker.env[i];
+    if (var.name != kConsumerPropertiesEnv) continue;
+    const std::string path = "spec.worker.env[" + std::to_string(i) + "].value";
+    if (auto parsed = parseConsumerProperties(var.value, path); !parsed)
+      c.add(path, parsed.status().message());
   }
 }
 
@@ -312,6 +369,8 @@ std::vector<SpecError> validatePipeline(const ConsumerPipeline& pipeline) {
   validateSource(pipeline.spec, c);
   validateProcessing(pipeline.spec, c);
   validateSink(pipeline.spec, c);
+  if (pipeline.spec.sink.http) validateHeadersFrom(*pipeline.spec.sink.http, c);
+  validateWorkerEnv(pipeline.spec, c);
   validateLimits(pipeline.spec, c);
   return c.errors;
 }

@@ -71,6 +71,21 @@ const std::vector<std::pair<const char*, const char*>> kNatsAuthFiles = {{"creds
                                                                          {"usernameFile", nullptr},
                                                                          {"passwordFile", nullptr}};
 
+// Each spec.sink.http.headersFrom entry with a secretKeyRef reads its value from where the Secret is
+// mounted; the value itself never enters the ConfigMap.
+void pointHeadersAtSecretFiles(json& headersFrom) {
+  if (!headersFrom.is_array()) return;
+  for (json& header : headersFrom) {
+    if (!header.is_object() || !header.contains("secretKeyRef") || !header["secretKeyRef"].is_object())
+      continue;
+    const json& ref = header["secretKeyRef"];
+    const std::string secret = ref.value("name", "");
+    const auto key = secretKeyOf(ref.value("key", ""), secret);
+    if (secret.empty() || !key) continue;
+    header["valueFile"] = secretDir(secret) + "/" + *key;
+  }
+}
+
 json* find(json& root, const std::vector<const char*>& path) {
   json* node = &root;
   for (const char* key : path) {
@@ -198,6 +213,12 @@ std::vector<SecretUse> referencedSecrets(const spec::PipelineSpec& spec) {
     if (dlq->nats && dlq->nats->auth)
       addSecretUse(out, dlq->nats->auth->secretRef, "spec.processing.deadLetter.nats.auth");
   }
+  if (const auto& http = spec.sink.http) {
+    for (size_t i = 0; i < http->headersFrom.size(); ++i) {
+      if (const auto& ref = http->headersFrom[i].secretKeyRef; ref && !ref->name.empty())
+        out.push_back({ref->name, "spec.sink.http.headersFrom[" + std::to_string(i) + "].secretKeyRef"});
+    }
+  }
   return out;
 }
 
@@ -308,6 +329,7 @@ json workerManifest(const json& pipelineObject, const std::map<std::string, Read
                                              {"processing", "deadLetter", "nats", "auth"}}) {
     if (json* block = find(spec, path)) rewriteSecretFiles(*block, kNatsAuthFiles, secrets);
   }
+  if (json* headers = find(spec, {"sink", "http", "headersFrom"})) pointHeadersAtSecretFiles(*headers);
   return {{"apiVersion", spec::kApiVersion},
           {"kind", spec::kKind},
           {"metadata", {{"name", nameOf(pipelineObject)}, {"namespace", namespaceOf(pipelineObject)}}},

@@ -104,5 +104,21 @@ TEST(KafkaSecurityProperties, RedactedHidesSecretsOnly) {
   EXPECT_NE(shown.find("security.protocol=SASL_SSL"), std::string::npos) << shown;
 }
 
+// #18: the OAUTHBEARER config (it may hold a token or client secret) was printed as it is; so is
+// anything named like a password or secret that an override adds.
+TEST(KafkaSecurityProperties, RedactedHidesEveryKindOfSecret) {
+  const KafkaProperties props = {{"ssl.key.pem", "KEY PEM"},
+                                 {"sasl.oauthbearer.config", "principal=admin token=T0KEN"},
+                                 {"sasl.oauthbearer.client.secret", "CLIENT SECRET"},
+                                 {"ssl.keystore.password", "KEYSTORE PW"},
+                                 {"ssl.truststore.password", "TRUSTSTORE PW"},
+                                 {"session.timeout.ms", "6000"}};
+  const std::string shown = redacted(props);
+  for (const char* secret : {"KEY PEM", "T0KEN", "CLIENT SECRET", "KEYSTORE PW", "TRUSTSTORE PW"})
+    EXPECT_EQ(shown.find(secret), std::string::npos) << shown;
+  EXPECT_NE(shown.find("sasl.oauthbearer.config=[redacted]"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("session.timeout.ms=6000"), std::string::npos) << shown;
+}
+
 }  // namespace
 }  // namespace sluice::clients

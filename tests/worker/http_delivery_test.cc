@@ -1,7 +1,10 @@
 #include "worker/http_delivery.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/worker/test_messages.h"
@@ -51,6 +54,82 @@ TEST(HttpDelivery, EncodesBinaryValuesAsBase64AndNullKeys) {
   EXPECT_EQ(j["value"], "//4=");
   EXPECT_EQ(j["valueEncoding"], "base64");
   EXPECT_TRUE(j["timestamp"].is_null());
+}
+
+// #18: a NATS subject is bytes; one that is not UTF-8 made nlohmann throw from the encoder on a
+// lane thread (std::terminate). It is base64 like keys and values, and says so.
+TEST(HttpDelivery, EncodesANonUtf8SubjectAsBase64) {
+  Message m = msg(0, 7, "", "v", std::string("orders.\xff\xfe", 9));
+  std::string body;
+  ASSERT_NO_THROW(body = encodeMessageJson(m));
+  auto j = nlohmann::json::parse(body);
+  EXPECT_EQ(j["topic"], base64Encode(m.topic));
+  EXPECT_EQ(j["topicEncoding"], "base64");
+  EXPECT_FALSE(
+      nlohmann::json::parse(encodeMessageJson(msg(0, 7, "", "v", "orders"))).contains("topicEncoding"));
+}
+
+// #18: control characters take up to 6 bytes each once JSON-escaped, binary 4/3 as base64: the byte
+// budget counts what the body will take, not the raw bytes.
+TEST(HttpDelivery, TheBudgetCountsAtLeastTheEncodedSize) {
+  const std::string controls(10000, '\x01');
+  const std::string binary(9999, '\xff');
+  std::vector<Message> cases;
+  cases.push_back(msg(0, 1, "", controls, "t"));
+  cases.push_back(msg(0, 1, controls, "\"\\\n\t", "t"));
+  cases.push_back(msg(0, 1, "", binary, std::string(300, '\x1f')));
+  cases.push_back(msg(-2147483647, -9223372036854775807, binary.substr(0, 7), "", std::string(5, '\xfe')));
+  cases.back().timestampMs = -1;
+  cases.back().key.reset();
+  Message headers = msg(0, 1, "", "", "t");
+  for (int i = 0; i < 50; ++i)
+    headers.headers.push_back({controls.substr(0, 40) + std::to_string(i), binary.substr(0, 41)});
+  headers.headers.push_back({binary.substr(0, 5), controls.substr(0, 100)});
+  cases.push_back(headers);
+  cases.push_back(msg(0, 1, "", "", ""));
+  for (auto& m : cases) {
+    const auto encoded = static_cast<int64_t>(encodeMessageJson(m).size()) + 1;  // + separator
+    m.encodingExtraBytes = jsonEncodingExtraBytes(m);
+    EXPECT_GE(budgetBytes(m), encoded) << "value of " << m.value.size() << " bytes";
+    // ... and not wildly more: the estimate is for memory, it should not starve the budget.
+    EXPECT_LT(budgetBytes(m), encoded + 200 + 64 * static_cast<int64_t>(m.headers.size()));
+  }
+}
+
+// headersFrom: the value comes from a file (the operator mounts the Secret there), trailing
+// newlines dropped; a value that would split the header is refused with the field named.
+TEST(HttpDelivery, RequestHeadersReadValuesFromFiles) {
+  const std::string dir = ::testing::TempDir() + "headers-from-" + std::to_string(::getpid()) + "/";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "token") << "Bearer abc\n";
+  std::ofstream(dir + "split") << "Bearer abc\r\nX-Injected: 1\n";
+  spec::HttpSinkSpec http;
+  http.headers = {{"X-Inline", "1"}};
+  http.headersFrom = {{"Authorization", spec::SecretKeyRef{"s", "token"}, dir + "token"}};
+  auto headers = requestHeaders(http);
+  ASSERT_TRUE(headers) << headers.status().toString();
+  const std::vector<std::pair<std::string, std::string>> want = {{"X-Inline", "1"},
+                                                                 {"Authorization", "Bearer abc"}};
+  EXPECT_EQ(*headers, want);
+
+  http.headersFrom = {{"Authorization", std::nullopt, dir + "split"}};
+  auto split = requestHeaders(http);
+  ASSERT_FALSE(split);
+  EXPECT_NE(split.status().message().find("spec.sink.http.headersFrom[0].valueFile"), std::string::npos);
+
+  http.headersFrom = {{"Authorization", std::nullopt, dir + "missing"}};
+  EXPECT_FALSE(requestHeaders(http));
+  http.headersFrom = {{"Authorization", std::nullopt, dir}};
+  auto directory = requestHeaders(http);
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.status().message().find("is a directory"), std::string::npos);
+
+  http.headersFrom = {{"Authorization", spec::SecretKeyRef{"ingest", "token"}, ""}};
+  auto standalone = requestHeaders(http);
+  ASSERT_FALSE(standalone);
+  EXPECT_NE(standalone.status().message().find("set spec.sink.http.headersFrom[0].valueFile"),
+            std::string::npos)
+      << standalone.status().message();
 }
 
 TEST(HttpDelivery, EncodesJsonArraysAndNdjson) {

@@ -135,6 +135,25 @@ TEST(KafkaConfig, EnvironmentOverridesComeLast) {
   EXPECT_TRUE(propertyOverrides("")->empty());
 }
 
+// #18: an override storing offsets at poll time (or taking over commits or the group) would commit
+// messages that were never delivered. The worker refuses to start with the variable and the
+// property named.
+TEST(KafkaConfig, OverridesThatBreakAtLeastOnceAreRefused) {
+  for (const char* item :
+       {"enable.auto.offset.store=true", "enable.auto.offset.store=false", "enable.auto.commit=false",
+        "auto.commit.enable=false", "group.id=other", "group.instance.id=x",
+        "partition.assignment.strategy=range", "ENABLE.AUTO.OFFSET.STORE=true"}) {
+    auto props = consumerProperties(
+        pipeline(), "",
+        fakeEnv({{"SLUICE_KAFKA_CONSUMER_PROPERTIES", std::string("fetch.wait.max.ms=10,") + item}}));
+    ASSERT_FALSE(props) << item;
+    EXPECT_NE(props.status().message().find("SLUICE_KAFKA_CONSUMER_PROPERTIES may not set"),
+              std::string::npos)
+        << props.status().message();
+  }
+  EXPECT_TRUE(propertyOverrides("auto.commit.interval.ms=500,fetch.wait.max.ms=10"));
+}
+
 TEST(KafkaConfig, QueueLimitsAreTheLastSettingOrLibrdkafkasDefault) {
   EXPECT_EQ(queueLimits({}).messages, 100000);
   EXPECT_EQ(queueLimits({}).bytes, 65536LL * 1024);

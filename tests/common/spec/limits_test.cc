@@ -45,7 +45,12 @@ Placed place(const std::string& schema, const std::string& value) {
   if (const size_t items = schema.find("[]."); items != std::string::npos) {
     const std::string list = schema.substr(0, items), field = schema.substr(items + 3);
     const std::string other = field == "name" ? "value" : "name";
-    return {withField(list, "[{" + field + ": " + quoted + ", " + other + ": x}]", base),
+    // A nested field (headersFrom[].secretKeyRef.key) goes into a map of its own.
+    const size_t dot = field.find('.');
+    const std::string outer = field.substr(0, dot);
+    const std::string placed =
+        dot == std::string::npos ? quoted : "{" + field.substr(dot + 1) + ": " + quoted + "}";
+    return {withField(list, "[{" + outer + ": " + placed + ", " + other + ": x}]", base),
             list + "[0]." + field};
   }
   return {withField(schema, quoted, base), schema};

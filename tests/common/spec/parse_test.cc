@@ -35,6 +35,20 @@ TEST_P(InvalidManifestTest, IsRejectedWithFieldPath) {
 
 // One row per validation rule.
 const InvalidCase kInvalidCases[] = {
+    {"HeadersFromDuplicatesAnInlineHeader", "spec.sink.http",
+     "{url: 'http://ingest/b', headers: {Authorization: a}, headersFrom: [{name: authorization, valueFile: "
+     "/f}]}",
+     "spec.sink.http.headersFrom[0].name 'authorization' is also in spec.sink.http.headers"},
+    {"HeadersFromNotAList", "spec.sink.http.headersFrom", "{name: Authorization}",
+     "spec.sink.http.headersFrom must be a list"},
+    {"ConsumerPropertiesStoreOffsetsBeforeDelivery", "spec.worker.env",
+     "[{name: SLUICE_KAFKA_CONSUMER_PROPERTIES, value: "
+     "'session.timeout.ms=6000,enable.auto.offset.store=true'}]",
+     "spec.worker.env[0].value may not set enable.auto.offset.store: Sluice stores an offset only after its "
+     "message is delivered"},
+    {"ConsumerPropertiesChangeTheGroup", "spec.worker.env",
+     "[{name: SLUICE_KAFKA_CONSUMER_PROPERTIES, value: 'group.id=other'}]",
+     "spec.worker.env[0].value may not set group.id"},
     {"WrongApiVersion", "apiVersion", "sluice.dev/v1",
      "apiVersion must be sluice.dev/v1alpha1 (got 'sluice.dev/v1')"},
     {"WrongKind", "kind", "Pipeline", "kind must be ConsumerPipeline (got 'Pipeline')"},

@@ -307,6 +307,37 @@ TEST(Desired, KafkaTlsFieldNamingASecretKeyPointsIntoTheMount) {
   EXPECT_EQ(tls["certFile"], "/var/run/secrets/sluice/kafka-ca/tls.crt");
 }
 
+// #18: HTTP auth headers could only be written inline, so the token sat in the spec and the
+// worker's ConfigMap. A headersFrom entry names a Secret key: the Secret is mounted, the manifest
+// points valueFile at the key, and no value is rendered anywhere.
+TEST(Desired, HttpHeadersFromASecretAreMountedAndReadFromTheMount) {
+  json object = load("kafka-secrets").object;
+  object["spec"]["sink"] = {
+      {"http",
+       {{"url", "http://ingest.shop/batch"},
+        {"headersFrom",
+         json::array({{{"name", "Authorization"},
+                       {"secretKeyRef", {{"name", "ingest-token"}, {"key", "authorization"}}}}})}}}};
+  auto parsed = spec::parsePipelineJson(object);
+  ASSERT_TRUE(parsed.ok()) << parsed.errorText();
+  const auto uses = referencedSecrets(parsed.pipeline.spec);
+  ASSERT_FALSE(uses.empty());
+  EXPECT_EQ(uses.back().name, "ingest-token");
+  EXPECT_EQ(uses.back().field, "spec.sink.http.headersFrom[0].secretKeyRef");
+  const json manifest = workerManifest(object);
+  EXPECT_EQ(manifest["spec"]["sink"]["http"]["headersFrom"][0]["valueFile"],
+            "/var/run/secrets/sluice/ingest-token/authorization");
+  const json pod = desiredDeployment(parsed.pipeline, object, {"img", 0, {}})["spec"]["template"]["spec"];
+  bool mounted = false;
+  for (const auto& m : pod["containers"][0]["volumeMounts"])
+    mounted = mounted || m["mountPath"] == "/var/run/secrets/sluice/ingest-token";
+  EXPECT_TRUE(mounted) << pod.dump(2);
+  auto reparsed = spec::parsePipelineYaml(desiredConfigMap(parsed.pipeline, object)["data"]["pipeline.yaml"]);
+  ASSERT_TRUE(reparsed.ok()) << reparsed.errorText();
+  EXPECT_EQ(reparsed.pipeline.spec.sink.http->headersFrom[0].valueFile,
+            "/var/run/secrets/sluice/ingest-token/authorization");
+}
+
 TEST(Desired, RoleGrantsOnlyItsPipelineAndLeases) {
   const auto loaded = load("kafka-basic");
   const json rules = desiredRole(loaded.pipeline, loaded.object)["rules"];
