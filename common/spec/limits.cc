@@ -35,12 +35,6 @@ std::vector<std::pair<std::string, size_t>> buildMaxLengths() {
       {"spec.source.nats.consumer", kNatsName},
       {"spec.source.nats.filterSubject", kSubject},
       {"spec.source.nats.keyHeader", 255},
-      {"spec.source.nats.auth.secretRef.name", kSecretName},
-      {"spec.source.nats.auth.credsFile", kFilePath},
-      {"spec.source.nats.auth.nkeySeedFile", kFilePath},
-      {"spec.source.nats.auth.tokenFile", kFilePath},
-      {"spec.source.nats.auth.usernameFile", kFilePath},
-      {"spec.source.nats.auth.passwordFile", kFilePath},
       {"spec.processing.deadLetter.kafka.topic", kTopic},
       {"spec.processing.deadLetter.kafka.bootstrapServers", kBootstrap},
       {"spec.processing.deadLetter.nats.subject", kSubject},
@@ -71,16 +65,25 @@ std::vector<std::pair<std::string, size_t>> buildMaxLengths() {
       {"status.conditions[].message", 32768},
       {"status.conditions[].lastTransitionTime", kTimestamp},
   };
-  // TLS and SASL blocks have the same fields wherever they appear.
-  for (const std::string owner : {"spec.source.kafka", "spec.source.nats", "spec.sink.kafka"}) {
+  // TLS, SASL and NATS auth blocks have the same fields wherever they appear.
+  for (const std::string owner :
+       {"spec.source.kafka", "spec.source.nats", "spec.sink.kafka", "spec.sink.nats",
+        "spec.processing.deadLetter.kafka", "spec.processing.deadLetter.nats"}) {
     for (const char* field : {".tls.caFile", ".tls.certFile", ".tls.keyFile"})
       table.emplace_back(owner + field, kFilePath);
     table.emplace_back(owner + ".tls.secretRef.name", kSecretName);
   }
-  for (const std::string owner : {"spec.source.kafka", "spec.sink.kafka"}) {
+  for (const std::string owner :
+       {"spec.source.kafka", "spec.sink.kafka", "spec.processing.deadLetter.kafka"}) {
     for (const char* field : {".sasl.usernameFile", ".sasl.passwordFile"})
       table.emplace_back(owner + field, kFilePath);
     table.emplace_back(owner + ".sasl.secretRef.name", kSecretName);
+  }
+  for (const std::string owner : {"spec.source.nats", "spec.sink.nats", "spec.processing.deadLetter.nats"}) {
+    for (const char* field : {".auth.credsFile", ".auth.nkeySeedFile", ".auth.tokenFile",
+                              ".auth.usernameFile", ".auth.passwordFile"})
+      table.emplace_back(owner + field, kFilePath);
+    table.emplace_back(owner + ".auth.secretRef.name", kSecretName);
   }
   return table;
 }

@@ -206,11 +206,14 @@ std::vector<DefaultRow> modelDefaults() {
       {"spec.worker.drainSeconds", text(int64_t{worker.drainSeconds})},
   };
   // The same TLS and SASL blocks appear under the Kafka source, the NATS source and the Kafka sink.
-  for (const char* parent : {"spec.source.kafka.tls", "spec.source.nats.tls", "spec.sink.kafka.tls"}) {
+  for (const char* parent :
+       {"spec.source.kafka.tls", "spec.source.nats.tls", "spec.sink.kafka.tls", "spec.sink.nats.tls",
+        "spec.processing.deadLetter.kafka.tls", "spec.processing.deadLetter.nats.tls"}) {
     rows.push_back({std::string(parent) + ".enabled", text(tls.enabled)});
     rows.push_back({std::string(parent) + ".insecureSkipVerify", text(tls.insecureSkipVerify)});
   }
-  for (const char* parent : {"spec.source.kafka.sasl", "spec.sink.kafka.sasl"}) {
+  for (const char* parent :
+       {"spec.source.kafka.sasl", "spec.sink.kafka.sasl", "spec.processing.deadLetter.kafka.sasl"}) {
     rows.push_back({std::string(parent) + ".mechanism", spec::toString(sasl.mechanism)});
   }
   return rows;
