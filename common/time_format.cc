@@ -44,7 +44,14 @@ Result<WallTime> parseRfc3339(std::string_view text) {
   } else {
     return invalidArgument("\"" + s + "\" has no time zone (expected Z or +hh:mm)");
   }
+  // WallTime counts nanoseconds in 64 bits: only the years 1678 to 2262 fit, and a time outside them
+  // (a hostile or corrupt timestamp) must be refused, not overflow.
+  constexpr auto kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(WallTime::duration::max()).count() - 1;
   const std::time_t secs = timegm(&tm) - offsetSeconds;
+  if (secs < -kLimit || secs > kLimit) {
+    return invalidArgument("\"" + s + "\" is outside the years 1678 to 2261 that a time here can hold");
+  }
   return std::chrono::system_clock::from_time_t(secs) +
          std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(nanos));
 }

@@ -8,7 +8,8 @@ namespace sluice::worker {
 void Batcher::add(Message message) {
   const auto arrived = clock_.now();
   const int64_t bytes = budgetBytes(message);
-  if (chunks_.empty() || chunks_.back().arrived != arrived) chunks_.emplace_back(arrived, Batch{}, 0, 0);
+  if (chunks_.empty() || chunks_.back().arrived != arrived)
+    chunks_.emplace_back(Chunk{arrived, Batch{}, 0, 0});
   Chunk& chunk = chunks_.back();
   chunk.messages.push_back(std::move(message));
   chunk.bytes += bytes;
@@ -20,7 +21,7 @@ void Batcher::add(Batch messages, common::SteadyTime arrived, int64_t bytes) {
   if (messages.empty()) return;
   size_ += messages.size();
   pendingBytes_ += bytes;
-  chunks_.emplace_back(arrived, std::move(messages), 0, bytes);
+  chunks_.emplace_back(Chunk{arrived, std::move(messages), 0, bytes});
 }
 
 bool Batcher::due() const {

@@ -239,8 +239,13 @@ std::optional<common::Millis> parseRetryAfter(const std::string& value, common::
   }
   std::tm tm{};
   if (!strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto delay = std::chrono::duration_cast<common::Millis>(at - now);
+  // In seconds first: a date centuries away does not fit WallTime's nanoseconds.
+  const std::time_t at = timegm(&tm);
+  const auto nowSeconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (at - nowSeconds > kMaxRetryAfter.count() / 1000) return kMaxRetryAfter;
+  if (at - nowSeconds < -1) return common::Millis(0);
+  const auto delay =
+      std::chrono::duration_cast<common::Millis>(std::chrono::system_clock::from_time_t(at) - now);
   return delay.count() > 0 ? delay : common::Millis(0);
 }
 

@@ -1,5 +1,7 @@
 #include "common/spec/parse.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -406,6 +408,33 @@ ObjectMeta parseMetadata(MapReader& root) {
   return meta;
 }
 
+// Counts the documents in `text`, stopping at `limit`. yaml-cpp 0.7's LoadAll never returns when a
+// document begins with a flow entry (",": its parser reports a new empty document for ever without
+// consuming the token, and memory grows until the process dies), so the documents are counted with
+// a bound first and only a single one is loaded. Throws YAML::ParserException like LoadAll.
+size_t countDocuments(const std::string& text, size_t limit) {
+  class Ignore final : public YAML::EventHandler {
+   public:
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  Ignore ignore;
+  size_t documents = 0;
+  while (documents < limit && parser.HandleNextDocument(ignore)) ++documents;
+  return documents;
+}
+
 ParseOutcome parseDocument(const YAML::Node& document) {
   ParseOutcome outcome;
   Errors errors;
@@ -489,21 +518,24 @@ std::string ParseOutcome::errorText() const {
 }
 
 ParseOutcome parsePipelineYaml(const std::string& text) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  size_t documents = 0;
   try {
-    documents = YAML::LoadAll(text);
+    documents = countDocuments(text, 2);
+    if (documents == 1) document = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     ParseOutcome outcome;
     outcome.errors.push_back({"", "YAML syntax error: " + e.msg, e.mark.line + 1, e.mark.column + 1});
     return outcome;
   }
-  if (documents.size() != 1) {
+  if (documents != 1) {
     ParseOutcome outcome;
-    outcome.errors.push_back({"", "expected exactly one YAML document holding a ConsumerPipeline (got " +
-                                      std::to_string(documents.size()) + ")"});
+    outcome.errors.push_back(
+        {"", std::string("expected exactly one YAML document holding a ConsumerPipeline (got ") +
+                 (documents == 0 ? "none" : "more than one") + ")"});
     return outcome;
   }
-  return parseDocument(documents.front());
+  return parseDocument(document);
 }
 
 ParseOutcome parsePipelineJson(const nlohmann::json& object) { return parseDocument(jsonToYaml(object)); }

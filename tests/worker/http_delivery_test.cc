@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/worker/test_messages.h"
+#include "worker/retry_policy.h"
 
 namespace sluice::worker {
 namespace {
@@ -161,6 +162,15 @@ TEST(HttpDelivery, ParsesRetryAfterSecondsAndDates) {
   EXPECT_EQ(parseRetryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now), 0ms);
   EXPECT_FALSE(parseRetryAfter("", now));
   EXPECT_FALSE(parseRetryAfter("soon", now));
+}
+
+// Found by tests/fuzz/fuzz_retry_after: a date centuries away overflowed WallTime's nanoseconds
+// (signed overflow, UBSan). Far future: the longest wait; far past: no wait.
+TEST(HttpDelivery, RetryAfterDatesCenturiesAwayDoNotOverflow) {
+  const auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  EXPECT_EQ(parseRetryAfter("Fri, 02 Jan 1013 00:00:00 GMT", now), 0ms);
+  EXPECT_EQ(parseRetryAfter("Fri, 02 Jan 9999 00:00:00 GMT", now), kMaxRetryAfter);
+  EXPECT_EQ(parseRetryAfter("Wed, 21 Oct 2015 08:28:00 GMT", now), kMaxRetryAfter);
 }
 
 TEST(HttpDelivery, BuildsResultsWithRetryAfter) {

@@ -77,5 +77,13 @@ TEST(WorkerReport, DecodeRejectsBadInputNamingThePod) {
   }
 }
 
+// Found by tests/fuzz/fuzz_worker_report: a lastHeartbeat in a year WallTime cannot hold overflowed
+// (signed overflow, UBSan); the report is refused instead.
+TEST(WorkerReport, RefusesAHeartbeatOutsideTheYearsATimeCanHold) {
+  auto r = decodeReport(R"({"v":1,"state":"Running","lastHeartbeat":"4052-01-01T00:00:00Z"})", "p");
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("outside the years"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace sluice::contract

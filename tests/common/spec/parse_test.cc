@@ -260,6 +260,25 @@ TEST(ParseTest, RejectsMultipleDocuments) {
   EXPECT_NE(outcome.errorText().find("exactly one YAML document"), std::string::npos);
 }
 
+// Found by tests/fuzz/fuzz_spec_yaml: yaml-cpp's LoadAll never returned on a document that begins
+// with a flow entry (memory grew until the process died). Each input here hung before the fix.
+TEST(ParseTest, RefusesADocumentBeginningWithAFlowEntryInsteadOfHanging) {
+  for (const std::string& text :
+       {std::string(","), std::string(",a"), std::string(kBaseManifest) + "---\n,\n"}) {
+    const auto outcome = parsePipelineYaml(text);
+    ASSERT_EQ(outcome.errors.size(), 1u) << text;
+    EXPECT_NE(outcome.errorText().find("exactly one YAML document"), std::string::npos)
+        << outcome.errorText();
+  }
+}
+
+TEST(ParseTest, RefusesAnEmptyDocument) {
+  const auto outcome = parsePipelineYaml("# nothing here\n");
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_EQ(outcome.errors[0].toString(),
+            "expected exactly one YAML document holding a ConsumerPipeline (got none)");
+}
+
 TEST(ParseTest, MissingFileNamesPath) {
   const auto outcome = parsePipelineFile("/nonexistent/pipeline.yaml");
   ASSERT_FALSE(outcome.ok());
