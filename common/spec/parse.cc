@@ -365,7 +365,10 @@ WorkerSpec parseWorker(MapReader& spec) {
     resources->stringMap("requests", requests);
     resources->finish();
     if (resources->errors().list().size() == before)
-      worker.resourcesJson = yamlToJson(reader->raw("resources")).dump();
+      // replace: a quantity that is not UTF-8 must not throw out of the parser (found by
+      // tests/fuzz/fuzz_spec_yaml: nlohmann's dump() threw type_error 316 and the process ended).
+      worker.resourcesJson =
+          yamlToJson(reader->raw("resources")).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   if (reader->has("env")) {
     YAML::Node env = reader->raw("env");
