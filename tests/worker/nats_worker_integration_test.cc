@@ -235,6 +235,9 @@ TEST_F(NatsWorkerIntegration, KillNineAndRestartKeepsEachKeysOrderOfFirstDeliver
     return request % 7 == 6 ? Reply{503, ""} : Reply{};
   });
   settings_.sinkUrl = receiver.url();
+  // Workers share the failing-request counter: a message's retries could keep landing on a 503 and
+  // stop its lane (no dead-letter); the test is about order, so retries must not run out.
+  settings_.maxAttempts = 20;
   settings_.maxMessages = 100;
   settings_.maxInFlightMessages = 2000;
   {
@@ -281,6 +284,9 @@ TEST_F(NatsWorkerIntegration, ReplacementStartingWhileTheOldWorkerDrainsKeepsEac
     return request % 7 == 6 ? Reply{503, ""} : Reply{};
   });
   settings_.sinkUrl = receiver.url();
+  // Workers share the failing-request counter: a message's retries could keep landing on a 503 and
+  // stop its lane (no dead-letter); the test is about order, so retries must not run out.
+  settings_.maxAttempts = 20;
   settings_.maxMessages = 100;
   settings_.maxInFlightMessages = 2000;
   WorkerProcess first("nats-order-drain-first", manifest(url_, settings_));
